@@ -1,0 +1,35 @@
+# Shared shell helpers for scripts/*.sh. Source it; it defines functions only.
+
+# log MSG...: progress on stderr, so stdout stays for results.
+log() { printf '==> %s\n' "$*" >&2; }
+
+# ensure_packages PKG...: installs the Debian packages that are missing.
+# Idempotent and quiet when everything is there. `apt-get update` may exit 100
+# on this machine (a mirror's armhf security index has the wrong size), so its
+# status is ignored and the install itself is what must succeed.
+ensure_packages() {
+  local missing=()
+  local p
+  for p in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$p")
+    fi
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  log "installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: packages ${missing[*]} are missing and installing them needs root" >&2
+    echo "hint: run as root, or: sudo apt-get install -y ${missing[*]}" >&2
+    return 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 || true
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# ensure_rust_components: rustfmt and clippy, which the test command runs.
+ensure_rust_components() {
+  if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+    log "installing rustfmt and clippy"
+    rustup component add rustfmt clippy
+  fi
+}

@@ -1,0 +1,559 @@
+//! The target a helper builds for, worked out from the environment with
+//! exactly upstream xx-info's rules, so Dockerfiles written for tonistiigi/xx
+//! behave the same: TARGETPAIR, then TARGETPLATFORM (which wins), then
+//! TARGETOS/TARGETARCH/TARGETVARIANT, then `uname -m`; vendor and libc from
+//! `/etc/os-release` unless XX_VENDOR / XX_LIBC say otherwise.
+//!
+//! Every helper (xx-info, xx-verify, xx-cc, xx-cargo, ...) starts here; the
+//! names it prints come from [`crate::target`], never from this file.
+
+use std::path::PathBuf;
+
+use crate::distro::Distro;
+use crate::platform::Platform;
+use crate::target::{self, ArchSpec, Tier, TripleParts, UnsupportedTarget};
+
+/// Vendors that upstream writes without a vendor field in the triple.
+const VENDORLESS: &[&str] = &[
+    "debian", "ubuntu", "rhel", "fedora", "centos", "rocky", "ol",
+];
+
+/// Where the inputs come from: the process environment and `/` in real runs,
+/// a map and a temp dir in tests.
+pub struct Inputs<'a> {
+    /// Environment lookup. Empty values count as unset, as in `[ -n "$X" ]`.
+    pub var: &'a dyn Fn(&str) -> Option<String>,
+    /// Root of the filesystem to read os-release etc. from.
+    pub root: PathBuf,
+    /// `uname -m` of the machine running the helper.
+    pub host_machine: String,
+}
+
+impl std::fmt::Debug for Inputs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inputs")
+            .field("root", &self.root)
+            .field("host_machine", &self.host_machine)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inputs<'_> {
+    /// The real process environment, `/` and the kernel's machine name.
+    pub fn from_process() -> Inputs<'static> {
+        Inputs {
+            var: &|k| std::env::var(k).ok(),
+            root: PathBuf::from("/"),
+            host_machine: crate::host::machine(),
+        }
+    }
+
+    fn get(&self, key: &str) -> String {
+        (self.var)(key).unwrap_or_default()
+    }
+}
+
+/// Everything xx-info can print, resolved once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetEnv {
+    /// TARGETOS.
+    pub os: String,
+    /// TARGETARCH.
+    pub arch: String,
+    /// TARGETVARIANT (may be empty).
+    pub variant: String,
+    /// XX_VENDOR: the distro ID, `apple` for darwin, or `unknown`.
+    pub vendor: String,
+    /// XX_LIBC: `gnu`, `musl` or `mingw32`.
+    pub libc: String,
+    /// XX_OS_VERSION: VERSION_ID of the build stage's distro.
+    pub os_version: String,
+    /// The table row, `None` for architectures xx does not know.
+    pub spec: Option<&'static ArchSpec>,
+    /// XX_TRIPLE, `None` when the architecture is unknown.
+    pub triple: Option<String>,
+    /// XX_PKG_ARCH.
+    pub pkg_arch: String,
+    /// Whether `/etc/alpine-release` exists (sysroot rule).
+    pub alpine_release: bool,
+    /// `uname -m` of the machine running the helper.
+    pub host_machine: String,
+    root: PathBuf,
+}
+
+/// What `cut -d D -f N` prints for one line: fields are 1-based, and a line
+/// without the delimiter is printed whole for every field (xx-info relies on
+/// this: `TARGETPLATFORM=linux` gives os and arch `linux`).
+fn cut_field(s: &str, delim: char, n: usize) -> &str {
+    if !s.contains(delim) {
+        return s;
+    }
+    s.split(delim).nth(n - 1).unwrap_or("")
+}
+
+impl TargetEnv {
+    /// Resolves the target from the inputs (see the module docs for the order).
+    pub fn resolve(inputs: &Inputs<'_>) -> TargetEnv {
+        let mut os = inputs.get("TARGETOS");
+        let mut arch = inputs.get("TARGETARCH");
+        let mut variant = inputs.get("TARGETVARIANT");
+
+        // TARGETPAIR: os-arch[variant], e.g. linux-armv7; applied first.
+        let pair = inputs.get("TARGETPAIR");
+        if !pair.is_empty() {
+            let p_os = cut_field(&pair, '-', 1).to_string();
+            let mut p_arch = cut_field(&pair, '-', 2).to_string();
+            let mut p_variant = String::new();
+            if p_arch.starts_with("armv") {
+                p_variant = p_arch["arm".len()..].to_string();
+                p_arch = "arm".to_string();
+            }
+            if !p_os.is_empty() && !p_arch.is_empty() {
+                os = p_os;
+                arch = p_arch;
+                if !p_variant.is_empty() {
+                    variant = p_variant;
+                }
+            }
+        }
+
+        // TARGETPLATFORM: os/arch[/variant]; wins over everything above.
+        let platform = inputs.get("TARGETPLATFORM");
+        if !platform.is_empty() {
+            let p_os = cut_field(&platform, '/', 1);
+            let p_arch = cut_field(&platform, '/', 2);
+            if !p_os.is_empty() && !p_arch.is_empty() {
+                os = p_os.to_string();
+                arch = p_arch.to_string();
+                let field3 = cut_field(&platform, '/', 3);
+                match p_arch {
+                    "amd64" if matches!(field3, "v2" | "v3" | "v4") => variant = field3.to_string(),
+                    "arm" => {
+                        variant = match field3 {
+                            "v5" | "v6" | "v8" => field3.to_string(),
+                            _ => "v7".to_string(),
+                        }
+                    }
+                    a if a.starts_with("mips") => variant = field3.to_string(),
+                    _ => {}
+                }
+            }
+        }
+
+        let distro = Distro::detect(&inputs.root);
+        let os_version = if distro.has_os_release {
+            distro.version_id.clone()
+        } else {
+            inputs.get("XX_OS_VERSION")
+        };
+
+        let mut vendor = inputs.get("XX_VENDOR");
+        if vendor.is_empty() {
+            vendor = distro.id.clone();
+            if os == "darwin" {
+                vendor = "apple".to_string();
+            }
+            if vendor.is_empty() {
+                vendor = "unknown".to_string();
+            }
+        }
+
+        let mut libc = inputs.get("XX_LIBC");
+        if libc.is_empty() {
+            libc = if distro.id == "alpine" { "musl" } else { "gnu" }.to_string();
+            if os == "windows" {
+                libc = "mingw32".to_string();
+            }
+        }
+
+        if arch.is_empty() {
+            if let Some((a, v)) = target::from_uname_machine(&inputs.host_machine) {
+                arch = a.to_string();
+                if let Some(v) = v {
+                    variant = v.to_string();
+                }
+            }
+        }
+        if os.is_empty() {
+            os = "linux".to_string();
+        }
+        if arch == "arm" && variant.is_empty() {
+            variant = "v7".to_string();
+        }
+
+        let spec = target::lookup(&arch, &variant).filter(|s| s.tier == Tier::Full);
+        let triple = spec.map(|spec| {
+            let mut macos_version_min = inputs.get("MACOSX_VERSION_MIN");
+            if macos_version_min.is_empty() {
+                macos_version_min = target::default_macos_version_min(&arch).to_string();
+            }
+            let parts = TripleParts {
+                vendor: if VENDORLESS.contains(&vendor.as_str()) {
+                    None
+                } else {
+                    Some(vendor.clone())
+                },
+                libc: libc.clone(),
+                alpine: vendor == "alpine",
+                arch_override: spec.triple_arch_env.map(|k| inputs.get(k)),
+                macos_version_min,
+            };
+            target::c_triple(spec, &os, &parts)
+        });
+
+        let unknown = "unknown";
+        let pkg_arch = match vendor.as_str() {
+            "debian" | "ubuntu" => spec.map_or(unknown, |s| s.debian_arch).to_string(),
+            "alpine" => spec.map_or(unknown, |s| s.alpine_arch).to_string(),
+            "rhel" | "fedora" | "centos" | "rocky" | "ol" => {
+                spec.map_or(unknown, |s| s.rhel_arch).to_string()
+            }
+            _ => arch.clone(),
+        };
+
+        TargetEnv {
+            os,
+            arch,
+            variant,
+            vendor,
+            libc,
+            os_version,
+            spec,
+            triple,
+            pkg_arch,
+            alpine_release: distro.alpine_release,
+            host_machine: inputs.host_machine.clone(),
+            root: inputs.root.clone(),
+        }
+    }
+
+    /// `uname -m` of the target (`arm64` for darwin/arm64, as on a Mac).
+    pub fn march(&self) -> &'static str {
+        match self.spec {
+            Some(s) if self.os == "darwin" => s.darwin_arch.unwrap_or(s.march),
+            Some(s) => s.march,
+            None => "unknown",
+        }
+    }
+
+    /// Debian architecture, or `unknown`.
+    pub fn debian_arch(&self) -> &'static str {
+        self.spec.map_or("unknown", |s| s.debian_arch)
+    }
+
+    /// Alpine architecture, or `unknown`.
+    pub fn alpine_arch(&self) -> &'static str {
+        self.spec.map_or("unknown", |s| s.alpine_arch)
+    }
+
+    /// RPM architecture, or `unknown`.
+    pub fn rhel_arch(&self) -> &'static str {
+        self.spec.map_or("unknown", |s| s.rhel_arch)
+    }
+
+    /// The target as an OCI platform.
+    pub fn platform(&self) -> Platform {
+        let variant = Some(self.variant.as_str()).filter(|v| !v.is_empty());
+        Platform::new(&self.os, &self.arch, variant)
+    }
+
+    /// The C triple, or the error upstream master prints for unknown targets.
+    pub fn triple(&self) -> Result<&str, UnsupportedTarget> {
+        self.triple
+            .as_deref()
+            .ok_or_else(|| UnsupportedTarget(self.platform()))
+    }
+
+    /// Whether the target differs from the machine running the helper: not
+    /// Linux, or another `uname -m`.
+    pub fn is_cross(&self) -> bool {
+        !(self.march() == self.host_machine && self.os == "linux")
+    }
+
+    /// Where target headers and libraries live: `/<triple>/` for a foreign
+    /// target on Alpine (xx-apk installs there), the macOS SDK for darwin,
+    /// else `/` (Debian multiarch needs no sysroot).
+    pub fn sysroot(&self) -> Result<String, UnsupportedTarget> {
+        if self.os == "darwin" {
+            return Ok(format!("{}/", self.macos_sdk_path()));
+        }
+        if self.alpine_release && self.march() != self.host_machine && self.os == "linux" {
+            return Ok(format!("/{}/", self.triple()?));
+        }
+        Ok("/".to_string())
+    }
+
+    /// The first `/xx-sdk/MacOSX*.sdk`, or the default path upstream assumes.
+    pub fn macos_sdk_path(&self) -> String {
+        let sdk_dir = self.root.join("xx-sdk");
+        let mut found: Vec<String> = std::fs::read_dir(&sdk_dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n.starts_with("MacOSX") && n.ends_with(".sdk"))
+            .collect();
+        found.sort();
+        match found.first() {
+            Some(name) => format!("/xx-sdk/{name}"),
+            None => "/xx-sdk/MacOSX11.1.sdk".to_string(),
+        }
+    }
+
+    /// The `xx-info env` lines, which the other helpers export.
+    pub fn env_lines(&self) -> Result<Vec<String>, UnsupportedTarget> {
+        let triple = self.triple()?;
+        let mut lines = vec![
+            format!("XX_OS={}", self.os),
+            format!("XX_OS_VERSION={}", self.os_version),
+            format!("XX_ARCH={}", self.arch),
+            format!("XX_MARCH={}", self.march()),
+            format!("XX_VENDOR={}", self.vendor),
+        ];
+        if self.os == "linux" {
+            lines.push(format!("XX_PKG_ARCH={}", self.pkg_arch));
+        }
+        lines.extend([
+            format!("XX_TRIPLE={triple}"),
+            format!("XX_LIBC={}", self.libc),
+            format!("TARGETOS={}", self.os),
+            format!("TARGETARCH={}", self.arch),
+            format!("TARGETVARIANT={}", self.variant),
+        ]);
+        Ok(lines)
+    }
+}
+
+/// Resolves with the real process environment (the helpers' entry point).
+pub fn from_process() -> TargetEnv {
+    TargetEnv::resolve(&Inputs::from_process())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// Resolves with `vars` on a fresh root holding `os_release` (if any).
+    fn resolve(vars: &[(&str, &str)], os_release: Option<&str>, host: &str) -> TargetEnv {
+        let root = std::env::temp_dir().join(format!(
+            "xx-targetenv-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        if let Some(text) = os_release {
+            std::fs::write(root.join("etc/os-release"), text).unwrap();
+        }
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let get = move |k: &str| map.get(k).cloned().filter(|v| !v.is_empty());
+        let env = TargetEnv::resolve(&Inputs {
+            var: &get,
+            root: root.clone(),
+            host_machine: host.to_string(),
+        });
+        let _ = std::fs::remove_dir_all(&root);
+        env
+    }
+
+    const DEBIAN: Option<&str> = Some("ID=debian\nVERSION_ID=\"12\"\n");
+
+    #[test]
+    fn cut_semantics() {
+        assert_eq!(cut_field("linux", '/', 2), "linux");
+        assert_eq!(cut_field("linux/arm", '/', 3), "");
+        assert_eq!(cut_field("linux/arm/v6", '/', 3), "v6");
+    }
+
+    #[test]
+    fn platform_beats_pair_beats_parts() {
+        let e = resolve(
+            &[("TARGETPAIR", "linux-armv6"), ("TARGETARCH", "s390x")],
+            DEBIAN,
+            "x86_64",
+        );
+        assert_eq!((e.arch.as_str(), e.variant.as_str()), ("arm", "v6"));
+        let e = resolve(
+            &[
+                ("TARGETPAIR", "linux-armv6"),
+                ("TARGETPLATFORM", "linux/arm64"),
+            ],
+            DEBIAN,
+            "x86_64",
+        );
+        assert_eq!(e.arch, "arm64");
+        // The pair's variant survives a TARGETPLATFORM whose arch ignores variants (quirk kept).
+        assert_eq!(e.variant, "v6");
+    }
+
+    #[test]
+    fn arm_variant_rules() {
+        for (platform, want) in [
+            ("linux/arm", "v7"),
+            ("linux/arm/v6", "v6"),
+            ("linux/arm/v5", "v5"),
+            ("linux/arm/v8", "v8"),
+            ("linux/arm/v9", "v7"),
+        ] {
+            let e = resolve(&[("TARGETPLATFORM", platform)], DEBIAN, "x86_64");
+            assert_eq!(e.variant, want, "{platform}");
+        }
+        let e = resolve(&[("TARGETARCH", "arm")], DEBIAN, "x86_64");
+        assert_eq!(e.variant, "v7");
+    }
+
+    #[test]
+    fn amd64_and_mips_variants() {
+        let e = resolve(&[("TARGETPLATFORM", "linux/amd64/v3")], DEBIAN, "x86_64");
+        assert_eq!(e.variant, "v3");
+        let e = resolve(
+            &[
+                ("TARGETPLATFORM", "linux/amd64/v9"),
+                ("TARGETVARIANT", "v2"),
+            ],
+            DEBIAN,
+            "x86_64",
+        );
+        assert_eq!(
+            e.variant, "v2",
+            "an unknown amd64 level leaves TARGETVARIANT as it was"
+        );
+        let e = resolve(
+            &[("TARGETPLATFORM", "linux/mips64le/softfloat")],
+            DEBIAN,
+            "x86_64",
+        );
+        assert_eq!(e.variant, "softfloat");
+        let e = resolve(
+            &[
+                ("TARGETPLATFORM", "linux/riscv64"),
+                ("TARGETVARIANT", "stale"),
+            ],
+            DEBIAN,
+            "x86_64",
+        );
+        assert_eq!(
+            e.variant, "stale",
+            "upstream quirk: other arches keep TARGETVARIANT"
+        );
+    }
+
+    #[test]
+    fn uname_fallback_and_is_cross() {
+        let e = resolve(&[], DEBIAN, "aarch64");
+        assert_eq!((e.os.as_str(), e.arch.as_str()), ("linux", "arm64"));
+        assert!(!e.is_cross());
+        let e = resolve(&[], DEBIAN, "armv6l");
+        assert_eq!((e.arch.as_str(), e.variant.as_str()), ("arm", "v6"));
+        let e = resolve(&[("TARGETARCH", "arm64")], DEBIAN, "x86_64");
+        assert!(e.is_cross());
+        let e = resolve(&[("TARGETPLATFORM", "windows/amd64")], DEBIAN, "x86_64");
+        assert!(e.is_cross(), "another OS is always cross");
+        let e = resolve(&[], DEBIAN, "i686");
+        assert_eq!(e.arch, "", "upstream does not map i686");
+    }
+
+    #[test]
+    fn vendor_and_libc() {
+        let e = resolve(&[("TARGETPLATFORM", "linux/arm64")], None, "x86_64");
+        assert_eq!(e.vendor, "unknown");
+        assert_eq!(e.triple().unwrap(), "aarch64-unknown-linux-gnu");
+        let e = resolve(
+            &[("TARGETPLATFORM", "linux/arm64"), ("XX_LIBC", "gnu")],
+            Some("ID=alpine\n"),
+            "x86_64",
+        );
+        assert_eq!(e.triple().unwrap(), "aarch64-alpine-linux-gnu");
+        let e = resolve(
+            &[
+                ("TARGETPLATFORM", "linux/riscv64"),
+                ("XX_VENDOR", "unknown"),
+            ],
+            Some("ID=alpine\n"),
+            "x86_64",
+        );
+        assert_eq!(e.triple().unwrap(), "riscv64-unknown-linux-musl");
+        assert_eq!(
+            e.pkg_arch, "riscv64",
+            "unknown vendor: pkg-arch is TARGETARCH"
+        );
+        let e = resolve(&[("TARGETPLATFORM", "darwin/arm64")], DEBIAN, "x86_64");
+        assert_eq!(e.triple().unwrap(), "arm64-apple-macos11.0");
+        assert_eq!(e.march(), "arm64");
+        let e = resolve(
+            &[
+                ("TARGETPLATFORM", "darwin/amd64"),
+                ("MACOSX_VERSION_MIN", "10.15"),
+            ],
+            DEBIAN,
+            "x86_64",
+        );
+        assert_eq!(e.triple().unwrap(), "x86_64-apple-macos10.15");
+        let e = resolve(
+            &[("TARGETPLATFORM", "darwin/amd64"), ("XX_VENDOR", "unknown")],
+            DEBIAN,
+            "x86_64",
+        );
+        assert_eq!(e.triple().unwrap(), "x86_64-unknown-macos10.6");
+    }
+
+    #[test]
+    fn arch_overrides() {
+        let e = resolve(
+            &[
+                ("TARGETPLATFORM", "linux/arm"),
+                ("ARM_TARGET_ARCH", "armv7"),
+                ("XX_VENDOR", "unknown"),
+            ],
+            DEBIAN,
+            "x86_64",
+        );
+        assert_eq!(e.triple().unwrap(), "armv7-unknown-linux-gnueabihf");
+        let e = resolve(
+            &[
+                ("TARGETPLATFORM", "linux/arm/v6"),
+                ("ARM_TARGET_ARCH", "armv7"),
+            ],
+            DEBIAN,
+            "x86_64",
+        );
+        assert_eq!(e.triple().unwrap(), "arm-linux-gnueabi", "no effect on v6");
+        let e = resolve(
+            &[
+                ("TARGETPLATFORM", "linux/riscv64"),
+                ("RISCV64_TARGET_ARCH", "riscv64gc"),
+            ],
+            DEBIAN,
+            "x86_64",
+        );
+        assert_eq!(e.triple().unwrap(), "riscv64gc-linux-gnu");
+    }
+
+    #[test]
+    fn quirks_kept() {
+        let e = resolve(&[("TARGETPLATFORM", "freebsd/amd64")], DEBIAN, "x86_64");
+        assert_eq!(e.triple().unwrap(), "x86_64-linux-gnu");
+        let e = resolve(&[("TARGETPLATFORM", "linux")], DEBIAN, "x86_64");
+        assert_eq!((e.os.as_str(), e.arch.as_str()), ("linux", "linux"));
+        let e = resolve(&[("TARGETPAIR", "linux-amd64v3")], DEBIAN, "x86_64");
+        assert_eq!(e.arch, "amd64v3");
+        assert!(e.triple().is_err());
+        let e = resolve(&[("TARGETPLATFORM", "wasi/wasm")], DEBIAN, "x86_64");
+        assert_eq!(
+            e.env_lines().unwrap_err().to_string(),
+            "unsupported target: os=wasi arch=wasm variant="
+        );
+    }
+
+    #[test]
+    fn os_version_falls_back_to_env_without_os_release() {
+        let e = resolve(&[("XX_OS_VERSION", "9")], None, "x86_64");
+        assert_eq!(e.os_version, "9");
+        let e = resolve(&[("XX_OS_VERSION", "9")], Some("ID=debian\n"), "x86_64");
+        assert_eq!(e.os_version, "", "os-release without VERSION_ID (sid) wins");
+    }
+}
