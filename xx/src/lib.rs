@@ -13,6 +13,7 @@ pub mod platform;
 pub mod raspberry;
 pub mod target;
 pub mod targetenv;
+pub mod verify;
 
 pub use distro::{Distro, Family, Libc};
 pub use platform::{Platform, PlatformError};

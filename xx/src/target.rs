@@ -109,6 +109,8 @@ pub struct ArchSpec {
     pub qemu: &'static str,
     /// ELF header expectations.
     pub elf: ElfSpec,
+    /// Debian multiarch tuple: the `/usr/lib/<tuple>` library directory.
+    pub debian_multiarch: &'static str,
     /// glibc's dynamic loader (PT_INTERP) on Debian/RHEL.
     pub glibc_loader: &'static str,
     /// musl's dynamic loader on Alpine.
@@ -184,6 +186,7 @@ const BASE: ArchSpec = ArchSpec {
     zig_musl_abi: "musl",
     qemu: "",
     elf: elf(0, 64, Endian::Little),
+    debian_multiarch: "",
     glibc_loader: "",
     musl_loader: "",
     windows_triple: None,
@@ -221,6 +224,7 @@ const ARM_V7: ArchSpec = ArchSpec {
         endian: Endian::Little,
         arm: Some((ArmArch::V7, FloatRule::Hard)),
     },
+    debian_multiarch: "arm-linux-gnueabihf",
     glibc_loader: "/lib/ld-linux-armhf.so.3",
     musl_loader: "/lib/ld-musl-armhf.so.1",
     windows_triple: Some("armv7-w64-mingw32"),
@@ -243,6 +247,7 @@ pub static TABLE: &[ArchSpec] = &[
         zig_arch: "x86_64",
         qemu: "x86_64",
         elf: elf(em::X86_64, 64, Endian::Little),
+        debian_multiarch: "x86_64-linux-gnu",
         glibc_loader: "/lib64/ld-linux-x86-64.so.2",
         musl_loader: "/lib/ld-musl-x86_64.so.1",
         windows_triple: Some("x86_64-w64-mingw32"),
@@ -267,6 +272,7 @@ pub static TABLE: &[ArchSpec] = &[
         zig_arch: "aarch64",
         qemu: "aarch64",
         elf: elf(em::AARCH64, 64, Endian::Little),
+        debian_multiarch: "aarch64-linux-gnu",
         glibc_loader: "/lib/ld-linux-aarch64.so.1",
         musl_loader: "/lib/ld-musl-aarch64.so.1",
         windows_triple: Some("aarch64-w64-mingw32"),
@@ -306,6 +312,7 @@ pub static TABLE: &[ArchSpec] = &[
             arm: Some((ArmArch::V6, FloatRule::Any)),
             ..ARM_V7.elf
         },
+        debian_multiarch: "arm-linux-gnueabi",
         glibc_loader: "/lib/ld-linux.so.3",
         ..ARM_V7
     },
@@ -330,6 +337,7 @@ pub static TABLE: &[ArchSpec] = &[
             arm: Some((ArmArch::V5, FloatRule::Soft)),
             ..ARM_V7.elf
         },
+        debian_multiarch: "arm-linux-gnueabi",
         glibc_loader: "/lib/ld-linux.so.3",
         musl_loader: "/lib/ld-musl-arm.so.1",
         ..ARM_V7
@@ -346,6 +354,7 @@ pub static TABLE: &[ArchSpec] = &[
         zig_arch: "x86",
         qemu: "i386",
         elf: elf(em::I386, 32, Endian::Little),
+        debian_multiarch: "i386-linux-gnu",
         glibc_loader: "/lib/ld-linux.so.2",
         musl_loader: "/lib/ld-musl-i386.so.1",
         windows_triple: Some("i686-w64-mingw32"),
@@ -366,6 +375,7 @@ pub static TABLE: &[ArchSpec] = &[
         zig_arch: "powerpc64le",
         qemu: "ppc64le",
         elf: elf(em::PPC64, 64, Endian::Little),
+        debian_multiarch: "powerpc64le-linux-gnu",
         glibc_loader: "/lib64/ld64.so.2",
         musl_loader: "/lib/ld-musl-powerpc64le.so.1",
         ..BASE
@@ -382,6 +392,7 @@ pub static TABLE: &[ArchSpec] = &[
         zig_arch: "s390x",
         qemu: "s390x",
         elf: elf(em::S390, 64, Endian::Big),
+        debian_multiarch: "s390x-linux-gnu",
         glibc_loader: "/lib/ld64.so.1",
         musl_loader: "/lib/ld-musl-s390x.so.1",
         ..BASE
@@ -399,6 +410,7 @@ pub static TABLE: &[ArchSpec] = &[
         zig_arch: "riscv64",
         qemu: "riscv64",
         elf: elf(em::RISCV, 64, Endian::Little),
+        debian_multiarch: "riscv64-linux-gnu",
         glibc_loader: "/lib/ld-linux-riscv64-lp64d.so.1",
         musl_loader: "/lib/ld-musl-riscv64.so.1",
         ..BASE
@@ -415,6 +427,7 @@ pub static TABLE: &[ArchSpec] = &[
         zig_arch: "loongarch64",
         qemu: "loongarch64",
         elf: elf(em::LOONGARCH, 64, Endian::Little),
+        debian_multiarch: "loongarch64-linux-gnu",
         glibc_loader: "/lib64/ld-linux-loongarch-lp64d.so.1",
         musl_loader: "/lib/ld-musl-loongarch64.so.1",
         ..BASE
@@ -432,6 +445,7 @@ pub static TABLE: &[ArchSpec] = &[
         zig_gnu_abi: "gnueabi",
         qemu: "mips",
         elf: elf(em::MIPS, 32, Endian::Big),
+        debian_multiarch: "mips-linux-gnu",
         glibc_loader: "/lib/ld.so.1",
         musl_loader: "/lib/ld-musl-mips.so.1",
         ..BASE
@@ -449,6 +463,7 @@ pub static TABLE: &[ArchSpec] = &[
         zig_gnu_abi: "gnueabi",
         qemu: "mipsel",
         elf: elf(em::MIPS, 32, Endian::Little),
+        debian_multiarch: "mipsel-linux-gnu",
         glibc_loader: "/lib/ld.so.1",
         musl_loader: "/lib/ld-musl-mipsel.so.1",
         ..BASE
@@ -470,6 +485,7 @@ pub static TABLE: &[ArchSpec] = &[
         zig_gnu_abi: "gnuabi64",
         qemu: "mips64",
         elf: elf(em::MIPS, 64, Endian::Big),
+        debian_multiarch: "mips64-linux-gnuabi64",
         glibc_loader: "/lib64/ld.so.1",
         musl_loader: "/lib/ld-musl-mips64.so.1",
         ..BASE
@@ -491,6 +507,7 @@ pub static TABLE: &[ArchSpec] = &[
         zig_gnu_abi: "gnuabi64",
         qemu: "mips64el",
         elf: elf(em::MIPS, 64, Endian::Little),
+        debian_multiarch: "mips64el-linux-gnuabi64",
         glibc_loader: "/lib64/ld.so.1",
         musl_loader: "/lib/ld-musl-mips64el.so.1",
         ..BASE
@@ -1307,6 +1324,7 @@ mod tests {
                 ("zig_arch", s.zig_arch),
                 ("qemu", s.qemu),
                 ("glibc_loader", s.glibc_loader),
+                ("debian_multiarch", s.debian_multiarch),
                 ("musl_loader", s.musl_loader),
             ] {
                 assert!(!v.is_empty(), "{}/{}: {name} is empty", s.arch, s.variant);

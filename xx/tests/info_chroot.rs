@@ -3,6 +3,9 @@
 //! (Debian, Ubuntu, Alpine, Fedora, Rocky, none). Expected values are typed
 //! from XX-COMPAT.md, not computed from our table, so the table is checked.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{Chroot, is_root, require};

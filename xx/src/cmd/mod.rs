@@ -9,6 +9,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 pub mod info;
+pub mod verify;
 
 /// A helper's entry point: arguments after the command name, exit code back.
 type Helper = fn(&[String]) -> u8;
@@ -17,7 +18,7 @@ type Helper = fn(&[String]) -> u8;
 /// while it is not implemented yet.
 const HELPERS: &[(&[&str], Option<Helper>)] = &[
     (&["info"], Some(info::run)),
-    (&["verify"], None),
+    (&["verify"], Some(verify::run)),
     (&["cc", "c++", "clang", "clang++"], None),
     (&["cargo"], None),
     (&["go"], None),
