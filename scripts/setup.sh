@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Installs everything the tests and the demo need on a fresh Debian bookworm
-# machine. Safe to run again: it only installs what is missing.
+# machine, and prepares the cached test root filesystems. Safe to run again:
+# it only installs or builds what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-# coreutils: chroot(8) for the xx-info distro tests.
-ensure_packages coreutils ca-certificates bc
+# coreutils: chroot for the xx-info distro tests; bc: test.sh's summary;
+# busybox-static: the shell of the fake Alpine root (xx-apk tests);
+# debootstrap: Debian root filesystems for the cross-compilation tests.
+ensure_packages coreutils ca-certificates bc busybox-static debootstrap util-linux
 ensure_rust_components
+# QEMU user emulation through binfmt_misc (handlers vanish on reboot).
+scripts/setup-binfmt.sh
+# The amd64 build-stage root the xx-cc/xx-apt tests use (cached; ~40 s once).
+scripts/base-rootfs.sh amd64 clang lld >/dev/null

@@ -582,6 +582,48 @@ pub fn from_uname_machine(machine: &str) -> Option<(&'static str, Option<&'stati
     })
 }
 
+/// The OS and table row a C triple names, for `xx-clang --target=T`:
+/// `aarch64-linux-gnu` -> (linux, arm64), `armv6-alpine-linux-musleabihf` ->
+/// (linux, arm/v6), `arm-linux-gnueabi` -> (linux, arm/v5: Debian armel),
+/// `x86_64-w64-mingw32` -> (windows, amd64), `arm64-apple-macos11.0` -> (darwin, arm64).
+pub fn parse_c_triple(triple: &str) -> Option<(&'static str, &'static ArchSpec)> {
+    let os = if triple.contains("-linux") {
+        "linux"
+    } else if triple.contains("-apple") || triple.contains("-macos") || triple.contains("darwin") {
+        "darwin"
+    } else if triple.contains("mingw32") || triple.contains("windows") {
+        "windows"
+    } else if triple.contains("freebsd") {
+        "freebsd"
+    } else {
+        return None;
+    };
+    let first = triple.split('-').next()?;
+    let (arch, variant) = match first {
+        "x86_64" | "amd64" => ("amd64", ""),
+        "aarch64" | "arm64" => ("arm64", ""),
+        a if a.starts_with("armv5") => ("arm", "v5"),
+        a if a.starts_with("armv6") => ("arm", "v6"),
+        a if a.starts_with("armv7") || a.starts_with("armv8") || a.starts_with("thumbv7") => {
+            ("arm", "v7")
+        }
+        "arm" if triple.ends_with("eabihf") || os == "windows" => ("arm", "v7"),
+        "arm" => ("arm", "v5"),
+        "i386" | "i486" | "i586" | "i686" | "x86" => ("386", ""),
+        a if a.starts_with("riscv64") => ("riscv64", ""),
+        "powerpc64le" | "ppc64le" => ("ppc64le", ""),
+        "powerpc64" | "ppc64" => ("ppc64", ""),
+        "s390x" => ("s390x", ""),
+        "loongarch64" => ("loong64", ""),
+        "mips" => ("mips", ""),
+        "mipsel" => ("mipsle", ""),
+        "mips64" => ("mips64", ""),
+        "mips64el" => ("mips64le", ""),
+        _ => return None,
+    };
+    Some((os, lookup(arch, variant)?))
+}
+
 /// The parts of a C triple that come from outside the table: upstream xx-info
 /// takes them from the environment, mxbuild from the detected distro.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -1298,6 +1340,35 @@ mod tests {
                 "{p}"
             );
         }
+    }
+
+    #[test]
+    fn c_triples_parse_back() {
+        for (triple, os, arch, variant) in [
+            ("aarch64-linux-gnu", "linux", "arm64", ""),
+            ("aarch64-unknown-linux-musl", "linux", "arm64", ""),
+            ("arm-linux-gnueabihf", "linux", "arm", "v7"),
+            ("armv7-alpine-linux-musleabihf", "linux", "arm", "v7"),
+            ("armv6-alpine-linux-musleabihf", "linux", "arm", "v6"),
+            ("arm-linux-gnueabi", "linux", "arm", "v5"),
+            ("i686-linux-gnu", "linux", "386", ""),
+            ("i586-alpine-linux-musl", "linux", "386", ""),
+            ("riscv64gc-unknown-linux-gnu", "linux", "riscv64", ""),
+            ("powerpc64le-linux-gnu", "linux", "ppc64le", ""),
+            ("s390x-linux-gnu", "linux", "s390x", ""),
+            ("x86_64-w64-mingw32", "windows", "amd64", ""),
+            ("armv7-w64-mingw32", "windows", "arm", "v7"),
+            ("arm64-apple-macos11.0", "darwin", "arm64", ""),
+            ("x86_64-apple-macos10.6", "darwin", "amd64", ""),
+        ] {
+            let (got_os, spec) = parse_c_triple(triple).unwrap();
+            assert_eq!(
+                (got_os, spec.arch, spec.variant),
+                (os, arch, variant),
+                "{triple}"
+            );
+        }
+        assert!(parse_c_triple("wasm32-wasi").is_none());
     }
 
     #[test]

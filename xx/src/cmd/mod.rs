@@ -8,22 +8,27 @@ use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::Path;
 
+pub mod apk;
+pub mod apt;
+pub mod cc;
 pub mod info;
+pub mod sys;
 pub mod verify;
 
-/// A helper's entry point: arguments after the command name, exit code back.
-type Helper = fn(&[String]) -> u8;
+/// A helper's entry point: the name it was called by (`c++` for `xx-c++`) and
+/// the arguments after it; the exit code back.
+type Helper = fn(&str, &[String]) -> u8;
 
 /// Every helper: its names (first is canonical) and entry point, or `None`
 /// while it is not implemented yet.
 const HELPERS: &[(&[&str], Option<Helper>)] = &[
-    (&["info"], Some(info::run)),
-    (&["verify"], Some(verify::run)),
-    (&["cc", "c++", "clang", "clang++"], None),
+    (&["info"], Some(|_, a| info::run(a))),
+    (&["verify"], Some(|_, a| verify::run(a))),
+    (&["cc", "c++", "clang", "clang++"], Some(cc::run)),
     (&["cargo"], None),
     (&["go"], None),
-    (&["apt", "apt-get"], None),
-    (&["apk"], None),
+    (&["apt", "apt-get"], Some(apt::run)),
+    (&["apk"], Some(|_, a| apk::run(a))),
 ];
 
 /// Exit code for usage errors in the dispatcher itself.
@@ -44,6 +49,10 @@ pub fn run_multicall(argv: &[OsString]) -> u8 {
     if let Some(name) = invoked.strip_prefix("xx-") {
         return dispatch(name, &args[1..]);
     }
+    // Plain `clang` through the /usr/local/bin/clang link xx-clang's setup makes.
+    if invoked == "clang" || invoked == "clang++" {
+        return cc::run_plain(&invoked, &args[1..]);
+    }
     match args.get(1).map(String::as_str) {
         None | Some("-h" | "--help" | "help") => {
             print_usage();
@@ -62,7 +71,7 @@ fn dispatch(name: &str, args: &[String]) -> u8 {
     for (names, helper) in HELPERS {
         if names.contains(&name) {
             return match helper {
-                Some(run) => run(args),
+                Some(run) => run(name, args),
                 None => {
                     eprintln!(
                         "xx-{name}: not implemented yet in this version of xx (available: {}).",

@@ -1,0 +1,243 @@
+//! Which linker a target gets (XX-COMPAT §3, "Linker choice"): lld where it
+//! supports the target, else a GNU ld for the triple, else a clear error that
+//! names the package to install. Nothing is downloaded.
+//!
+//! Pure logic over a PATH lookup, so every branch is unit-tested.
+
+use std::path::{Path, PathBuf};
+
+/// The chosen linker, as clang's `-fuse-ld=` takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Linker {
+    /// LLVM's lld (`-fuse-ld=lld`).
+    Lld,
+    /// A GNU ld (BFD or gold) by absolute path.
+    Gnu(PathBuf),
+    /// Apple's ld64 (darwin targets).
+    Ld64(PathBuf),
+}
+
+impl Linker {
+    /// The `-fuse-ld=` value.
+    pub fn fuse_ld(&self) -> String {
+        match self {
+            Linker::Lld => "lld".to_string(),
+            Linker::Gnu(p) | Linker::Ld64(p) => p.display().to_string(),
+        }
+    }
+
+    /// Whether this is a GNU BFD-style ld (needs -rpath-link on Alpine sysroots).
+    pub fn is_bfd(&self) -> bool {
+        matches!(self, Linker::Gnu(_))
+    }
+}
+
+/// What the choice depends on.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    /// The target triple (`s390x-linux-gnu`).
+    pub triple: &'a str,
+    /// Target OS (`linux`, `darwin`, `windows`).
+    pub os: &'a str,
+    /// Target Docker arch (`s390x`).
+    pub arch: &'a str,
+    /// XX_CC_PREFER_LINKER: `lld` (default), `ld` or `gold`.
+    pub prefer: &'a str,
+    /// XX_CC_PREFER_STATIC_LINKER is set.
+    pub prefer_static_linker: bool,
+    /// Whether the target is Alpine-style (packages under `/<triple>`).
+    pub distro_is_alpine: bool,
+}
+
+/// Chooses the linker. `find` looks a program up on PATH; `exists` checks a
+/// path (so tests need no real filesystem).
+pub fn choose(
+    req: &Request<'_>,
+    find: &dyn Fn(&str) -> Option<PathBuf>,
+    exists: &dyn Fn(&Path) -> bool,
+) -> Result<Linker, String> {
+    let t = req.triple;
+    if req.os == "darwin" {
+        return find("ld64.signed")
+            .or_else(|| find("ld64"))
+            .map(Linker::Ld64)
+            .ok_or_else(|| {
+                format!(
+                    "no ld64 linker for {t}: install Apple's ld64 (cctools-port) so that ld64 is on \
+                     PATH (xx never downloads prebuilt linkers)"
+                )
+            });
+    }
+    // lld has no SystemZ backend, and its RISC-V relaxation support lags GNU ld.
+    let lld_supports = !matches!(req.arch, "s390x" | "riscv64");
+    // XX_CC_PREFER_STATIC_LINKER: GNU ld for 386 and ppc64le (upstream meant both;
+    // its prefix test only ever matched ppc64le).
+    let static_pref = req.prefer_static_linker && matches!(req.arch, "386" | "ppc64le");
+    let prefer_lld = req.prefer == "lld" && lld_supports && !static_pref;
+    let lld = find("ld.lld");
+    if prefer_lld && lld.is_some() {
+        return Ok(Linker::Lld);
+    }
+    if req.prefer == "gold" {
+        if let Some(p) = find(&format!("{t}-gold")) {
+            return Ok(Linker::Gnu(p));
+        }
+        let p = PathBuf::from(format!("/{t}/bin/gold"));
+        if exists(&p) {
+            return Ok(Linker::Gnu(p));
+        }
+    }
+    if let Some(p) = find(&format!("{t}-ld")) {
+        return Ok(Linker::Gnu(p));
+    }
+    let p = PathBuf::from(format!("/{t}/bin/ld"));
+    if exists(&p) {
+        return Ok(Linker::Gnu(p));
+    }
+    // Fallback: lld after all, unless the user asked for GNU ld.
+    if (prefer_lld || (req.prefer != "ld" && lld_supports)) && lld.is_some() {
+        return Ok(Linker::Lld);
+    }
+    Err(missing_linker_hint(req, lld_supports))
+}
+
+/// The error for "no linker": what to install, for this distro and target.
+fn missing_linker_hint(req: &Request<'_>, lld_supports: bool) -> String {
+    let t = req.triple;
+    let binutils = if req.distro_is_alpine {
+        "xx-apk add binutils".to_string()
+    } else {
+        // Debian names cross binutils after the triple, with x86-64 for x86_64.
+        format!(
+            "xx-apt-get install -y binutils   (package binutils-{})",
+            t.replace("x86_64", "x86-64")
+        )
+    };
+    if lld_supports && req.prefer == "lld" {
+        format!(
+            "no suitable linker found for {t}: install lld (apt-get install lld / apk add lld) or a \
+             GNU ld for the target: {binutils}"
+        )
+    } else {
+        format!(
+            "no suitable linker found for {t} (lld cannot link {}): install a GNU ld for the target: \
+             {binutils}",
+            req.arch
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req<'a>(triple: &'a str, arch: &'a str) -> Request<'a> {
+        Request {
+            triple,
+            os: "linux",
+            arch,
+            prefer: "lld",
+            prefer_static_linker: false,
+            distro_is_alpine: false,
+        }
+    }
+
+    fn path_with(progs: &'static [&'static str]) -> impl Fn(&str) -> Option<PathBuf> {
+        move |p: &str| {
+            progs
+                .contains(&p)
+                .then(|| PathBuf::from(format!("/usr/bin/{p}")))
+        }
+    }
+
+    const NO: &dyn Fn(&Path) -> bool = &|_| false;
+
+    #[test]
+    fn lld_first_where_it_works() {
+        let find = path_with(&["ld.lld", "aarch64-linux-gnu-ld"]);
+        assert_eq!(
+            choose(&req("aarch64-linux-gnu", "arm64"), &find, NO),
+            Ok(Linker::Lld)
+        );
+    }
+
+    #[test]
+    fn gnu_ld_for_s390x_and_riscv64() {
+        let find = path_with(&["ld.lld", "s390x-linux-gnu-ld"]);
+        assert_eq!(
+            choose(&req("s390x-linux-gnu", "s390x"), &find, NO),
+            Ok(Linker::Gnu("/usr/bin/s390x-linux-gnu-ld".into()))
+        );
+        let err = choose(
+            &req("riscv64-linux-gnu", "riscv64"),
+            &path_with(&["ld.lld"]),
+            NO,
+        )
+        .unwrap_err();
+        assert!(err.contains("binutils-riscv64-linux-gnu"), "{err}");
+        assert!(err.contains("lld cannot link riscv64"), "{err}");
+    }
+
+    #[test]
+    fn prefer_ld_and_gold() {
+        let find = path_with(&["ld.lld", "aarch64-linux-gnu-ld", "aarch64-linux-gnu-gold"]);
+        let mut r = req("aarch64-linux-gnu", "arm64");
+        r.prefer = "ld";
+        assert_eq!(
+            choose(&r, &find, NO),
+            Ok(Linker::Gnu("/usr/bin/aarch64-linux-gnu-ld".into()))
+        );
+        r.prefer = "gold";
+        assert_eq!(
+            choose(&r, &find, NO),
+            Ok(Linker::Gnu("/usr/bin/aarch64-linux-gnu-gold".into()))
+        );
+        r.prefer = "ld";
+        let err = choose(&r, &path_with(&["ld.lld"]), NO).unwrap_err();
+        assert!(err.contains("binutils-aarch64-linux-gnu"), "{err}");
+    }
+
+    #[test]
+    fn static_linker_preference_covers_386_too() {
+        let find = path_with(&["ld.lld", "i686-linux-gnu-ld", "powerpc64le-linux-gnu-ld"]);
+        for (t, a) in [
+            ("i686-linux-gnu", "386"),
+            ("powerpc64le-linux-gnu", "ppc64le"),
+        ] {
+            let mut r = req(t, a);
+            r.prefer_static_linker = true;
+            assert!(matches!(choose(&r, &find, NO), Ok(Linker::Gnu(_))), "{t}");
+        }
+    }
+
+    #[test]
+    fn sysroot_ld_and_lld_fallback() {
+        let exists = |p: &Path| p == Path::new("/s390x-alpine-linux-musl/bin/ld");
+        let mut r = req("s390x-alpine-linux-musl", "s390x");
+        r.distro_is_alpine = true;
+        assert_eq!(
+            choose(&r, &path_with(&[]), &exists),
+            Ok(Linker::Gnu("/s390x-alpine-linux-musl/bin/ld".into()))
+        );
+        let err = choose(&r, &path_with(&[]), NO).unwrap_err();
+        assert!(err.contains("xx-apk add binutils"), "{err}");
+        let mut r = req("aarch64-linux-gnu", "arm64");
+        r.prefer = "gold";
+        assert_eq!(choose(&r, &path_with(&["ld.lld"]), NO), Ok(Linker::Lld));
+    }
+
+    #[test]
+    fn darwin_needs_ld64() {
+        let mut r = req("arm64-apple-macos11.0", "arm64");
+        r.os = "darwin";
+        assert!(
+            choose(&r, &path_with(&["ld.lld"]), NO)
+                .unwrap_err()
+                .contains("ld64")
+        );
+        assert!(matches!(
+            choose(&r, &path_with(&["ld64.signed"]), NO),
+            Ok(Linker::Ld64(_))
+        ));
+    }
+}
