@@ -105,6 +105,8 @@ pub struct ArchSpec {
     pub zig_gnu_abi: &'static str,
     /// zig ABI for musl.
     pub zig_musl_abi: &'static str,
+    /// zig `-mcpu` that pins the oldest CPU of the variant (ARMv5/v6), if needed.
+    pub zig_mcpu: Option<&'static str>,
     /// QEMU user-mode name: `qemu-<name>` / `qemu-<name>-static`, binfmt `qemu-<name>`.
     pub qemu: &'static str,
     /// ELF header expectations.
@@ -184,6 +186,7 @@ const BASE: ArchSpec = ArchSpec {
     zig_arch: "",
     zig_gnu_abi: "gnu",
     zig_musl_abi: "musl",
+    zig_mcpu: None,
     qemu: "",
     elf: elf(0, 64, Endian::Little),
     debian_multiarch: "",
@@ -308,6 +311,7 @@ pub static TABLE: &[ArchSpec] = &[
         rust_arch: "arm",
         rust_gnu_suffix: "eabi",
         zig_gnu_abi: "gnueabi",
+        zig_mcpu: Some("arm1176jzf_s"),
         elf: ElfSpec {
             arm: Some((ArmArch::V6, FloatRule::Any)),
             ..ARM_V7.elf
@@ -333,6 +337,7 @@ pub static TABLE: &[ArchSpec] = &[
         rust_musl_suffix: "eabi",
         zig_gnu_abi: "gnueabi",
         zig_musl_abi: "musleabi",
+        zig_mcpu: Some("arm926ej_s"),
         elf: ElfSpec {
             arm: Some((ArmArch::V5, FloatRule::Soft)),
             ..ARM_V7.elf

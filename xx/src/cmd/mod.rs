@@ -10,7 +10,9 @@ use std::path::Path;
 
 pub mod apk;
 pub mod apt;
+pub mod cargo;
 pub mod cc;
+pub mod go;
 pub mod info;
 pub mod sys;
 pub mod verify;
@@ -25,8 +27,8 @@ const HELPERS: &[(&[&str], Option<Helper>)] = &[
     (&["info"], Some(|_, a| info::run(a))),
     (&["verify"], Some(|_, a| verify::run(a))),
     (&["cc", "c++", "clang", "clang++"], Some(cc::run)),
-    (&["cargo"], None),
-    (&["go"], None),
+    (&["cargo"], Some(|_, a| cargo::run(a))),
+    (&["go"], Some(|_, a| go::run(a))),
     (&["apt", "apt-get"], Some(apt::run)),
     (&["apk"], Some(|_, a| apk::run(a))),
 ];

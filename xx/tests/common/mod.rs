@@ -186,6 +186,22 @@ pub fn base_rootfs(arch: &str, packages: &[&str]) -> Option<PathBuf> {
     Some(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
 }
 
+/// The host's TLS trust settings (standard variable names), passed into
+/// sandboxes so tools inside trust what the host trusts.
+fn tls_env() -> Vec<(String, String)> {
+    [
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "CURL_CA_BUNDLE",
+        "REQUESTS_CA_BUNDLE",
+        "PIP_CERT",
+        "CARGO_HTTP_CAINFO",
+    ]
+    .iter()
+    .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
+    .collect()
+}
+
 /// Whether QEMU handlers with the F flag are registered for these binfmt names.
 pub fn binfmt_ready(names: &[&str]) -> bool {
     names.iter().all(|n| {
@@ -261,6 +277,11 @@ mount -t overlay overlay -o "lowerdir=$SB_LOWER,upperdir=$SB_UPPER,workdir=$SB_W
 mount --rbind /dev "$SB_MERGED/dev"
 mount -t proc proc "$SB_MERGED/proc"
 cp /etc/resolv.conf "$SB_MERGED/etc/resolv.conf" 2>/dev/null || true
+# The host's trust store: registries may be reached through a TLS proxy.
+if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+  mkdir -p "$SB_MERGED/etc/ssl/certs"
+  cp /etc/ssl/certs/ca-certificates.crt "$SB_MERGED/etc/ssl/certs/ca-certificates.crt"
+fi
 exec chroot "$SB_MERGED" /bin/sh -c "$SB_SCRIPT"
 "#;
         Command::new("unshare")
@@ -284,6 +305,7 @@ exec chroot "$SB_MERGED" /bin/sh -c "$SB_SCRIPT"
             .env("SB_WORK", d.join("work"))
             .env("SB_MERGED", d.join("merged"))
             .env("SB_SCRIPT", script)
+            .envs(tls_env())
             .envs(vars.iter().copied())
             .output()
             .unwrap()

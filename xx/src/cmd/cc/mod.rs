@@ -164,6 +164,32 @@ fn main(name: &str, args: &[String], invoked_as_xx: bool) -> u8 {
     }
 }
 
+/// Sets clang up for `triple` if that was not done yet (what
+/// `xx-clang --target=T --setup-target-triple` does), so xx-cargo and xx-go
+/// can point build tools at `/usr/bin/<triple>-clang`.
+pub fn ensure_setup(triple: &str) -> Result<(), String> {
+    if setup::cfg_path(triple).exists() {
+        return Ok(());
+    }
+    let env = targetenv::from_process();
+    let (os, spec) =
+        target::parse_c_triple(triple).ok_or_else(|| format!("unknown target triple {triple}"))?;
+    let t = CcTarget {
+        native: os == "linux" && spec.march == env.host_machine,
+        triple: triple.to_string(),
+        os: os.to_string(),
+        spec,
+        alpine: env.alpine_release,
+    };
+    let _lock = sys::Lock::take("xx-cc", "XX_CC_NOLOCK");
+    setup::run(&t, &env.macos_sdk_path())
+}
+
+/// Whether the real clang exists (else the helpers fall back to gcc).
+pub fn have_clang() -> bool {
+    Path::new(REAL_CLANG).exists()
+}
+
 /// `-target T`, `--target=T` or `--target T` among the arguments.
 fn explicit_target(args: &[String]) -> Option<String> {
     let mut it = args.iter();
