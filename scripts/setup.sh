@@ -13,5 +13,3 @@ ensure_packages coreutils ca-certificates bc busybox-static debootstrap util-lin
 ensure_rust_components
 # QEMU user emulation through binfmt_misc (handlers vanish on reboot).
 scripts/setup-binfmt.sh
-# The amd64 build-stage root the xx-cc/xx-apt tests use (cached; ~40 s once).
-scripts/base-rootfs.sh amd64 clang lld >/dev/null

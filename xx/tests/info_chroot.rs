@@ -451,8 +451,8 @@ fn commands_and_errors() {
         "arm64"
     );
 
-    // Helpers that are not built yet say so and fail.
-    let out = root.run("xx-cargo", &["build"], &[]);
+    // An unknown helper is a usage error that points at --help.
+    let out = root.run("xx", &["frobnicate"], &[]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not implemented yet"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown helper \"frobnicate\""));
 }

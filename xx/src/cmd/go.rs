@@ -28,25 +28,43 @@ pub fn run(args: &[String]) -> u8 {
         Some("--unwrap") => unwrap(),
         _ => {
             let mut cmd = Command::new("go");
-            cmd.args(args).envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            cmd.args(args)
+                .envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
             sys::exec("xx-go", &mut cmd)
         }
     }
 }
 
 /// Keys `--wrap` writes to Go's env file.
-const WRAPPED: &[&str] = &["GOOS", "GOARCH", "GOAMD64", "GOARM", "GOMIPS", "GOMIPS64", "CC", "CXX", "AR", "PKG_CONFIG"];
+const WRAPPED: &[&str] = &[
+    "GOOS",
+    "GOARCH",
+    "GOAMD64",
+    "GOARM",
+    "GOMIPS",
+    "GOMIPS64",
+    "CC",
+    "CXX",
+    "AR",
+    "PKG_CONFIG",
+];
 
 /// Every variable xx-go sets for `go`.
 fn go_vars(env: &TargetEnv) -> Result<Vec<(String, String)>, String> {
     if env.os == "wasi" {
-        return Ok(vec![("GOOS".into(), "wasip1".into()), ("GOARCH".into(), "wasm".into())]);
+        return Ok(vec![
+            ("GOOS".into(), "wasip1".into()),
+            ("GOARCH".into(), "wasm".into()),
+        ]);
     }
     let mut vars: Vec<(String, String)> = env
         .env_lines()
         .map_err(|e| e.to_string())?
         .iter()
-        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .filter_map(|l| {
+            l.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
         .collect();
     for (k, v) in target::go_env(&env.platform()) {
         // GOOS/GOARCH always follow the target; the variant knobs only if unset.
@@ -61,7 +79,13 @@ fn go_vars(env: &TargetEnv) -> Result<Vec<(String, String)>, String> {
     };
     if let Some(gcc) = sys::which(format!("{triple}-gcc")) {
         set(&mut vars, "CC", gcc.display().to_string());
-        set(&mut vars, "CXX", gcc.with_file_name(format!("{triple}-g++")).display().to_string());
+        set(
+            &mut vars,
+            "CXX",
+            gcc.with_file_name(format!("{triple}-g++"))
+                .display()
+                .to_string(),
+        );
     }
     let prefer = std::env::var("XX_GO_PREFER_C_COMPILER").unwrap_or_else(|_| "clang".into());
     let cgo = std::env::var("CGO_ENABLED").is_ok_and(|v| v == "1");
@@ -77,10 +101,21 @@ fn go_vars(env: &TargetEnv) -> Result<Vec<(String, String)>, String> {
         }
     } else if prefer == "zig" {
         if let Some(zig) = sys::which("zig") {
-            let family = if env.libc == "musl" { Family::Alpine } else { Family::Debian };
-            if let Some(z) = Target::new(&env.platform(), family).ok().and_then(|t| t.zig_triple()) {
+            let family = if env.libc == "musl" {
+                Family::Alpine
+            } else {
+                Family::Debian
+            };
+            if let Some(z) = Target::new(&env.platform(), family)
+                .ok()
+                .and_then(|t| t.zig_triple())
+            {
                 set(&mut vars, "CC", format!("{} cc -target {z}", zig.display()));
-                set(&mut vars, "CXX", format!("{} c++ -target {z}", zig.display()));
+                set(
+                    &mut vars,
+                    "CXX",
+                    format!("{} c++ -target {z}", zig.display()),
+                );
             }
         }
     }
@@ -94,7 +129,9 @@ fn go_vars(env: &TargetEnv) -> Result<Vec<(String, String)>, String> {
         if let Some(gopath) = std::env::var_os("GOPATH").filter(|v| !v.is_empty()) {
             let os = &env.os;
             let arch = &env.arch;
-            let bin = PathBuf::from(gopath).join("bin").join(format!("{os}_{arch}"));
+            let bin = PathBuf::from(gopath)
+                .join("bin")
+                .join(format!("{os}_{arch}"));
             let path = std::env::var("PATH").unwrap_or_default();
             set(&mut vars, "PATH", format!("{}:{path}", bin.display()));
         }

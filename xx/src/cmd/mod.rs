@@ -21,16 +21,15 @@ pub mod verify;
 /// the arguments after it; the exit code back.
 type Helper = fn(&str, &[String]) -> u8;
 
-/// Every helper: its names (first is canonical) and entry point, or `None`
-/// while it is not implemented yet.
-const HELPERS: &[(&[&str], Option<Helper>)] = &[
-    (&["info"], Some(|_, a| info::run(a))),
-    (&["verify"], Some(|_, a| verify::run(a))),
-    (&["cc", "c++", "clang", "clang++"], Some(cc::run)),
-    (&["cargo"], Some(|_, a| cargo::run(a))),
-    (&["go"], Some(|_, a| go::run(a))),
-    (&["apt", "apt-get"], Some(apt::run)),
-    (&["apk"], Some(|_, a| apk::run(a))),
+/// Every helper: its names (first is canonical) and entry point.
+const HELPERS: &[(&[&str], Helper)] = &[
+    (&["info"], |_, a| info::run(a)),
+    (&["verify"], |_, a| verify::run(a)),
+    (&["cc", "c++", "clang", "clang++"], cc::run),
+    (&["cargo"], |_, a| cargo::run(a)),
+    (&["go"], |_, a| go::run(a)),
+    (&["apt", "apt-get"], apt::run),
+    (&["apk"], |_, a| apk::run(a)),
 ];
 
 /// Exit code for usage errors in the dispatcher itself.
@@ -70,30 +69,13 @@ pub fn run_multicall(argv: &[OsString]) -> u8 {
 }
 
 fn dispatch(name: &str, args: &[String]) -> u8 {
-    for (names, helper) in HELPERS {
-        if names.contains(&name) {
-            return match helper {
-                Some(run) => run(name, args),
-                None => {
-                    eprintln!(
-                        "xx-{name}: not implemented yet in this version of xx (available: {}).",
-                        implemented().join(", ")
-                    );
-                    EXIT_USAGE
-                }
-            };
+    match HELPERS.iter().find(|(names, _)| names.contains(&name)) {
+        Some((_, run)) => run(name, args),
+        None => {
+            eprintln!("xx: unknown helper {name:?}; run `xx --help` for the list");
+            EXIT_USAGE
         }
     }
-    eprintln!("xx: unknown helper {name:?}; run `xx --help` for the list");
-    EXIT_USAGE
-}
-
-fn implemented() -> Vec<String> {
-    HELPERS
-        .iter()
-        .filter(|(_, h)| h.is_some())
-        .flat_map(|(names, _)| names.iter().map(|n| format!("xx-{n}")))
-        .collect()
 }
 
 /// Every `xx-<name>` a symlink is made for.
@@ -137,13 +119,11 @@ Usage: xx-<helper> [ARGS...]   (through a symlink named after the helper)
        xx install-links DIR     create the xx-* symlinks in DIR
 
 Helpers: {}
-Implemented in this build: {}
 
 The target comes from TARGETPLATFORM (or TARGETPAIR, TARGETOS/TARGETARCH/
 TARGETVARIANT), as BuildKit sets them in a stage that declares `ARG TARGETPLATFORM`.",
         env!("CARGO_PKG_VERSION"),
-        link_names().join(" "),
-        implemented().join(" ")
+        link_names().join(" ")
     );
     let _ = Out::new().line(&text);
 }
