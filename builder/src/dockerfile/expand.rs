@@ -1,0 +1,1 @@
+//! BuildKit shell-word expansion (to be written).

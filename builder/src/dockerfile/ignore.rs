@@ -1,0 +1,1 @@
+//! `.dockerignore` matching with BuildKit semantics (to be written).
