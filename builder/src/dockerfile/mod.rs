@@ -5,7 +5,9 @@
 pub mod error;
 pub mod expand;
 pub mod ignore;
+pub mod instruction;
 pub mod lines;
+pub mod mount;
 pub mod node;
 pub mod quote;
 pub mod words;

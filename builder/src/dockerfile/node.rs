@@ -148,7 +148,7 @@ fn parse_instruction(text: &str, escape: char) -> Result<Node, NodeError> {
         "maintainer" | "stopsignal" | "user" | "workdir" if !rest.is_empty() => {
             node.args = vec![rest.trim_end().to_string()];
         }
-        "healthcheck" => node.args = healthcheck(rest)?,
+        "healthcheck" => (node.args, node.json) = healthcheck(rest)?,
         "onbuild" => {
             if rest.is_empty() {
                 return Err(NodeError::new(
@@ -299,11 +299,12 @@ fn name_values(keyword: &str, rest: &str, escape: char) -> Result<Vec<String>, N
     Ok(out)
 }
 
-/// HEALTHCHECK: nothing, `NONE`, `CMD <shell or exec form>`, or another type and its rest.
-fn healthcheck(rest: &str) -> Result<Vec<String>, NodeError> {
+/// HEALTHCHECK: nothing, `NONE`, `CMD <shell or exec form>`, or another type
+/// and its rest; `json` tells whether the CMD was in exec form.
+fn healthcheck(rest: &str) -> Result<(Vec<String>, bool), NodeError> {
     let t = rest.trim();
     if t.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), false));
     }
     let (kind, after) = match t.find(char::is_whitespace) {
         Some(i) => (&t[..i], t[i..].trim_start()),
@@ -311,15 +312,20 @@ fn healthcheck(rest: &str) -> Result<Vec<String>, NodeError> {
     };
     let kind = kind.to_ascii_uppercase();
     let mut out = vec![kind.clone()];
+    let mut json = false;
     match kind.as_str() {
         "NONE" if !after.is_empty() => {
             return Err(NodeError::new("HEALTHCHECK NONE takes no arguments", None));
         }
-        "CMD" => out.extend(maybe_json(after)?.0),
+        "CMD" => {
+            let (args, is_json) = maybe_json(after)?;
+            out.extend(args);
+            json = is_json;
+        }
         _ if !after.is_empty() => out.push(after.to_string()),
         _ => {}
     }
-    Ok(out)
+    Ok((out, json))
 }
 
 /// The closest instruction name, for "did you mean" hints.
