@@ -15,6 +15,28 @@ pub struct Cli {
     command: Command,
 }
 
+/// `mxbuild plan` flags (a subset of `docker buildx build`'s).
+#[derive(Debug, clap::Args)]
+struct PlanArgs {
+    /// Dockerfile (default: CONTEXT/Dockerfile).
+    #[arg(short = 'f', long = "file")]
+    file: Option<std::path::PathBuf>,
+    /// Target platforms, comma-separated (e.g. linux/amd64,linux/arm64 or rpi-zero,rpi4).
+    #[arg(long)]
+    platform: Option<String>,
+    /// Stage to build (default: the last).
+    #[arg(long)]
+    target: Option<String>,
+    /// Build-time variable, NAME=VALUE (repeatable).
+    #[arg(long = "build-arg", value_name = "NAME=VALUE")]
+    build_args: Vec<String>,
+    /// Output format.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    format: String,
+    /// Build context directory.
+    context: std::path::PathBuf,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Build a Dockerfile for one or more platforms (flags as `docker buildx build`).
@@ -24,11 +46,7 @@ enum Command {
         args: Vec<String>,
     },
     /// Show what a build would run: stage instances per platform, native or emulated, and lints.
-    Plan {
-        /// Arguments (not implemented yet).
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
+    Plan(PlanArgs),
     /// Manage images in the local store: import, ls, inspect, rm, pull, push, export.
     Image {
         /// Arguments (not implemented yet).
@@ -62,8 +80,8 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let name = match &cli.command {
         Command::Platforms => return platforms(),
+        Command::Plan(args) => return plan(args),
         Command::Build { .. } => "build",
-        Command::Plan { .. } => "plan",
         Command::Image { .. } => "image",
         Command::Verify { .. } => "verify",
         Command::Binfmt { .. } => "binfmt",
@@ -73,6 +91,61 @@ pub fn run() -> ExitCode {
         "mxbuild {name}: not implemented yet in this version (see README for what works today)"
     );
     ExitCode::from(2)
+}
+
+fn plan(args: &PlanArgs) -> ExitCode {
+    match plan_text(args) {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn plan_text(args: &PlanArgs) -> Result<String, String> {
+    let file = args
+        .file
+        .clone()
+        .unwrap_or_else(|| args.context.join("Dockerfile"));
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| format!("error: cannot read {}: {e}\nhint: pass the Dockerfile with -f, or run in the context directory", file.display()))?;
+    let shown = file.display().to_string();
+    let df = crate::dockerfile::parse(&text, &shown).map_err(|e| e.to_string())?;
+    let host = xx::Platform::host();
+    let platforms = match &args.platform {
+        Some(list) => {
+            xx::Platform::parse_list(list).map_err(|e| format!("error: --platform: {e}"))?
+        }
+        None => vec![host.clone()],
+    };
+    let mut build_args = std::collections::BTreeMap::new();
+    for a in &args.build_args {
+        let (k, v) = match a.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            // `--build-arg NAME` takes the value from the environment, as docker does.
+            None => match std::env::var(a) {
+                Ok(v) => (a.clone(), v),
+                Err(_) => continue,
+            },
+        };
+        build_args.insert(k, v);
+    }
+    let opts = crate::plan::Options {
+        platforms,
+        host,
+        target: args.target.clone(),
+        build_args,
+        context: Some(args.context.clone()),
+    };
+    let plan = crate::plan::plan(&df, &opts).map_err(|e| e.to_string())?;
+    Ok(match args.format.as_str() {
+        "json" => crate::plan::render::json(&plan) + "\n",
+        _ => crate::plan::render::text(&plan, &shown),
+    })
 }
 
 fn platforms() -> ExitCode {

@@ -1,1 +1,0 @@
-//! BuildKit shell-word expansion (to be written).

@@ -1,1 +1,0 @@
-//! `.dockerignore` matching with BuildKit semantics (to be written).

@@ -1,0 +1,697 @@
+//! The build plan: for each requested platform, the stages reachable from the
+//! target, each as an *instance* (stage x the platform it runs as) whose steps
+//! carry cache keys. Equal keys mean equal work, so a `$BUILDPLATFORM` stage
+//! that never reads TARGET* args yields one instance serving every target,
+//! and the steps before a late `ARG TARGETPLATFORM` are shared too.
+//!
+//! A key is the hash of: the parent key, the instruction after expansion, the
+//! platform it runs as, and what it reads (RUN: its environment and mounts;
+//! COPY/ADD: the sources' content or the `--from` instance's key).
+
+mod context;
+mod keys;
+mod lints;
+pub mod platform_args;
+pub mod render;
+mod scope;
+pub mod stages;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use serde::Serialize;
+use xx::Platform;
+
+use crate::dockerfile::instruction::{Command, Instruction, Located};
+use crate::dockerfile::{self, Dockerfile, SourceError, Span};
+use keys::Hasher;
+use scope::Scope;
+use stages::{Stage, Stages};
+
+/// What to plan.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Target platforms (at least one).
+    pub platforms: Vec<Platform>,
+    /// The machine building (BUILDPLATFORM).
+    pub host: Platform,
+    /// `--target` stage; default the last.
+    pub target: Option<String>,
+    /// `--build-arg` values.
+    pub build_args: BTreeMap<String, String>,
+    /// The build context, for COPY/ADD content hashes (`None`: not hashed).
+    pub context: Option<PathBuf>,
+}
+
+/// A lint finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// Line of the instruction it is about.
+    pub line: usize,
+    /// Stable identifier.
+    pub code: String,
+    /// What is wrong.
+    pub message: String,
+    /// What to do.
+    pub hint: String,
+}
+
+/// One step of an instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// Line of the instruction.
+    pub line: usize,
+    /// Instruction name (`RUN`).
+    pub instruction: String,
+    /// The instruction after expansion, for display.
+    pub text: String,
+    /// Cache key (`sha256:...`).
+    pub key: String,
+    /// Whether it executes under QEMU (RUN in an emulated instance).
+    pub emulated: bool,
+}
+
+/// A stage as it runs for one platform, possibly serving several targets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Instance {
+    /// Stage name or index.
+    pub stage: String,
+    /// The platform it runs as.
+    pub platform: String,
+    /// Target platforms whose build needs it.
+    pub targets: Vec<String>,
+    /// Runs under QEMU.
+    pub emulated: bool,
+    /// Base: an image reference, `scratch`, or `stage:<name>`.
+    pub base: String,
+    /// Steps after FROM.
+    pub steps: Vec<Step>,
+    /// Key of its last step (its result).
+    #[serde(skip)]
+    pub final_key: String,
+    /// Index of the stage in the Dockerfile.
+    #[serde(skip)]
+    pub stage_index: usize,
+    /// Variables its steps read that are TARGET* args.
+    #[serde(skip)]
+    pub reads_target_args: bool,
+}
+
+/// Totals over unique keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Steps over all instances.
+    pub steps_total: usize,
+    /// Distinct step keys.
+    pub steps_unique: usize,
+    /// Distinct RUN steps that run natively.
+    pub runs_native: usize,
+    /// Distinct RUN steps that run under QEMU.
+    pub runs_emulated: usize,
+}
+
+/// The plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// The build machine's platform.
+    pub host: String,
+    /// Requested platforms.
+    pub platforms: Vec<String>,
+    /// Stage instances, in dependency order.
+    pub instances: Vec<Instance>,
+    /// Totals.
+    pub summary: Summary,
+    /// Lint findings.
+    pub warnings: Vec<Warning>,
+}
+
+/// Plans a parsed Dockerfile.
+pub fn plan(df: &Dockerfile, opts: &Options) -> Result<Plan, SourceError> {
+    let instructions = dockerfile::instruction::from_nodes(&df.nodes, &df.file, &df.text)?;
+    let stages = Stages::split(df, instructions)?;
+    let target = match &opts.target {
+        Some(t) => stages.find(t).ok_or_else(|| {
+            let names: Vec<String> = stages.stages.iter().map(Stage::label).collect();
+            SourceError::new(
+                &df.file,
+                Span { line: 1, col: 1 },
+                format!("target stage {t:?} not found"),
+            )
+            .hint(format!("stages are: {}", names.join(", ")))
+        })?,
+        None => stages
+            .stages
+            .last()
+            .ok_or_else(|| SourceError::new(&df.file, Span::default(), "no stages"))?,
+    };
+    let mut planner = Planner {
+        df,
+        opts,
+        stages: &stages,
+        instances: Vec::new(),
+        by_key: BTreeMap::new(),
+        warnings: Vec::new(),
+        context_hashes: BTreeMap::new(),
+    };
+    for p in &opts.platforms {
+        let mut memo = BTreeMap::new();
+        planner.instance(target.index, p, &mut memo, &mut Vec::new())?;
+    }
+    let mut warnings = planner.warnings;
+    warnings.extend(lints::check(df, &stages, &planner.instances, &opts.host));
+    warnings.sort_by(|a, b| (a.line, &a.code).cmp(&(b.line, &b.code)));
+    warnings.dedup();
+    let summary = summarize(&planner.instances);
+    Ok(Plan {
+        host: opts.host.to_string(),
+        platforms: opts.platforms.iter().map(|p| p.to_string()).collect(),
+        instances: planner.instances,
+        summary,
+        warnings,
+    })
+}
+
+fn summarize(instances: &[Instance]) -> Summary {
+    let mut unique = BTreeSet::new();
+    let mut native = BTreeSet::new();
+    let mut emulated = BTreeSet::new();
+    let mut total = 0;
+    for i in instances {
+        for s in &i.steps {
+            total += 1;
+            unique.insert(s.key.clone());
+            if s.instruction == "RUN" {
+                if s.emulated {
+                    emulated.insert(s.key.clone());
+                } else {
+                    native.insert(s.key.clone());
+                }
+            }
+        }
+    }
+    Summary {
+        steps_total: total,
+        steps_unique: unique.len(),
+        runs_native: native.len(),
+        runs_emulated: emulated.len(),
+    }
+}
+
+/// One step's display text, extra key material, and the variables it read.
+type StepParts = (String, Vec<(String, String)>, BTreeSet<String>);
+
+struct Planner<'a> {
+    df: &'a Dockerfile,
+    opts: &'a Options,
+    stages: &'a Stages,
+    instances: Vec<Instance>,
+    /// final key -> index in `instances`.
+    by_key: BTreeMap<String, usize>,
+    warnings: Vec<Warning>,
+    context_hashes: BTreeMap<String, String>,
+}
+
+impl Planner<'_> {
+    fn err(&self, span: Span, msg: impl Into<String>, hint: &str) -> SourceError {
+        SourceError::new(&self.df.file, span, msg)
+            .hint(hint)
+            .with_line(&self.df.text)
+    }
+
+    /// The global scope for target `p`: declared global ARGs plus the automatic ones.
+    fn global_scope(&self, p: &Platform) -> Result<Scope, SourceError> {
+        let mut scope = Scope::default();
+        for (k, v) in platform_args::values(&self.opts.host, p) {
+            scope.args.insert(k, Some(v));
+        }
+        for located in &self.stages.global_args {
+            if let Instruction::Arg(list) = &located.instruction {
+                for (name, default) in list {
+                    let value = match (self.opts.build_args.get(name), default) {
+                        (Some(v), _) => Some(v.clone()),
+                        (None, Some(d)) => Some(self.expand(&scope, d, located.span)?.text),
+                        (None, None) => scope.args.get(name).cloned().flatten(),
+                    };
+                    scope.args.insert(name.clone(), value);
+                }
+            }
+        }
+        Ok(scope)
+    }
+
+    fn expand(&self, scope: &Scope, word: &str, span: Span) -> Result<scope::Value, SourceError> {
+        scope.expand(word, self.df.directives.escape).map_err(|e| {
+            self.err(
+                span,
+                format!("cannot expand {word:?}: {e}"),
+                "check the ${...} syntax and quoting",
+            )
+        })
+    }
+
+    /// Plans stage `index` for target `p`; returns the instance index.
+    fn instance(
+        &mut self,
+        index: usize,
+        p: &Platform,
+        memo: &mut BTreeMap<usize, usize>,
+        path: &mut Vec<usize>,
+    ) -> Result<usize, SourceError> {
+        if let Some(&i) = memo.get(&index) {
+            return Ok(i);
+        }
+        let stage = &self.stages.stages[index];
+        if path.contains(&index) {
+            return Err(self.err(
+                stage.from.span,
+                format!("stage {} depends on itself", stage.label()),
+                "remove the circular FROM / COPY --from",
+            ));
+        }
+        path.push(index);
+        let global = self.global_scope(p)?;
+        let escape = self.df.directives.escape;
+        let image = self.expand(&global, &stage.image, stage.from.span)?.text;
+        let parent_stage = self
+            .stages
+            .stages
+            .iter()
+            .find(|s| s.index < index && s.name.as_deref() == Some(&image.to_ascii_lowercase()))
+            .map(|s| s.index);
+
+        let (platform, base, mut key, mut scope) = match parent_stage {
+            Some(pi) => {
+                let parent = self.instance(pi, p, memo, path)?;
+                let inst = &self.instances[parent];
+                let scope = Scope {
+                    env: self.env_after(pi, p)?,
+                    ..Scope::default()
+                };
+                let platform: Platform = inst.platform.parse().unwrap_or_else(|_| p.clone());
+                (
+                    platform,
+                    format!("stage:{}", inst.stage),
+                    inst.final_key.clone(),
+                    scope,
+                )
+            }
+            None => {
+                let platform = match &stage.platform {
+                    Some(raw) => {
+                        let text = self.expand(&global, raw, stage.from.span)?.text;
+                        text.parse::<Platform>().map_err(|e| {
+                            self.err(
+                                stage.from.span,
+                                format!("FROM --platform: {e}"),
+                                "e.g. --platform=$BUILDPLATFORM or --platform=linux/arm64",
+                            )
+                        })?
+                    }
+                    None => p.clone(),
+                };
+                if image.is_empty() {
+                    return Err(self.err(
+                        stage.from.span,
+                        format!("FROM {} expands to an empty image name", stage.image),
+                        "set the ARG it uses (e.g. --build-arg)",
+                    ));
+                }
+                let mut h = Hasher::new("from");
+                h.add("image", &image)
+                    .add("platform", &platform.to_string());
+                (platform, image.clone(), h.finish(), Scope::default())
+            }
+        };
+
+        let emulated = !platform_args::runs_natively(&self.opts.host, &platform);
+        let mut steps = Vec::new();
+        let mut shell = vec!["/bin/sh".to_string(), "-c".to_string()];
+        let mut reads_target = false;
+        let body = stage.body.clone();
+        for located in &body {
+            let (text, extra, used) = self.step_parts(
+                located,
+                &mut scope,
+                &mut shell,
+                (p, &platform),
+                memo,
+                path,
+                escape,
+            )?;
+            if used.iter().any(|u| u.starts_with("TARGET")) {
+                reads_target = true;
+            }
+            let mut h = Hasher::new("step");
+            h.add("parent", &key)
+                .add("platform", &platform.to_string())
+                .add("text", &text);
+            for (k, v) in &extra {
+                h.add(k, v);
+            }
+            key = h.finish();
+            let instruction = located
+                .original
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_ascii_uppercase();
+            let is_run = instruction == "RUN";
+            steps.push(Step {
+                line: located.span.line,
+                instruction,
+                text,
+                key: key.clone(),
+                emulated: is_run && emulated,
+            });
+        }
+        path.pop();
+
+        let idx = match self.by_key.get(&key) {
+            Some(&existing) => {
+                let t = p.to_string();
+                if !self.instances[existing].targets.contains(&t) {
+                    self.instances[existing].targets.push(t);
+                }
+                existing
+            }
+            None => {
+                self.instances.push(Instance {
+                    stage: stage.label(),
+                    platform: platform.to_string(),
+                    targets: vec![p.to_string()],
+                    emulated,
+                    base,
+                    steps,
+                    final_key: key.clone(),
+                    stage_index: index,
+                    reads_target_args: reads_target,
+                });
+                self.by_key.insert(key, self.instances.len() - 1);
+                self.instances.len() - 1
+            }
+        };
+        memo.insert(index, idx);
+        Ok(idx)
+    }
+
+    /// ENV at the end of stage `index` (what a child stage inherits).
+    fn env_after(&self, index: usize, p: &Platform) -> Result<Vec<(String, String)>, SourceError> {
+        let stage = &self.stages.stages[index];
+        let global = self.global_scope(p)?;
+        let image = self.expand(&global, &stage.image, stage.from.span)?.text;
+        let mut scope = Scope::default();
+        if let Some(parent) = self
+            .stages
+            .stages
+            .iter()
+            .find(|s| s.index < index && s.name.as_deref() == Some(&image.to_ascii_lowercase()))
+        {
+            scope.env = self.env_after(parent.index, p)?;
+        }
+        for located in &stage.body {
+            match &located.instruction {
+                Instruction::Arg(list) => {
+                    self.declare_args(&mut scope, list, &global, located.span)?
+                }
+                Instruction::Env(pairs) => {
+                    for (k, v) in pairs {
+                        let value = self.expand(&scope, v, located.span)?.text;
+                        scope.set_env(k, value);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(scope.env)
+    }
+
+    fn declare_args(
+        &self,
+        scope: &mut Scope,
+        list: &[(String, Option<String>)],
+        global: &Scope,
+        span: Span,
+    ) -> Result<(), SourceError> {
+        for (name, default) in list {
+            let value = match (self.opts.build_args.get(name), default) {
+                (Some(v), _) => Some(v.clone()),
+                (None, Some(d)) => Some(self.expand(scope, d, span)?.text),
+                (None, None) => global.args.get(name).cloned().flatten(),
+            };
+            scope.args.insert(name.clone(), value);
+        }
+        Ok(())
+    }
+
+    /// The display text, extra key material and variables read by one step;
+    /// updates the scope (ARG, ENV) and the shell (SHELL).
+    #[allow(clippy::too_many_arguments)]
+    fn step_parts(
+        &mut self,
+        located: &Located,
+        scope: &mut Scope,
+        shell: &mut Vec<String>,
+        (p, run_as): (&Platform, &Platform),
+        memo: &mut BTreeMap<usize, usize>,
+        path: &mut Vec<usize>,
+        escape: char,
+    ) -> Result<StepParts, SourceError> {
+        let span = located.span;
+        let mut extra: Vec<(String, String)> = Vec::new();
+        let mut used = BTreeSet::new();
+        let text = match &located.instruction {
+            Instruction::Arg(list) => {
+                let global = self.global_scope(p)?;
+                self.declare_args(scope, list, &global, span)?;
+                let shown: Vec<String> = list
+                    .iter()
+                    .map(|(n, _)| match scope.args.get(n).cloned().flatten() {
+                        Some(v) => format!("{n}={v}"),
+                        None => n.clone(),
+                    })
+                    .collect();
+                for (n, _) in list {
+                    used.insert(n.clone());
+                }
+                format!("ARG {}", shown.join(" "))
+            }
+            Instruction::Env(pairs) => {
+                let mut shown = Vec::new();
+                for (k, v) in pairs {
+                    let value = self.expand_used(scope, v, span, &mut used)?;
+                    shown.push(format!("{k}={value}"));
+                    scope.set_env(k, value);
+                }
+                format!("ENV {}", shown.join(" "))
+            }
+            Instruction::Label(pairs) => {
+                let mut shown = Vec::new();
+                for (k, v) in pairs {
+                    let key = self.expand_used(scope, k, span, &mut used)?;
+                    let value = self.expand_used(scope, v, span, &mut used)?;
+                    shown.push(format!("{key}={value}"));
+                }
+                format!("LABEL {}", shown.join(" "))
+            }
+            Instruction::Run {
+                command,
+                mounts,
+                network,
+                security,
+            } => {
+                // The shell expands the command itself; its environment is the key.
+                for (k, v) in scope.run_env() {
+                    extra.push((format!("env:{k}"), v));
+                }
+                // A RUN reads every ARG/ENV name its text mentions.
+                let cmd_text = match command {
+                    Command::Shell(s) => s.clone(),
+                    Command::Exec(v) => v.join(" "),
+                };
+                for (k, _) in scope.run_env() {
+                    if cmd_text.contains(&k) {
+                        used.insert(k);
+                    }
+                }
+                for m in mounts {
+                    let mut desc = format!(
+                        "{:?} target={:?} source={:?} id={:?} sharing={:?}",
+                        m.kind, m.target, m.source, m.id, m.sharing
+                    );
+                    if let Some(from) = &m.from {
+                        let from = self.expand_used(scope, from, span, &mut used)?;
+                        desc.push_str(&format!(
+                            " from={}",
+                            self.source_key(&from, (p, run_as), memo, path)?
+                        ));
+                    }
+                    extra.push(("mount".to_string(), desc));
+                }
+                extra.push(("network".to_string(), network.clone().unwrap_or_default()));
+                extra.push(("security".to_string(), security.clone().unwrap_or_default()));
+                extra.push(("shell".to_string(), shell.join(" ")));
+                for h in &located.heredocs {
+                    extra.push(("heredoc".to_string(), format!("{}:{}", h.name, h.content)));
+                }
+                match command {
+                    Command::Shell(s) => format!("RUN {s}"),
+                    Command::Exec(v) => format!("RUN {v:?}"),
+                }
+            }
+            Instruction::Copy {
+                add,
+                sources,
+                dest,
+                from,
+                chown,
+                chmod,
+                link,
+                parents,
+                exclude,
+                checksum,
+                ..
+            } => {
+                let mut srcs = Vec::new();
+                for s in sources {
+                    srcs.push(self.expand_used(scope, s, span, &mut used)?);
+                }
+                let dest = self.expand_used(scope, dest, span, &mut used)?;
+                let mut flags = Vec::new();
+                for (name, v) in [("chown", chown), ("chmod", chmod), ("checksum", checksum)] {
+                    if let Some(v) = v {
+                        flags.push(format!(
+                            "--{name}={}",
+                            self.expand_used(scope, v, span, &mut used)?
+                        ));
+                    }
+                }
+                if *link {
+                    flags.push("--link".to_string());
+                }
+                if *parents {
+                    flags.push("--parents".to_string());
+                }
+                for e in exclude {
+                    flags.push(format!(
+                        "--exclude={}",
+                        self.expand_used(scope, e, span, &mut used)?
+                    ));
+                }
+                match from {
+                    Some(f) => {
+                        let f = self.expand_used(scope, f, span, &mut used)?;
+                        flags.insert(0, format!("--from={f}"));
+                        extra.push((
+                            "from".to_string(),
+                            self.source_key(&f, (p, run_as), memo, path)?,
+                        ));
+                    }
+                    None => {
+                        let heredoc_names: Vec<&str> =
+                            located.heredocs.iter().map(|h| h.name.as_str()).collect();
+                        let ctx_srcs: Vec<String> = srcs
+                            .iter()
+                            .filter(|s| {
+                                !s.starts_with("<<") && !heredoc_names.iter().any(|n| s.contains(n))
+                            })
+                            .cloned()
+                            .collect();
+                        extra.push(("context".to_string(), self.context_hash(&ctx_srcs)));
+                        for h in &located.heredocs {
+                            extra
+                                .push(("heredoc".to_string(), format!("{}:{}", h.name, h.content)));
+                        }
+                    }
+                }
+                let kw = if *add { "ADD" } else { "COPY" };
+                let flags = if flags.is_empty() {
+                    String::new()
+                } else {
+                    format!("{} ", flags.join(" "))
+                };
+                format!("{kw} {flags}{} {dest}", srcs.join(" "))
+            }
+            Instruction::Workdir(w) => {
+                format!("WORKDIR {}", self.expand_used(scope, w, span, &mut used)?)
+            }
+            Instruction::User(u) => {
+                format!("USER {}", self.expand_used(scope, u, span, &mut used)?)
+            }
+            Instruction::StopSignal(s) => format!(
+                "STOPSIGNAL {}",
+                self.expand_used(scope, s, span, &mut used)?
+            ),
+            Instruction::Expose(ports) => {
+                let mut out = Vec::new();
+                for port in ports {
+                    out.extend(
+                        scope
+                            .expand_words(port, escape)
+                            .map_err(|e| self.err(span, e.to_string(), "check the ${...} syntax"))?
+                            .0,
+                    );
+                }
+                format!("EXPOSE {}", out.join(" "))
+            }
+            Instruction::Volume(vols) => {
+                let mut out = Vec::new();
+                for v in vols {
+                    out.push(self.expand_used(scope, v, span, &mut used)?);
+                }
+                format!("VOLUME {}", out.join(" "))
+            }
+            Instruction::Shell(s) => {
+                *shell = s.clone();
+                format!("SHELL {s:?}")
+            }
+            _ => located.original.trim().to_string(),
+        };
+        Ok((text, extra, used))
+    }
+
+    /// Expands a word and records the variables it read.
+    fn expand_used(
+        &self,
+        scope: &Scope,
+        word: &str,
+        span: Span,
+        used: &mut BTreeSet<String>,
+    ) -> Result<String, SourceError> {
+        let v = self.expand(scope, word, span)?;
+        used.extend(v.used);
+        Ok(v.text)
+    }
+
+    /// What a `--from` names, as key material: a stage's result key (planned
+    /// for the same target), else an image reference, fetched for the platform
+    /// the current stage runs as.
+    fn source_key(
+        &mut self,
+        name: &str,
+        (p, run_as): (&Platform, &Platform),
+        memo: &mut BTreeMap<usize, usize>,
+        path: &mut Vec<usize>,
+    ) -> Result<String, SourceError> {
+        match self.stages.find(name).map(|s| s.index) {
+            Some(i) => {
+                let inst = self.instance(i, p, memo, path)?;
+                Ok(self.instances[inst].final_key.clone())
+            }
+            None => Ok(format!("image:{name}@{run_as}")),
+        }
+    }
+
+    /// Content hash of COPY sources from the build context (cached per source list).
+    fn context_hash(&mut self, sources: &[String]) -> String {
+        let key = sources.join("\0");
+        if let Some(h) = self.context_hashes.get(&key) {
+            return h.clone();
+        }
+        let h = match &self.opts.context {
+            Some(dir) => context::hash_sources(dir, sources),
+            None => format!("unhashed:{key}"),
+        };
+        self.context_hashes.insert(key, h.clone());
+        h
+    }
+}

@@ -1,0 +1,184 @@
+//! The planner on the Dockerfiles in testdata/dockerfiles/plan: shared
+//! build-platform stages, shared prefixes before `ARG TARGETPLATFORM`,
+//! `--target` pruning, global ARGs in FROM, and every lint (firing on the bad
+//! file, silent on the good one).
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use mxbuild::dockerfile;
+use mxbuild::plan::{self, Options, Plan};
+use xx::Platform;
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/dockerfiles/plan")
+}
+
+fn plan_of(file: &str, platforms: &str, target: Option<&str>, args: &[(&str, &str)]) -> Plan {
+    let text = std::fs::read_to_string(dir().join(file)).unwrap();
+    let df = dockerfile::parse(&text, file).unwrap();
+    let opts = Options {
+        platforms: Platform::parse_list(platforms).unwrap(),
+        host: "linux/amd64".parse().unwrap(),
+        target: target.map(str::to_string),
+        build_args: args
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<BTreeMap<_, _>>(),
+        context: Some(dir()),
+    };
+    plan::plan(&df, &opts).unwrap()
+}
+
+#[test]
+fn build_platform_stage_serves_every_target_once() {
+    let p = plan_of(
+        "shared-build.Dockerfile",
+        "linux/amd64,linux/arm64,linux/arm/v7",
+        None,
+        &[],
+    );
+    let build: Vec<_> = p.instances.iter().filter(|i| i.stage == "build").collect();
+    assert_eq!(build.len(), 1, "{p:#?}");
+    assert_eq!(build[0].platform, "linux/amd64");
+    assert_eq!(
+        build[0].targets,
+        ["linux/amd64", "linux/arm64", "linux/arm/v7"]
+    );
+    assert!(!build[0].emulated);
+    let finals: Vec<_> = p.instances.iter().filter(|i| i.stage == "1").collect();
+    assert_eq!(finals.len(), 3);
+    let emulated: Vec<bool> = finals.iter().map(|i| i.emulated).collect();
+    assert_eq!(emulated, [false, true, true]);
+    // 3 steps in build (shared) + 2 per target stage.
+    assert_eq!((p.summary.steps_total, p.summary.steps_unique), (9, 9));
+    assert_eq!((p.summary.runs_native, p.summary.runs_emulated), (3, 2));
+}
+
+#[test]
+fn steps_before_arg_targetplatform_are_shared() {
+    let p = plan_of(
+        "shared-prefix.Dockerfile",
+        "linux/arm64,linux/arm/v7",
+        None,
+        &[],
+    );
+    let build: Vec<_> = p.instances.iter().filter(|i| i.stage == "build").collect();
+    assert_eq!(
+        build.len(),
+        2,
+        "the ARG TARGETPLATFORM splits the stage per target"
+    );
+    // COPY --from=xx and the apt-get RUN come before the ARG: same keys.
+    assert_eq!(build[0].steps[0].key, build[1].steps[0].key);
+    assert_eq!(build[0].steps[1].key, build[1].steps[1].key);
+    assert_ne!(
+        build[0].steps[2].key, build[1].steps[2].key,
+        "ARG TARGETPLATFORM differs"
+    );
+    assert!(
+        p.summary.steps_unique < p.summary.steps_total,
+        "{:?}",
+        p.summary
+    );
+}
+
+#[test]
+fn target_pruning_and_global_args() {
+    let p = plan_of("stages.Dockerfile", "linux/amd64", Some("test"), &[]);
+    let stages: Vec<&str> = p.instances.iter().map(|i| i.stage.as_str()).collect();
+    assert_eq!(stages, ["base", "test"]);
+    assert_eq!(p.instances[0].base, "debian:bookworm");
+    let p = plan_of(
+        "stages.Dockerfile",
+        "linux/amd64",
+        None,
+        &[("BASE", "alpine:3.20"), ("VERSION", "1.2")],
+    );
+    let stages: Vec<&str> = p.instances.iter().map(|i| i.stage.as_str()).collect();
+    assert_eq!(stages, ["base", "release"], "unused stages are not planned");
+    assert_eq!(p.instances[0].base, "alpine:3.20");
+    let release = &p.instances[1];
+    assert!(
+        release.steps.iter().any(|s| s.text == "LABEL version=1.2"),
+        "{release:#?}"
+    );
+    assert!(
+        release.steps.iter().any(|s| s.text == "COPY hello.c /app/"),
+        "ENV inherited from base: {release:#?}"
+    );
+    // A different build arg is a different key for the steps that read it.
+    let other = plan_of(
+        "stages.Dockerfile",
+        "linux/amd64",
+        None,
+        &[("BASE", "alpine:3.20"), ("VERSION", "1.3")],
+    );
+    assert_eq!(
+        other.instances[0].steps.last().unwrap().key,
+        p.instances[0].steps.last().unwrap().key
+    );
+    assert_ne!(other.instances[1].steps[1].key, p.instances[1].steps[1].key);
+}
+
+#[test]
+fn every_lint_fires_on_the_bad_file_and_none_on_the_good_one() {
+    let bad = plan_of("lints-bad.Dockerfile", "linux/amd64,linux/arm64", None, &[]);
+    let codes: Vec<&str> = bad.warnings.iter().map(|w| w.code.as_str()).collect();
+    for code in [
+        "EmulatedCompile",
+        "ShadowedPlatformArg",
+        "EarlyTargetArg",
+        "PlatformOnStage",
+        "VariableInCopyFrom",
+    ] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
+    let compile = bad
+        .warnings
+        .iter()
+        .find(|w| w.code == "EmulatedCompile")
+        .unwrap();
+    assert_eq!(compile.line, 12);
+    assert!(compile.hint.contains("cross-compile with xx"));
+    let good = plan_of(
+        "lints-good.Dockerfile",
+        "linux/amd64,linux/arm64",
+        None,
+        &[],
+    );
+    assert!(good.warnings.is_empty(), "{:#?}", good.warnings);
+}
+
+#[test]
+fn plan_works_on_every_dockerfile_in_testdata() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata");
+    let mut found = 0;
+    let mut stack = vec![root];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if p.is_dir() && name != "target" {
+                stack.push(p);
+            } else if name == "Dockerfile" || name.ends_with(".Dockerfile") {
+                found += 1;
+                let text = std::fs::read_to_string(&p).unwrap();
+                let df = dockerfile::parse(&text, &name)
+                    .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+                let opts = Options {
+                    platforms: Platform::parse_list("linux/amd64,linux/arm64").unwrap(),
+                    host: "linux/amd64".parse().unwrap(),
+                    target: None,
+                    build_args: BTreeMap::new(),
+                    context: p.parent().map(Path::to_path_buf),
+                };
+                plan::plan(&df, &opts).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            }
+        }
+    }
+    assert!(found >= 5, "{found}");
+}
