@@ -30,6 +30,9 @@ struct PlanArgs {
     /// Build-time variable, NAME=VALUE (repeatable).
     #[arg(long = "build-arg", value_name = "NAME=VALUE")]
     build_args: Vec<String>,
+    /// Named build context, NAME=SOURCE (repeatable); `--from=NAME` then means it.
+    #[arg(long = "build-context", value_name = "NAME=SOURCE")]
+    build_contexts: Vec<String>,
     /// Output format.
     #[arg(long, default_value = "text", value_parser = ["text", "json"])]
     format: String,
@@ -140,6 +143,14 @@ fn plan_text(args: &PlanArgs) -> Result<String, String> {
         target: args.target.clone(),
         build_args,
         context: Some(args.context.clone()),
+        named_contexts: args
+            .build_contexts
+            .iter()
+            .map(|c| match c.split_once('=') {
+                Some((k, v)) => Ok((k.to_string(), v.to_string())),
+                None => Err(format!("error: --build-context {c:?} is not NAME=SOURCE\nhint: e.g. --build-context xx=docker-image://tonistiigi/xx")),
+            })
+            .collect::<Result<_, _>>()?,
     };
     let plan = crate::plan::plan(&df, &opts).map_err(|e| e.to_string())?;
     Ok(match args.format.as_str() {

@@ -155,6 +155,7 @@ fn front_end_never_panics() {
         target: None,
         build_args: BTreeMap::from([("BASE".to_string(), "alpine".to_string())]),
         context: None,
+        named_contexts: BTreeMap::new(),
     };
     let env = |k: &str| match k {
         "A" => Some("a/b.c".to_string()),

@@ -29,6 +29,7 @@ fn plan_of(file: &str, platforms: &str, target: Option<&str>, args: &[(&str, &st
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect::<BTreeMap<_, _>>(),
         context: Some(dir()),
+        named_contexts: BTreeMap::new(),
     };
     plan::plan(&df, &opts).unwrap()
 }
@@ -175,10 +176,33 @@ fn plan_works_on_every_dockerfile_in_testdata() {
                     target: None,
                     build_args: BTreeMap::new(),
                     context: p.parent().map(Path::to_path_buf),
+                    named_contexts: BTreeMap::new(),
                 };
                 plan::plan(&df, &opts).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             }
         }
     }
     assert!(found >= 5, "{found}");
+}
+
+#[test]
+fn named_contexts_win_over_images_in_from() {
+    let text = std::fs::read_to_string(dir().join("shared-prefix.Dockerfile")).unwrap();
+    let df = dockerfile::parse(&text, "shared-prefix.Dockerfile").unwrap();
+    let mut opts = Options {
+        platforms: Platform::parse_list("linux/arm64").unwrap(),
+        host: "linux/amd64".parse().unwrap(),
+        target: None,
+        build_args: BTreeMap::new(),
+        context: Some(dir()),
+        named_contexts: BTreeMap::new(),
+    };
+    let as_image = plan::plan(&df, &opts).unwrap();
+    opts.named_contexts
+        .insert("xx".into(), "oci-layout:///tmp/xx".into());
+    let as_context = plan::plan(&df, &opts).unwrap();
+    assert_ne!(
+        as_image.instances[0].steps[0].key,
+        as_context.instances[0].steps[0].key
+    );
 }

@@ -41,6 +41,9 @@ pub struct Options {
     pub build_args: BTreeMap<String, String>,
     /// The build context, for COPY/ADD content hashes (`None`: not hashed).
     pub context: Option<PathBuf>,
+    /// Named build contexts (`--build-context NAME=SOURCE`): name -> source.
+    /// They take precedence over stage and image names in `--from`.
+    pub named_contexts: BTreeMap<String, String>,
 }
 
 /// A lint finding.
@@ -672,6 +675,9 @@ impl Planner<'_> {
         memo: &mut BTreeMap<usize, usize>,
         path: &mut Vec<usize>,
     ) -> Result<String, SourceError> {
+        if let Some(source) = self.opts.named_contexts.get(name) {
+            return Ok(format!("context:{name}={source}"));
+        }
         match self.stages.find(name).map(|s| s.index) {
             Some(i) => {
                 let inst = self.instance(i, p, memo, path)?;
