@@ -124,6 +124,21 @@ fn redhat_release_id(text: &str) -> &'static str {
     }
 }
 
+/// The value of `key` in the os-release file of the root (empty if absent).
+pub fn os_release_field(root: &Path, key: &str) -> String {
+    ["etc/os-release", "usr/lib/os-release"]
+        .iter()
+        .find_map(|rel| fs::read_to_string(root.join(rel)).ok())
+        .map(|text| {
+            parse_os_release(&text)
+                .into_iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v)
+                .unwrap_or_default()
+        })
+        .unwrap_or_default()
+}
+
 /// Parses os-release's shell-compatible `KEY=value` lines: values may be bare,
 /// 'single-quoted' or "double-quoted" with backslash escapes; comments and
 /// malformed lines are skipped (the file is not ours to reject).

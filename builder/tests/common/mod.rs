@@ -5,28 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-/// Checks a requirement of a test. Returns false (after printing `SKIP: why`)
-/// when it is missing; panics instead when MXBUILD_REQUIRE_ALL=1, as in CI.
-pub fn require(ok: bool, why: &str) -> bool {
-    if ok {
-        return true;
-    }
-    if std::env::var("MXBUILD_REQUIRE_ALL").as_deref() == Ok("1") {
-        panic!("requirement missing (MXBUILD_REQUIRE_ALL=1): {why}");
-    }
-    eprintln!("SKIP: {why}");
-    if let Some(log) = std::env::var_os("MXBUILD_SKIP_LOG") {
-        use std::io::Write;
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-        {
-            let _ = writeln!(f, "SKIP: {why}");
-        }
-    }
-    false
-}
+pub use testkit::require;
 
 /// BuildKit's conformance data: `$BUILDKIT_CONFORMANCE_DIR`, else
 /// `../shared/conformance/buildkit` beside the repository. `None` (after

@@ -278,23 +278,8 @@ fn read_dynamic(
 /// The string-table indices of every `Vernaux` name in a `Verneed` chain
 /// (ELF gABI / LSB symbol versioning). Stops quietly at the first bad link.
 fn verneed_names(data: &[u8], count: u64, little: bool) -> Vec<u64> {
-    let u16_at = |o: usize| -> Option<u16> {
-        let b = data.get(o..o + 2)?;
-        Some(if little {
-            u16::from_le_bytes([b[0], b[1]])
-        } else {
-            u16::from_be_bytes([b[0], b[1]])
-        })
-    };
-    let u32_at = |o: usize| -> Option<u32> {
-        let b = data.get(o..o + 4)?;
-        let a = [b[0], b[1], b[2], b[3]];
-        Some(if little {
-            u32::from_le_bytes(a)
-        } else {
-            u32::from_be_bytes(a)
-        })
-    };
+    let u16_at = |o: usize| read_u16(data, o, little);
+    let u32_at = |o: usize| read_u32(data, o, little);
     let mut names = Vec::new();
     let mut vn = 0usize;
     for _ in 0..count.min(1024) {
@@ -321,17 +306,29 @@ fn verneed_names(data: &[u8], count: u64, little: bool) -> Vec<u64> {
     names
 }
 
+/// A `u16` at `off` in the file's byte order, if in range.
+fn read_u16(data: &[u8], off: usize, little: bool) -> Option<u16> {
+    let b: [u8; 2] = data.get(off..off.checked_add(2)?)?.try_into().ok()?;
+    Some(if little {
+        u16::from_le_bytes(b)
+    } else {
+        u16::from_be_bytes(b)
+    })
+}
+
+/// A `u32` at `off` in the file's byte order, if in range.
+fn read_u32(data: &[u8], off: usize, little: bool) -> Option<u32> {
+    let b: [u8; 4] = data.get(off..off.checked_add(4)?)?.try_into().ok()?;
+    Some(if little {
+        u32::from_le_bytes(b)
+    } else {
+        u32::from_be_bytes(b)
+    })
+}
+
 /// The OS an ABI-tag note names (`file` prints "for FreeBSD 14.0" from these).
 fn note_os(data: &[u8], little: bool) -> Option<&'static str> {
-    let u32_at = |o: usize| -> Option<usize> {
-        let b = data.get(o..o + 4)?;
-        let a = [b[0], b[1], b[2], b[3]];
-        Some(if little {
-            u32::from_le_bytes(a)
-        } else {
-            u32::from_be_bytes(a)
-        } as usize)
-    };
+    let u32_at = |o: usize| read_u32(data, o, little).map(|v| v as usize);
     let align4 = |n: usize| n.div_ceil(4) * 4;
     let mut off = 0usize;
     while off + 12 <= data.len() {

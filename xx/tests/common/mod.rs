@@ -7,30 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// Checks a requirement of a test. Returns false (after printing `SKIP: why`)
-/// when it is missing; panics instead when MXBUILD_REQUIRE_ALL=1, as in CI,
-/// so a machine that cannot run a test never counts it as passed.
-pub fn require(ok: bool, why: &str) -> bool {
-    if ok {
-        return true;
-    }
-    if std::env::var("MXBUILD_REQUIRE_ALL").as_deref() == Ok("1") {
-        panic!("requirement missing (MXBUILD_REQUIRE_ALL=1): {why}");
-    }
-    eprintln!("SKIP: {why}");
-    // cargo test hides a passing test's output; scripts/test.sh lists these at the end.
-    if let Some(log) = std::env::var_os("MXBUILD_SKIP_LOG") {
-        use std::io::Write;
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-        {
-            let _ = writeln!(f, "SKIP: {why}");
-        }
-    }
-    false
-}
+pub use testkit::require;
 
 /// Whether the tests run as root (needed for chroot).
 pub fn is_root() -> bool {

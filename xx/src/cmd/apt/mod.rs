@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::cmd::{Out, sys};
-use crate::distro::parse_os_release;
+use crate::distro::os_release_field;
 use crate::targetenv::{self, TargetEnv};
 
 /// apt subcommands whose following words are package names.
@@ -179,15 +179,7 @@ fn skip_reason(env: &TargetEnv) -> Option<String> {
         return Some("no mips packages in Debian/Ubuntu".to_string());
     }
     if env.arch == "riscv64" && std::env::var_os("XX_APT_FORCE_RISCV64").is_none() {
-        let text = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
-        let fields = parse_os_release(&text);
-        let get = |k: &str| {
-            fields
-                .iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
+        let get = |k: &str| os_release_field(Path::new("/"), k);
         let major: u32 = get("VERSION_ID")
             .split('.')
             .next()
@@ -226,12 +218,7 @@ fn add_architecture(env: &TargetEnv, native: &str) -> Result<bool, String> {
             sys::write_file(Path::new(&main), &fixed, 0o644)
                 .map_err(|e| format!("cannot write {main}: {e}"))?;
         }
-        let text = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
-        let codename = parse_os_release(&text)
-            .into_iter()
-            .find(|(k, _)| k == "VERSION_CODENAME")
-            .map(|(_, v)| v)
-            .unwrap_or_default();
+        let codename = os_release_field(root, "VERSION_CODENAME");
         let ext = if deb822 { "sources" } else { "list" };
         let path = format!("/etc/apt/sources.list.d/xx-{arch}.{ext}");
         sys::write_file(
