@@ -4,4 +4,6 @@
 
 pub mod cli;
 pub mod dockerfile;
+pub mod image;
 pub mod plan;
+pub mod store;

@@ -1,0 +1,357 @@
+//! Creating a layer from a directory: one tar with entries in sorted order
+//! and deterministic headers (no user/group names, mtimes clamped to
+//! SOURCE_DATE_EPOCH when given), PAX records for long names, long link
+//! targets and xattrs, hardlinks for files seen twice, devices and FIFOs.
+//! From an overlay upperdir, whiteout devices become `.wh.<name>` and opaque
+//! directories get `.wh..wh..opq`. The uncompressed stream is hashed (the
+//! diff_id) while the compressed one is written into the blob store.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::Path;
+
+use sha2::{Digest as _, Sha256};
+
+use super::compress::Compression;
+use crate::store::blobs::{BlobError, Blobs};
+use crate::store::digest::Digest;
+
+/// How to write the layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LayerOptions {
+    /// Compression (gzip by default).
+    pub compression: Compression,
+    /// SOURCE_DATE_EPOCH: later mtimes are clamped to it.
+    pub epoch: Option<i64>,
+    /// The directory is an overlay upperdir: convert whiteouts.
+    pub overlay: bool,
+}
+
+impl Default for LayerOptions {
+    fn default() -> Self {
+        LayerOptions {
+            compression: Compression::Gzip,
+            epoch: None,
+            overlay: false,
+        }
+    }
+}
+
+/// The stored layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layer {
+    /// Digest of the compressed blob.
+    pub digest: Digest,
+    /// Digest of the uncompressed tar (`rootfs.diff_ids`).
+    pub diff_id: Digest,
+    /// Size of the compressed blob.
+    pub size: u64,
+    /// OCI media type.
+    pub media_type: &'static str,
+}
+
+/// Writes the layer for `dir` into the blob store.
+pub fn from_dir(dir: &Path, blobs: &Blobs, opts: LayerOptions) -> Result<Layer, BlobError> {
+    let mut blob = blobs.writer()?;
+    let diff_id = {
+        let mut compressor = opts.compression.writer(&mut blob)?;
+        let mut hashing = HashingWriter {
+            inner: &mut compressor,
+            sha: Sha256::new(),
+        };
+        {
+            let mut builder = tar::Builder::new(&mut hashing);
+            let mut links = BTreeMap::new();
+            walk(dir, "", &mut builder, &mut links, &opts)?;
+            builder.finish()?;
+        }
+        let diff_id = Digest::from_sha(&std::mem::take(&mut hashing.sha).finalize());
+        compressor.finish_box()?;
+        diff_id
+    };
+    let (digest, size) = blob.commit(None)?;
+    Ok(Layer {
+        digest,
+        diff_id,
+        size,
+        media_type: opts.compression.media_type(),
+    })
+}
+
+struct HashingWriter<W: Write> {
+    inner: W,
+    sha: Sha256,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.sha.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+type Links = BTreeMap<(u64, u64), String>;
+
+/// Appends `dir/rel` (a directory) and everything below it, sorted by name.
+fn walk<W: Write>(
+    root: &Path,
+    rel: &str,
+    b: &mut tar::Builder<W>,
+    links: &mut Links,
+    opts: &LayerOptions,
+) -> io::Result<()> {
+    let mut names: Vec<_> = fs::read_dir(root.join(rel))?
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    names.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    for name in names {
+        let Some(name) = name.to_str().map(str::to_string) else {
+            return Err(io::Error::other(format!(
+                "{rel}: a file name that is not UTF-8 cannot go into a layer"
+            )));
+        };
+        let path = if rel.is_empty() {
+            name.clone()
+        } else {
+            format!("{rel}/{name}")
+        };
+        let full = root.join(&path);
+        let meta = fs::symlink_metadata(&full)?;
+        let ft = meta.file_type();
+        if opts.overlay && ft.is_char_device() && meta.rdev() == 0 {
+            // overlayfs marks a deleted file with a 0/0 character device.
+            let wh = if rel.is_empty() {
+                format!(".wh.{name}")
+            } else {
+                format!("{rel}/.wh.{name}")
+            };
+            append(
+                b,
+                &wh,
+                &meta,
+                tar::EntryType::Regular,
+                opts,
+                None,
+                &[],
+                &mut io::empty(),
+                0,
+            )?;
+            continue;
+        }
+        let xattrs = read_xattrs(&full, opts.overlay);
+        if ft.is_dir() {
+            append(
+                b,
+                &format!("{path}/"),
+                &meta,
+                tar::EntryType::Directory,
+                opts,
+                None,
+                &xattrs,
+                &mut io::empty(),
+                0,
+            )?;
+            if opts.overlay && is_opaque(&full) {
+                append(
+                    b,
+                    &format!("{path}/.wh..wh..opq"),
+                    &meta,
+                    tar::EntryType::Regular,
+                    opts,
+                    None,
+                    &[],
+                    &mut io::empty(),
+                    0,
+                )?;
+            }
+            walk(root, &path, b, links, opts)?;
+        } else if ft.is_symlink() {
+            let target = fs::read_link(&full)?;
+            let target = target
+                .to_str()
+                .ok_or_else(|| io::Error::other(format!("{path}: symlink target is not UTF-8")))?
+                .to_string();
+            append(
+                b,
+                &path,
+                &meta,
+                tar::EntryType::Symlink,
+                opts,
+                Some(&target),
+                &xattrs,
+                &mut io::empty(),
+                0,
+            )?;
+        } else if ft.is_file() {
+            if meta.nlink() > 1 {
+                if let Some(first) = links.get(&(meta.dev(), meta.ino())) {
+                    let first = first.clone();
+                    append(
+                        b,
+                        &path,
+                        &meta,
+                        tar::EntryType::Link,
+                        opts,
+                        Some(&first),
+                        &xattrs,
+                        &mut io::empty(),
+                        0,
+                    )?;
+                    continue;
+                }
+                links.insert((meta.dev(), meta.ino()), path.clone());
+            }
+            let mut f = fs::File::open(&full)?;
+            append(
+                b,
+                &path,
+                &meta,
+                tar::EntryType::Regular,
+                opts,
+                None,
+                &xattrs,
+                &mut f,
+                meta.len(),
+            )?;
+        } else if ft.is_char_device() || ft.is_block_device() || ft.is_fifo() {
+            let kind = if ft.is_char_device() {
+                tar::EntryType::Char
+            } else if ft.is_block_device() {
+                tar::EntryType::Block
+            } else {
+                tar::EntryType::Fifo
+            };
+            append(
+                b,
+                &path,
+                &meta,
+                kind,
+                opts,
+                None,
+                &xattrs,
+                &mut io::empty(),
+                0,
+            )?;
+        }
+        // Sockets cannot be stored in a layer; they are skipped like docker does.
+    }
+    Ok(())
+}
+
+/// Writes one entry: PAX records first when needed, then a ustar header.
+#[allow(clippy::too_many_arguments)]
+fn append<W: Write>(
+    b: &mut tar::Builder<W>,
+    path: &str,
+    meta: &fs::Metadata,
+    kind: tar::EntryType,
+    opts: &LayerOptions,
+    link: Option<&str>,
+    xattrs: &[(String, Vec<u8>)],
+    data: &mut dyn io::Read,
+    size: u64,
+) -> io::Result<()> {
+    let mut pax: Vec<(String, Vec<u8>)> = Vec::new();
+    if path.len() > 99 {
+        pax.push(("path".to_string(), path.as_bytes().to_vec()));
+    }
+    if let Some(l) = link {
+        if l.len() > 99 {
+            pax.push(("linkpath".to_string(), l.as_bytes().to_vec()));
+        }
+    }
+    for (k, v) in xattrs {
+        pax.push((format!("SCHILY.xattr.{k}"), v.clone()));
+    }
+    if !pax.is_empty() {
+        b.append_pax_extensions(pax.iter().map(|(k, v)| (k.as_str(), v.as_slice())))?;
+    }
+    let mut h = tar::Header::new_ustar();
+    set_truncated(&mut h.as_old_mut().name, path.as_bytes());
+    if let Some(l) = link {
+        set_truncated(&mut h.as_old_mut().linkname, l.as_bytes());
+    }
+    h.set_entry_type(kind);
+    h.set_mode(meta.mode() & 0o7777);
+    h.set_uid(u64::from(meta.uid()));
+    h.set_gid(u64::from(meta.gid()));
+    let mtime = match opts.epoch {
+        Some(e) => meta.mtime().min(e),
+        None => meta.mtime(),
+    };
+    h.set_mtime(mtime.max(0) as u64);
+    h.set_size(size);
+    if matches!(kind, tar::EntryType::Char | tar::EntryType::Block) {
+        let rdev = meta.rdev();
+        h.set_device_major(libc::major(rdev))?;
+        h.set_device_minor(libc::minor(rdev))?;
+    }
+    h.set_cksum();
+    b.append(&h, data)
+}
+
+/// Writes a name into a fixed header field (the PAX record carries the full one).
+fn set_truncated(field: &mut [u8], value: &[u8]) {
+    let n = value.len().min(field.len());
+    field[..n].copy_from_slice(&value[..n]);
+    for b in &mut field[n..] {
+        *b = 0;
+    }
+}
+
+/// Extended attributes worth keeping (overlay's own are dropped).
+fn read_xattrs(path: &Path, overlay: bool) -> Vec<(String, Vec<u8>)> {
+    let Ok(cpath) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return Vec::new();
+    };
+    let mut names = vec![0u8; 4096];
+    // SAFETY: the buffer is valid for its length; the kernel writes at most that much.
+    let n = unsafe { libc::llistxattr(cpath.as_ptr(), names.as_mut_ptr().cast(), names.len()) };
+    if n <= 0 {
+        return Vec::new();
+    }
+    names.truncate(n as usize);
+    let mut out = Vec::new();
+    for name in names.split(|&b| b == 0).filter(|n| !n.is_empty()) {
+        let Ok(key) = std::str::from_utf8(name) else {
+            continue;
+        };
+        if overlay && key.starts_with("trusted.overlay.") {
+            continue;
+        }
+        let Ok(cname) = std::ffi::CString::new(name) else {
+            continue;
+        };
+        let mut value = vec![0u8; 65536];
+        // SAFETY: as above, for the value buffer.
+        let len = unsafe {
+            libc::lgetxattr(
+                cpath.as_ptr(),
+                cname.as_ptr(),
+                value.as_mut_ptr().cast(),
+                value.len(),
+            )
+        };
+        if len >= 0 {
+            value.truncate(len as usize);
+            out.push((key.to_string(), value));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// An overlay directory that hides the lower layers' contents.
+fn is_opaque(path: &Path) -> bool {
+    read_xattrs(path, false)
+        .iter()
+        .any(|(k, v)| k == "trusted.overlay.opaque" && v == b"y")
+}

@@ -1,0 +1,84 @@
+//! `sha256:<64 hex>` digests: parsing (so a digest from an image or a
+//! registry can never name a path outside the store) and computing.
+
+use std::fmt;
+use std::str::FromStr;
+
+use sha2::{Digest as _, Sha256};
+
+/// A validated sha256 digest.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Digest {
+    hex: String,
+}
+
+impl Digest {
+    /// The digest of `bytes`.
+    pub fn of(bytes: &[u8]) -> Digest {
+        Digest::from_sha(Sha256::digest(bytes).as_slice())
+    }
+
+    /// From a finished sha256 state's output.
+    pub fn from_sha(out: &[u8]) -> Digest {
+        Digest {
+            hex: out.iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
+
+    /// The 64 hex characters.
+    pub fn hex(&self) -> &str {
+        &self.hex
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sha256:{}", self.hex)
+    }
+}
+
+impl FromStr for Digest {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Digest, String> {
+        let hex = s
+            .strip_prefix("sha256:")
+            .ok_or_else(|| format!("unsupported digest {s:?}: only sha256:<hex> is supported"))?;
+        if hex.len() != 64
+            || !hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return Err(format!(
+                "malformed digest {s:?}: expected sha256: and 64 lower-case hex digits"
+            ));
+        }
+        Ok(Digest {
+            hex: hex.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Digest;
+
+    #[test]
+    fn parse_and_compute() {
+        let d = Digest::of(b"");
+        assert_eq!(
+            d.to_string(),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(d.to_string().parse::<Digest>().unwrap(), d);
+        for bad in [
+            "",
+            "sha256:",
+            "md5:abc",
+            "sha256:../../etc/passwd",
+            &format!("sha256:{}", "A".repeat(64)),
+        ] {
+            assert!(bad.parse::<Digest>().is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! Layers: a directory goes into the store as a layer and comes back out the
+//! same (files, dirs, symlinks, hardlinks, long names, xattrs, FIFOs, modes,
+//! mtimes); the same tree gives the same digest; whiteouts delete; and
+//! hostile tars are refused without writing outside the root.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use mxbuild::image::compress::Compression;
+use mxbuild::image::{extract, layer};
+use mxbuild::store::blobs::Blobs;
+
+struct Tmp(PathBuf);
+
+impl Tmp {
+    fn new(tag: &str) -> Tmp {
+        let p = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("layers-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&p);
+        fs::create_dir_all(&p).unwrap();
+        Tmp(p)
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn set_mtime(p: &Path, secs: i64) {
+    let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+    let t = libc::timespec {
+        tv_sec: secs,
+        tv_nsec: 0,
+    };
+    unsafe {
+        libc::utimensat(
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            [t, t].as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+}
+
+fn sample_tree(dir: &Path) {
+    fs::create_dir_all(dir.join("etc/app")).unwrap();
+    fs::write(dir.join("etc/app/config"), "key=value\n").unwrap();
+    fs::write(dir.join("bin"), b"\x7fELF fake").unwrap();
+    fs::set_permissions(dir.join("bin"), fs::Permissions::from_mode(0o4755)).unwrap();
+    std::os::unix::fs::symlink("etc/app/config", dir.join("link")).unwrap();
+    fs::hard_link(dir.join("bin"), dir.join("bin-hardlink")).unwrap();
+    let long = "d".repeat(60);
+    fs::create_dir_all(dir.join(&long)).unwrap();
+    fs::write(dir.join(&long).join("f".repeat(70)), "long name").unwrap();
+    let fifo = std::ffi::CString::new(dir.join("fifo").as_os_str().as_encoded_bytes()).unwrap();
+    unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) };
+    let c =
+        std::ffi::CString::new(dir.join("etc/app/config").as_os_str().as_encoded_bytes()).unwrap();
+    unsafe {
+        libc::setxattr(
+            c.as_ptr(),
+            c"user.mxbuild".as_ptr(),
+            b"yes".as_ptr().cast(),
+            3,
+            0,
+        )
+    };
+}
+
+#[test]
+fn round_trip_keeps_everything() {
+    let t = Tmp::new("roundtrip");
+    let (src, store, out) = (t.0.join("src"), t.0.join("store"), t.0.join("out"));
+    fs::create_dir_all(&src).unwrap();
+    fs::create_dir_all(&out).unwrap();
+    sample_tree(&src);
+    set_mtime(&src.join("bin"), 1_000_000);
+    let blobs = Blobs::open(&store).unwrap();
+    for compression in [Compression::Gzip, Compression::None, Compression::Zstd] {
+        let l = layer::from_dir(
+            &src,
+            &blobs,
+            layer::LayerOptions {
+                compression,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(l.media_type, compression.media_type());
+        blobs.verify(&l.digest).unwrap();
+        let dest = out.join(format!("{compression:?}"));
+        fs::create_dir_all(&dest).unwrap();
+        let stats = extract::apply(fs::File::open(blobs.path(&l.digest)).unwrap(), &dest).unwrap();
+        assert!(stats.entries >= 8, "{stats:?}");
+        assert_eq!(
+            fs::read_to_string(dest.join("etc/app/config")).unwrap(),
+            "key=value\n"
+        );
+        assert_eq!(
+            fs::read_link(dest.join("link")).unwrap(),
+            Path::new("etc/app/config")
+        );
+        let bin = fs::metadata(dest.join("bin")).unwrap();
+        assert_eq!(bin.mode() & 0o7777, 0o4755);
+        assert_eq!(bin.mtime(), 1_000_000);
+        assert_eq!(
+            bin.ino(),
+            fs::metadata(dest.join("bin-hardlink")).unwrap().ino(),
+            "hardlink kept"
+        );
+        let long = dest.join("d".repeat(60)).join("f".repeat(70));
+        assert_eq!(fs::read_to_string(long).unwrap(), "long name");
+        assert!(
+            fs::symlink_metadata(dest.join("fifo"))
+                .unwrap()
+                .file_type()
+                .is_fifo()
+        );
+        let c = std::ffi::CString::new(dest.join("etc/app/config").as_os_str().as_encoded_bytes())
+            .unwrap();
+        let mut v = [0u8; 8];
+        let n = unsafe {
+            libc::getxattr(
+                c.as_ptr(),
+                c"user.mxbuild".as_ptr(),
+                v.as_mut_ptr().cast(),
+                v.len(),
+            )
+        };
+        assert_eq!(
+            &v[..n.max(0) as usize],
+            b"yes",
+            "xattr kept ({compression:?})"
+        );
+    }
+}
+
+use std::os::unix::fs::FileTypeExt;
+
+#[test]
+fn same_tree_same_digest_and_source_date_epoch() {
+    let t = Tmp::new("determinism");
+    let store = Blobs::open(&t.0.join("store")).unwrap();
+    let a = t.0.join("a");
+    fs::create_dir_all(&a).unwrap();
+    sample_tree(&a);
+    let opts = layer::LayerOptions::default();
+    let first = layer::from_dir(&a, &store, opts).unwrap();
+    let second = layer::from_dir(&a, &store, opts).unwrap();
+    assert_eq!(first, second, "same directory, same layer");
+    // A copy made later has newer mtimes: different layer, unless clamped.
+    let b = t.0.join("b");
+    fs::create_dir_all(&b).unwrap();
+    sample_tree(&b);
+    for p in [&a, &b] {
+        set_mtime(&p.join("bin"), 2_000_000_000);
+    }
+    let epoch = layer::LayerOptions {
+        epoch: Some(1_700_000_000),
+        ..opts
+    };
+    let la = layer::from_dir(&a, &store, epoch).unwrap();
+    let lb = layer::from_dir(&b, &store, epoch).unwrap();
+    assert_eq!(
+        la.diff_id, lb.diff_id,
+        "SOURCE_DATE_EPOCH makes the same content the same layer"
+    );
+    assert_eq!(la.digest, lb.digest, "and the gzip bytes too");
+}
+
+#[test]
+fn whiteouts_delete_lower_content() {
+    let t = Tmp::new("whiteouts");
+    let root = t.0.join("root");
+    fs::create_dir_all(root.join("a")).unwrap();
+    fs::write(root.join("a/x"), "x").unwrap();
+    fs::write(root.join("a/y"), "y").unwrap();
+    fs::write(root.join("b"), "b").unwrap();
+    let mut tar = tar::Builder::new(Vec::new());
+    for (name, body) in [("a/.wh..wh..opq", ""), ("a/z", "z"), (".wh.b", "")] {
+        let mut h = tar::Header::new_ustar();
+        h.set_path(name).unwrap();
+        h.set_size(body.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar.append(&h, body.as_bytes()).unwrap();
+    }
+    let bytes = tar.into_inner().unwrap();
+    let stats = extract::apply(&bytes[..], &root).unwrap();
+    assert_eq!(stats.whiteouts, 2);
+    let mut names: Vec<_> = fs::read_dir(root.join("a"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["z"]);
+    assert!(!root.join("b").exists());
+}
+
+/// One raw entry: name, type, link target, body.
+type RawEntry<'a> = (&'a [u8], tar::EntryType, &'a [u8], &'a [u8]);
+
+/// Raw tar entries, so names the tar crate's safe setters refuse can be written.
+fn raw_tar(entries: &[RawEntry<'_>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, kind, link, body) in entries {
+        let mut h = tar::Header::new_ustar();
+        h.as_old_mut().name[..name.len()].copy_from_slice(name);
+        h.as_old_mut().linkname[..link.len()].copy_from_slice(link);
+        h.set_entry_type(*kind);
+        h.set_size(body.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        out.extend_from_slice(h.as_bytes());
+        out.extend_from_slice(body);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.extend_from_slice(&[0u8; 1024]);
+    out
+}
+
+#[test]
+fn hostile_tars_are_refused_and_write_nothing_outside() {
+    use tar::EntryType::{Link, Regular, Symlink};
+    let t = Tmp::new("hostile");
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("traversal", raw_tar(&[(b"../escaped", Regular, b"", b"x")])),
+        (
+            "deep traversal",
+            raw_tar(&[(b"a/../../escaped", Regular, b"", b"x")]),
+        ),
+        ("absolute", raw_tar(&[(b"/escaped", Regular, b"", b"x")])),
+        (
+            "symlink escape",
+            raw_tar(&[
+                (b"link", Symlink, b"../outside", b""),
+                (b"link/escaped", Regular, b"", b"x"),
+            ]),
+        ),
+        (
+            "absolute symlink escape",
+            raw_tar(&[
+                (b"link", Symlink, b"/", b""),
+                (b"link/escaped", Regular, b"", b"x"),
+            ]),
+        ),
+        (
+            "hardlink escape",
+            raw_tar(&[(b"h", Link, b"../outside/secret", b"")]),
+        ),
+        (
+            "hardlink absolute",
+            raw_tar(&[(b"h", Link, b"/etc/passwd", b"")]),
+        ),
+    ];
+    for (what, bytes) in cases {
+        let base = t.0.join(what.replace(' ', "-"));
+        let root = base.join("root");
+        let outside = base.join("outside");
+        fs::create_dir_all(&root).unwrap();
+        fs::create_dir_all(&outside).unwrap();
+        fs::write(outside.join("secret"), "secret").unwrap();
+        let err = extract::apply(&bytes[..], &root).expect_err(what);
+        let msg = err.to_string();
+        assert!(
+            msg.contains("refusing layer") || msg.contains("cannot apply"),
+            "{what}: {msg}"
+        );
+        let mut left: Vec<_> = fs::read_dir(&base)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["outside", "root"],
+            "{what}: something was written beside the root"
+        );
+        assert_eq!(fs::read_dir(&outside).unwrap().count(), 1, "{what}");
+        assert!(!Path::new("/escaped").exists());
+    }
+    // A PAX header that claims to be enormous: an error, not an allocation or a panic.
+    let mut h = tar::Header::new_ustar();
+    h.set_path("pax").unwrap();
+    h.set_entry_type(tar::EntryType::XHeader);
+    h.set_size(1 << 40);
+    h.set_cksum();
+    let mut bytes = h.as_bytes().to_vec();
+    bytes.extend_from_slice(b"30 path=aaaaaaaaaaaaaaaaaaaaa\n");
+    let root = t.0.join("pax-root");
+    fs::create_dir_all(&root).unwrap();
+    assert!(extract::apply(&bytes[..], &root).is_err());
+}
