@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 # busybox-static: the shell of the fake Alpine root (xx-apk tests);
 # debootstrap: Debian root filesystems for the cross-compilation tests.
 ensure_packages coreutils ca-certificates bc busybox-static debootstrap util-linux
+# skopeo, umoci, docker-registry: independent tools that check our OCI output.
+ensure_packages skopeo umoci docker-registry
 ensure_rust_components
 # QEMU user emulation through binfmt_misc (handlers vanish on reboot).
 scripts/setup-binfmt.sh

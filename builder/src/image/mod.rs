@@ -4,3 +4,4 @@
 pub mod compress;
 pub mod extract;
 pub mod layer;
+pub mod oci;

@@ -1,0 +1,317 @@
+//! OCI images from stored layers: the image config, one manifest per
+//! platform, the image index over them, and export as an OCI image layout
+//! (directory or tar) as `docker buildx build -o type=oci` writes it: the
+//! top `index.json` names the image index, tagged with a ref name.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
+use std::str::FromStr;
+
+use oci_spec::image::{
+    Arch, ConfigBuilder, Descriptor, DescriptorBuilder, Digest as OciDigest, HistoryBuilder,
+    ImageConfigurationBuilder, ImageIndexBuilder, ImageManifestBuilder, MediaType, Os,
+    PlatformBuilder, RootFsBuilder,
+};
+use xx::Platform;
+
+use super::layer::Layer;
+use crate::store::blobs::{BlobError, Blobs};
+use crate::store::digest::Digest;
+
+/// Runtime settings of an image (the `config` part of the image config).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunConfig {
+    /// `ENV` as `K=V`.
+    pub env: Vec<String>,
+    /// `CMD`.
+    pub cmd: Option<Vec<String>>,
+    /// `ENTRYPOINT`.
+    pub entrypoint: Option<Vec<String>>,
+    /// `WORKDIR`.
+    pub working_dir: Option<String>,
+    /// `USER`.
+    pub user: Option<String>,
+    /// `LABEL`s.
+    pub labels: Vec<(String, String)>,
+    /// `EXPOSE` (`80/tcp`).
+    pub exposed_ports: Vec<String>,
+    /// `VOLUME`.
+    pub volumes: Vec<String>,
+    /// `STOPSIGNAL`.
+    pub stop_signal: Option<String>,
+}
+
+/// Why writing an image failed.
+#[derive(Debug)]
+pub enum ImageError {
+    /// From the blob store.
+    Blob(BlobError),
+    /// Building a spec type (a value the spec does not allow).
+    Spec(String),
+    /// Filesystem.
+    Io(io::Error),
+}
+
+impl std::fmt::Display for ImageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImageError::Blob(e) => write!(f, "{e}"),
+            ImageError::Spec(e) => write!(f, "invalid image metadata: {e}"),
+            ImageError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ImageError {}
+
+impl From<BlobError> for ImageError {
+    fn from(e: BlobError) -> Self {
+        ImageError::Blob(e)
+    }
+}
+
+impl From<io::Error> for ImageError {
+    fn from(e: io::Error) -> Self {
+        ImageError::Io(e)
+    }
+}
+
+fn spec<E: std::fmt::Display>(e: E) -> ImageError {
+    ImageError::Spec(e.to_string())
+}
+
+fn oci_digest(d: &Digest) -> Result<OciDigest, ImageError> {
+    OciDigest::from_str(&d.to_string()).map_err(spec)
+}
+
+fn oci_platform(p: &Platform) -> Result<oci_spec::image::Platform, ImageError> {
+    let mut b = PlatformBuilder::default()
+        .os(Os::from(p.os.as_str()))
+        .architecture(Arch::from(p.arch.as_str()));
+    if let Some(v) = &p.variant {
+        b = b.variant(v.clone());
+    }
+    b.build().map_err(spec)
+}
+
+/// Stores the config and manifest of a one-platform image; returns the
+/// manifest's descriptor with its platform (for the index).
+pub fn write_image(
+    blobs: &Blobs,
+    platform: &Platform,
+    layers: &[Layer],
+    run: &RunConfig,
+    created: Option<&str>,
+) -> Result<Descriptor, ImageError> {
+    let mut cb = ConfigBuilder::default().env(run.env.clone());
+    if let Some(c) = &run.cmd {
+        cb = cb.cmd(c.clone());
+    }
+    if let Some(e) = &run.entrypoint {
+        cb = cb.entrypoint(e.clone());
+    }
+    if let Some(w) = &run.working_dir {
+        cb = cb.working_dir(w.clone());
+    }
+    if let Some(u) = &run.user {
+        cb = cb.user(u.clone());
+    }
+    if !run.labels.is_empty() {
+        cb = cb.labels(
+            run.labels
+                .iter()
+                .cloned()
+                .collect::<std::collections::HashMap<_, _>>(),
+        );
+    }
+    if !run.exposed_ports.is_empty() {
+        cb = cb.exposed_ports(run.exposed_ports.clone());
+    }
+    if !run.volumes.is_empty() {
+        cb = cb.volumes(run.volumes.clone());
+    }
+    if let Some(s) = &run.stop_signal {
+        cb = cb.stop_signal(s.clone());
+    }
+    let diff_ids: Vec<String> = layers.iter().map(|l| l.diff_id.to_string()).collect();
+    let history = layers
+        .iter()
+        .map(|_| {
+            let mut h = HistoryBuilder::default().created_by("mxbuild".to_string());
+            if let Some(c) = created {
+                h = h.created(c.to_string());
+            }
+            h.build().map_err(spec)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut ib = ImageConfigurationBuilder::default()
+        .os(Os::from(platform.os.as_str()))
+        .architecture(Arch::from(platform.arch.as_str()))
+        .config(cb.build().map_err(spec)?)
+        .rootfs(
+            RootFsBuilder::default()
+                .typ("layers".to_string())
+                .diff_ids(diff_ids)
+                .build()
+                .map_err(spec)?,
+        )
+        .history(history);
+    if let Some(v) = &platform.variant {
+        ib = ib.variant(v.clone());
+    }
+    if let Some(c) = created {
+        ib = ib.created(c.to_string());
+    }
+    let config_json = ib.build().map_err(spec)?.to_string().map_err(spec)?;
+    let (config_digest, config_size) = blobs.put(config_json.as_bytes())?;
+
+    let layer_descs = layers
+        .iter()
+        .map(|l| {
+            Ok(Descriptor::new(
+                MediaType::from(l.media_type),
+                l.size,
+                oci_digest(&l.digest)?,
+            ))
+        })
+        .collect::<Result<Vec<_>, ImageError>>()?;
+    let manifest = ImageManifestBuilder::default()
+        .schema_version(2u32)
+        .media_type(MediaType::ImageManifest)
+        .config(Descriptor::new(
+            MediaType::ImageConfig,
+            config_size,
+            oci_digest(&config_digest)?,
+        ))
+        .layers(layer_descs)
+        .build()
+        .map_err(spec)?
+        .to_string()
+        .map_err(spec)?;
+    let (digest, size) = blobs.put(manifest.as_bytes())?;
+    DescriptorBuilder::default()
+        .media_type(MediaType::ImageManifest)
+        .size(size)
+        .digest(oci_digest(&digest)?)
+        .platform(oci_platform(platform)?)
+        .build()
+        .map_err(spec)
+}
+
+/// Stores an image index over per-platform manifests; returns its descriptor.
+pub fn write_index(blobs: &Blobs, manifests: Vec<Descriptor>) -> Result<(Digest, u64), ImageError> {
+    let index = ImageIndexBuilder::default()
+        .schema_version(2u32)
+        .media_type(MediaType::ImageIndex)
+        .manifests(manifests)
+        .build()
+        .map_err(spec)?
+        .to_string()
+        .map_err(spec)?;
+    Ok(blobs.put(index.as_bytes())?)
+}
+
+/// Every blob an index needs: itself, its manifests, their configs and layers.
+pub fn closure(blobs: &Blobs, index: &Digest) -> Result<Vec<Digest>, ImageError> {
+    let mut out = vec![index.clone()];
+    let idx: serde_json::Value = serde_json::from_slice(&blobs.read(index)?).map_err(spec)?;
+    for m in idx["manifests"].as_array().into_iter().flatten() {
+        let md: Digest = m["digest"]
+            .as_str()
+            .unwrap_or("")
+            .parse()
+            .map_err(ImageError::Spec)?;
+        let man: serde_json::Value = serde_json::from_slice(&blobs.read(&md)?).map_err(spec)?;
+        out.push(md);
+        let cfg = std::iter::once(&man["config"]);
+        for d in cfg.chain(man["layers"].as_array().into_iter().flatten()) {
+            out.push(
+                d["digest"]
+                    .as_str()
+                    .unwrap_or("")
+                    .parse()
+                    .map_err(ImageError::Spec)?,
+            );
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// The top `index.json` of a layout: one entry, the image index, tagged `tag`.
+fn layout_index(index: &Digest, size: u64, tag: &str) -> Result<String, ImageError> {
+    let desc = DescriptorBuilder::default()
+        .media_type(MediaType::ImageIndex)
+        .size(size)
+        .digest(oci_digest(index)?)
+        .annotations(
+            [(
+                "org.opencontainers.image.ref.name".to_string(),
+                tag.to_string(),
+            )]
+            .into_iter()
+            .collect::<std::collections::HashMap<_, _>>(),
+        )
+        .build()
+        .map_err(spec)?;
+    ImageIndexBuilder::default()
+        .schema_version(2u32)
+        .media_type(MediaType::ImageIndex)
+        .manifests(vec![desc])
+        .build()
+        .map_err(spec)?
+        .to_string()
+        .map_err(spec)
+}
+
+const OCI_LAYOUT: &str = "{\"imageLayoutVersion\":\"1.0.0\"}";
+
+/// Writes an OCI image layout directory for the index at `dest`.
+pub fn export_dir(blobs: &Blobs, index: &Digest, tag: &str, dest: &Path) -> Result<(), ImageError> {
+    let size = blobs.verify(index)?;
+    fs::create_dir_all(dest.join("blobs/sha256"))?;
+    for d in closure(blobs, index)? {
+        blobs.verify(&d)?;
+        fs::copy(blobs.path(&d), dest.join("blobs/sha256").join(d.hex()))?;
+    }
+    fs::write(dest.join("oci-layout"), OCI_LAYOUT)?;
+    fs::write(dest.join("index.json"), layout_index(index, size, tag)?)?;
+    Ok(())
+}
+
+/// Writes the same layout as a tar archive (`oci-archive:`), deterministic.
+pub fn export_tar(blobs: &Blobs, index: &Digest, tag: &str, dest: &Path) -> Result<(), ImageError> {
+    let size = blobs.verify(index)?;
+    let tmp = dest.with_extension("partial");
+    {
+        let f = fs::File::create(&tmp)?;
+        let mut b = tar::Builder::new(io::BufWriter::new(f));
+        let mut add = |name: &str, data: &mut dyn io::Read, len: u64| -> io::Result<()> {
+            let mut h = tar::Header::new_ustar();
+            h.set_path(name)?;
+            h.set_size(len);
+            h.set_mode(0o644);
+            h.set_mtime(0);
+            h.set_cksum();
+            b.append(&h, data)
+        };
+        add(
+            "oci-layout",
+            &mut OCI_LAYOUT.as_bytes(),
+            OCI_LAYOUT.len() as u64,
+        )?;
+        let idx = layout_index(index, size, tag)?;
+        add("index.json", &mut idx.as_bytes(), idx.len() as u64)?;
+        for d in closure(blobs, index)? {
+            let len = blobs.verify(&d)?;
+            let mut f = fs::File::open(blobs.path(&d))?;
+            add(&format!("blobs/sha256/{}", d.hex()), &mut f, len)?;
+        }
+        let mut w = b.into_inner()?;
+        w.flush()?;
+    }
+    fs::rename(tmp, dest)?;
+    Ok(())
+}
