@@ -133,17 +133,7 @@ fn walk<W: Write>(
             } else {
                 format!("{rel}/.wh.{name}")
             };
-            append(
-                b,
-                &wh,
-                &meta,
-                tar::EntryType::Regular,
-                opts,
-                None,
-                &[],
-                &mut io::empty(),
-                0,
-            )?;
+            append_marker(b, &wh, &meta, opts)?;
             continue;
         }
         let xattrs = read_xattrs(&full, opts.overlay);
@@ -160,17 +150,7 @@ fn walk<W: Write>(
                 0,
             )?;
             if opts.overlay && is_opaque(&full) {
-                append(
-                    b,
-                    &format!("{path}/.wh..wh..opq"),
-                    &meta,
-                    tar::EntryType::Regular,
-                    opts,
-                    None,
-                    &[],
-                    &mut io::empty(),
-                    0,
-                )?;
+                append_marker(b, &format!("{path}/.wh..wh..opq"), &meta, opts)?;
             }
             walk(root, &path, b, links, opts)?;
         } else if ft.is_symlink() {
@@ -244,6 +224,26 @@ fn walk<W: Write>(
         // Sockets cannot be stored in a layer; they are skipped like docker does.
     }
     Ok(())
+}
+
+/// An empty regular file that only marks something: a whiteout.
+fn append_marker<W: Write>(
+    b: &mut tar::Builder<W>,
+    path: &str,
+    meta: &fs::Metadata,
+    opts: &LayerOptions,
+) -> io::Result<()> {
+    append(
+        b,
+        path,
+        meta,
+        tar::EntryType::Regular,
+        opts,
+        None,
+        &[],
+        &mut io::empty(),
+        0,
+    )
 }
 
 /// Writes one entry: PAX records first when needed, then a ustar header.

@@ -8,6 +8,8 @@
 //! where tag 1 is "whole file". Attributes are `uleb tag` followed by a uleb
 //! or a NUL-terminated string, depending on the tag.
 
+use super::bytes::read_u32;
+
 /// The attributes xx-verify uses; `None` where the file does not say.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ArmAttributes {
@@ -82,7 +84,10 @@ pub fn parse(data: &[u8], big_endian: bool) -> ArmAttributes {
         return attrs;
     };
     while rest.len() >= 4 {
-        let len = read_u32(rest, big_endian) as usize;
+        let Some(len) = read_u32(rest, 0, !big_endian) else {
+            break;
+        };
+        let len = len as usize;
         if len < 4 || len > rest.len() {
             break;
         }
@@ -107,7 +112,10 @@ fn parse_vendor_data(mut data: &[u8], big_endian: bool, attrs: &mut ArmAttribute
         if data.len() < n + 4 {
             return;
         }
-        let size = read_u32(&data[n..], big_endian) as usize;
+        let Some(size) = read_u32(data, n, !big_endian) else {
+            return;
+        };
+        let size = size as usize;
         if size < n + 4 || size > data.len() {
             return;
         }
@@ -160,15 +168,6 @@ fn parse_attributes(mut data: &[u8], attrs: &mut ArmAttributes) {
                 _ => {}
             }
         }
-    }
-}
-
-fn read_u32(data: &[u8], big_endian: bool) -> u32 {
-    let b = [data[0], data[1], data[2], data[3]];
-    if big_endian {
-        u32::from_be_bytes(b)
-    } else {
-        u32::from_le_bytes(b)
     }
 }
 

@@ -18,6 +18,7 @@ use goblin::elf::{Elf, header};
 use scroll::Pread;
 
 use super::arm_attributes::{self, ArmAttributes};
+use super::bytes::{read_u16, read_u32};
 use crate::target::Endian;
 
 /// Largest piece of a file we agree to read for one structure: real tables
@@ -304,26 +305,6 @@ fn verneed_names(data: &[u8], count: u64, little: bool) -> Vec<u64> {
         vn += next as usize;
     }
     names
-}
-
-/// A `u16` at `off` in the file's byte order, if in range.
-fn read_u16(data: &[u8], off: usize, little: bool) -> Option<u16> {
-    let b: [u8; 2] = data.get(off..off.checked_add(2)?)?.try_into().ok()?;
-    Some(if little {
-        u16::from_le_bytes(b)
-    } else {
-        u16::from_be_bytes(b)
-    })
-}
-
-/// A `u32` at `off` in the file's byte order, if in range.
-fn read_u32(data: &[u8], off: usize, little: bool) -> Option<u32> {
-    let b: [u8; 4] = data.get(off..off.checked_add(4)?)?.try_into().ok()?;
-    Some(if little {
-        u32::from_le_bytes(b)
-    } else {
-        u32::from_be_bytes(b)
-    })
 }
 
 /// The OS an ABI-tag note names (`file` prints "for FreeBSD 14.0" from these).

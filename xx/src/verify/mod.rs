@@ -6,6 +6,7 @@
 //! the loader and libraries in that root only. Both return a [`Report`].
 
 mod arm_attributes;
+mod bytes;
 mod describe;
 mod elf;
 mod loader;
