@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 # debootstrap: Debian root filesystems for the cross-compilation tests.
 ensure_packages coreutils ca-certificates bc busybox-static debootstrap util-linux
 # skopeo, umoci, docker-registry: independent tools that check our OCI output.
-ensure_packages skopeo umoci docker-registry
+# python3-bcrypt: hashes the htpasswd file of the registry tests (the registry only takes bcrypt).
+ensure_packages skopeo umoci docker-registry python3-bcrypt
 ensure_rust_components
 # QEMU user emulation through binfmt_misc (handlers vanish on reboot).
 scripts/setup-binfmt.sh

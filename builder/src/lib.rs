@@ -6,4 +6,5 @@ pub mod cli;
 pub mod dockerfile;
 pub mod image;
 pub mod plan;
+pub mod registry;
 pub mod store;

@@ -49,11 +49,29 @@ impl Compression {
         })
     }
 
+    /// Opens a stored blob and returns a reader of its uncompressed content,
+    /// whatever compression it uses.
+    pub fn open_decompressed(path: &std::path::Path) -> io::Result<Box<dyn Read>> {
+        let mut f = std::fs::File::open(path)?;
+        let mut head = [0u8; 4];
+        let mut n = 0;
+        while n < head.len() {
+            let k = f.read(&mut head[n..])?;
+            if k == 0 {
+                break;
+            }
+            n += k;
+        }
+        let chained = io::Cursor::new(head[..n].to_vec()).chain(f);
+        Compression::sniff(&head[..n]).reader(chained)
+    }
+
     /// A reader that decompresses `r`.
     pub fn reader<'a, R: Read + 'a>(self, r: R) -> io::Result<Box<dyn Read + 'a>> {
         Ok(match self {
             Compression::None => Box::new(r),
-            Compression::Gzip => Box::new(flate2::read::GzDecoder::new(r)),
+            // Multi-member: some tools (pigz, concatenated layers) write several gzip members.
+            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(r)),
             Compression::Zstd => Box::new(zstd::Decoder::new(r)?),
         })
     }

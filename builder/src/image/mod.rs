@@ -1,7 +1,13 @@
-//! Image formats: layer tars (create and apply), and later the OCI layout,
-//! image config, index and docker-archive. Knows nothing of Dockerfiles.
+//! Image formats: layer tars (create and apply), manifests and indexes, the
+//! OCI layout, docker-archive, and import of a root filesystem. Knows nothing
+//! of Dockerfiles or registries.
 
 pub mod compress;
+pub mod docker_archive;
 pub mod extract;
+pub mod import;
+pub mod index;
 pub mod layer;
+pub mod manifest;
 pub mod oci;
+pub mod time;

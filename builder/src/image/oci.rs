@@ -214,36 +214,18 @@ pub fn write_index(blobs: &Blobs, manifests: Vec<Descriptor>) -> Result<(Digest,
 
 /// Every blob an index needs: itself, its manifests, their configs and layers.
 pub fn closure(blobs: &Blobs, index: &Digest) -> Result<Vec<Digest>, ImageError> {
-    let mut out = vec![index.clone()];
-    let idx: serde_json::Value = serde_json::from_slice(&blobs.read(index)?).map_err(spec)?;
-    for m in idx["manifests"].as_array().into_iter().flatten() {
-        let md: Digest = m["digest"]
-            .as_str()
-            .unwrap_or("")
-            .parse()
-            .map_err(ImageError::Spec)?;
-        let man: serde_json::Value = serde_json::from_slice(&blobs.read(&md)?).map_err(spec)?;
-        out.push(md);
-        let cfg = std::iter::once(&man["config"]);
-        for d in cfg.chain(man["layers"].as_array().into_iter().flatten()) {
-            out.push(
-                d["digest"]
-                    .as_str()
-                    .unwrap_or("")
-                    .parse()
-                    .map_err(ImageError::Spec)?,
-            );
-        }
-    }
-    out.sort();
-    out.dedup();
-    Ok(out)
+    super::manifest::closure(blobs, index)
 }
 
 /// The top `index.json` of a layout: one entry, the image index, tagged `tag`.
-fn layout_index(index: &Digest, size: u64, tag: &str) -> Result<String, ImageError> {
+fn layout_index(blobs: &Blobs, index: &Digest, size: u64, tag: &str) -> Result<String, ImageError> {
+    // A pulled image keeps the registry's bytes, which may be a Docker list.
+    let head: serde_json::Value = serde_json::from_slice(&blobs.read(index)?).map_err(spec)?;
+    let media = head["mediaType"]
+        .as_str()
+        .unwrap_or(super::manifest::media::OCI_INDEX);
     let desc = DescriptorBuilder::default()
-        .media_type(MediaType::ImageIndex)
+        .media_type(MediaType::from(media))
         .size(size)
         .digest(oci_digest(index)?)
         .annotations(
@@ -277,7 +259,10 @@ pub fn export_dir(blobs: &Blobs, index: &Digest, tag: &str, dest: &Path) -> Resu
         fs::copy(blobs.path(&d), dest.join("blobs/sha256").join(d.hex()))?;
     }
     fs::write(dest.join("oci-layout"), OCI_LAYOUT)?;
-    fs::write(dest.join("index.json"), layout_index(index, size, tag)?)?;
+    fs::write(
+        dest.join("index.json"),
+        layout_index(blobs, index, size, tag)?,
+    )?;
     Ok(())
 }
 
@@ -302,7 +287,7 @@ pub fn export_tar(blobs: &Blobs, index: &Digest, tag: &str, dest: &Path) -> Resu
             &mut OCI_LAYOUT.as_bytes(),
             OCI_LAYOUT.len() as u64,
         )?;
-        let idx = layout_index(index, size, tag)?;
+        let idx = layout_index(blobs, index, size, tag)?;
         add("index.json", &mut idx.as_bytes(), idx.len() as u64)?;
         for d in closure(blobs, index)? {
             let len = blobs.verify(&d)?;

@@ -5,6 +5,9 @@
 pub mod blobs;
 pub mod digest;
 pub mod lock;
+pub mod origins;
+pub mod refs;
+pub mod sweep;
 
 use std::path::{Path, PathBuf};
 
@@ -23,4 +26,47 @@ pub fn default_root() -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".local/share")))
         .unwrap_or_else(|| PathBuf::from("."));
     data.join("mxbuild")
+}
+
+/// An open store: its parts and the lock held while it is in use.
+#[derive(Debug)]
+pub struct Store {
+    /// The root directory.
+    pub root: PathBuf,
+    /// Content-addressed blobs.
+    pub blobs: blobs::Blobs,
+    /// Image names.
+    pub refs: refs::Refs,
+    /// Where blobs exist remotely.
+    pub origins: origins::Origins,
+    _lock: lock::StoreLock,
+}
+
+impl Store {
+    /// Opens (creating) the store at `root`, waiting for the lock in `mode`.
+    pub fn open(root: &Path, mode: lock::Mode) -> std::io::Result<Store> {
+        let lock = lock::StoreLock::take(root, mode)?;
+        Ok(Store {
+            root: root.to_path_buf(),
+            blobs: blobs::Blobs::open(root)?,
+            refs: refs::Refs::open(root)?,
+            origins: origins::Origins::open(root)?,
+            _lock: lock,
+        })
+    }
+
+    /// A fresh scratch directory under `<root>/work/` (removed by the caller,
+    /// or by prune if the process dies).
+    pub fn scratch(&self, what: &str) -> std::io::Result<PathBuf> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = self.root.join("work").join(format!(
+            "{what}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        Ok(dir)
+    }
 }

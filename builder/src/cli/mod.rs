@@ -1,0 +1,88 @@
+//! Command-line surface. Subcommands not built yet exit with a clear message
+//! rather than pretending to work.
+
+pub mod image;
+pub mod output;
+pub mod plan;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Build multi-platform container images fast: build stages run natively on
+/// $BUILDPLATFORM (once, shared by every target), only target stages run under
+/// QEMU, and every binary in the result is checked against its platform.
+#[derive(Debug, Parser)]
+#[command(name = "mxbuild", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build a Dockerfile for one or more platforms (flags as `docker buildx build`).
+    Build {
+        /// Arguments, as for `docker buildx build` (not implemented yet).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Show what a build would run: stage instances per platform, native or emulated, and lints.
+    Plan(plan::PlanArgs),
+    /// Manage images in the local store: import, ls, inspect, rm, pull, push, export.
+    Image {
+        #[command(subcommand)]
+        command: image::ImageCommand,
+    },
+    /// Check every binary in an image against its platform (arch, ARM version, float ABI, loader).
+    Verify {
+        /// Arguments (not implemented yet).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Show which platforms this host can run (natively or via binfmt_misc + QEMU); --install registers handlers.
+    Binfmt {
+        /// Arguments (not implemented yet).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Remove unreferenced blobs and snapshots from the store.
+    Prune,
+    /// Print the platform each Raspberry Pi model needs (usable as --platform aliases).
+    Platforms,
+}
+
+/// Parses the command line and runs the subcommand.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let name = match &cli.command {
+        Command::Platforms => return platforms(),
+        Command::Plan(args) => return plan::plan(args),
+        Command::Image { command } => return image::run(command),
+        Command::Prune => return image::prune(),
+        Command::Build { .. } => "build",
+        Command::Verify { .. } => "verify",
+        Command::Binfmt { .. } => "binfmt",
+    };
+    eprintln!(
+        "mxbuild {name}: not implemented yet in this version (see README for what works today)"
+    );
+    ExitCode::from(2)
+}
+
+fn platforms() -> ExitCode {
+    println!(
+        "{:<32} {:<22} {:<14} 32-bit OS",
+        "model", "cpu", "64-bit OS"
+    );
+    for m in xx::raspberry::MODELS {
+        println!(
+            "{:<32} {:<22} {:<14} {}",
+            m.name,
+            m.cpu,
+            m.platform_64.unwrap_or("-"),
+            m.platform_32
+        );
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,91 @@
+//! `mxbuild plan`: parse, plan and print, without running anything.
+
+use std::process::ExitCode;
+
+/// `mxbuild plan` flags (a subset of `docker buildx build`'s).
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// Dockerfile (default: CONTEXT/Dockerfile).
+    #[arg(short = 'f', long = "file")]
+    pub file: Option<std::path::PathBuf>,
+    /// Target platforms, comma-separated (e.g. linux/amd64,linux/arm64 or rpi-zero,rpi4).
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Stage to build (default: the last).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Build-time variable, NAME=VALUE (repeatable).
+    #[arg(long = "build-arg", value_name = "NAME=VALUE")]
+    pub build_args: Vec<String>,
+    /// Named build context, NAME=SOURCE (repeatable); `--from=NAME` then means it.
+    #[arg(long = "build-context", value_name = "NAME=SOURCE")]
+    pub build_contexts: Vec<String>,
+    /// Output format.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+    /// Build context directory.
+    pub context: std::path::PathBuf,
+}
+
+pub fn plan(args: &PlanArgs) -> ExitCode {
+    match plan_text(args) {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn plan_text(args: &PlanArgs) -> Result<String, String> {
+    let file = args
+        .file
+        .clone()
+        .unwrap_or_else(|| args.context.join("Dockerfile"));
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| format!("error: cannot read {}: {e}\nhint: pass the Dockerfile with -f, or run in the context directory", file.display()))?;
+    let shown = file.display().to_string();
+    let df = crate::dockerfile::parse(&text, &shown).map_err(|e| e.to_string())?;
+    let host = xx::Platform::host();
+    let platforms = match &args.platform {
+        Some(list) => {
+            xx::Platform::parse_list(list).map_err(|e| format!("error: --platform: {e}"))?
+        }
+        None => vec![host.clone()],
+    };
+    let mut build_args = std::collections::BTreeMap::new();
+    for a in &args.build_args {
+        let (k, v) = match a.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            // `--build-arg NAME` takes the value from the environment, as docker does.
+            None => match std::env::var(a) {
+                Ok(v) => (a.clone(), v),
+                Err(_) => continue,
+            },
+        };
+        build_args.insert(k, v);
+    }
+    let opts = crate::plan::Options {
+        platforms,
+        host,
+        target: args.target.clone(),
+        build_args,
+        context: Some(args.context.clone()),
+        named_contexts: args
+            .build_contexts
+            .iter()
+            .map(|c| match c.split_once('=') {
+                Some((k, v)) => Ok((k.to_string(), v.to_string())),
+                None => Err(format!("error: --build-context {c:?} is not NAME=SOURCE\nhint: e.g. --build-context xx=docker-image://tonistiigi/xx")),
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let plan = crate::plan::plan(&df, &opts).map_err(|e| e.to_string())?;
+    Ok(match args.format.as_str() {
+        "json" => crate::plan::render::json(&plan) + "\n",
+        _ => crate::plan::render::text(&plan, &shown),
+    })
+}

@@ -1,0 +1,134 @@
+//! Talking to registries: pull an image (index or single manifest, chosen
+//! platforms) into the store with every blob verified, and push a stored
+//! index with its manifests and blobs. Built on oci-client for the protocol
+//! and auth handshakes; this module adds platform choice, blob reuse
+//! (skip existing, cross-repository mount) and errors with hints.
+//!
+//! The rest of mxbuild is synchronous; each operation runs on a private
+//! tokio runtime so no async leaks out of this module.
+
+pub mod auth;
+pub mod pull;
+pub mod push;
+pub mod reference;
+
+use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::errors::OciDistributionError;
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference};
+
+use crate::image::oci::ImageError;
+use crate::store::blobs::BlobError;
+
+/// Why a registry operation failed.
+#[derive(Debug)]
+pub enum RegistryError {
+    /// The protocol or the network failed; the text carries a hint.
+    Remote(String),
+    /// The store or an image format.
+    Image(ImageError),
+}
+
+impl std::fmt::Display for RegistryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RegistryError::Remote(s) => write!(f, "{s}"),
+            RegistryError::Image(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for RegistryError {}
+
+impl From<ImageError> for RegistryError {
+    fn from(e: ImageError) -> Self {
+        RegistryError::Image(e)
+    }
+}
+
+impl From<BlobError> for RegistryError {
+    fn from(e: BlobError) -> Self {
+        RegistryError::Image(ImageError::Blob(e))
+    }
+}
+
+impl From<std::io::Error> for RegistryError {
+    fn from(e: std::io::Error) -> Self {
+        RegistryError::Image(ImageError::Io(e))
+    }
+}
+
+/// Turns a protocol error into a message that says what to do.
+fn remote(what: &str, r: &Reference, e: OciDistributionError) -> RegistryError {
+    let text = e.to_string();
+    let lower = text.to_lowercase();
+    let hint = if lower.contains("401")
+        || lower.contains("unauthorized")
+        || lower.contains("authentication")
+    {
+        format!(
+            "hint: {} needs credentials: add them with `docker login {}` (mxbuild reads ~/.docker/config.json and credential helpers; DOCKER_CONFIG picks another directory)",
+            r.registry(),
+            r.registry()
+        )
+    } else if lower.contains("manifest unknown")
+        || lower.contains("not found")
+        || lower.contains("404")
+    {
+        format!("hint: check the name and tag of {}", r.whole())
+    } else if lower.contains("connect")
+        || lower.contains("dns")
+        || lower.contains("tls")
+        || lower.contains("certificate")
+    {
+        "hint: is the registry reachable? for a registry without TLS, pass --insecure (loopback registries use plain http automatically)".to_string()
+    } else {
+        "hint: retry; if it persists, check the registry's logs".to_string()
+    };
+    RegistryError::Remote(format!("{what} {}: {text}\n{hint}", r.whole()))
+}
+
+/// A connection to one registry with the credentials for it.
+pub struct Session {
+    rt: tokio::runtime::Runtime,
+    client: Client,
+    auth: RegistryAuth,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print credentials.
+        f.debug_struct("Session").finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// Prepares a session for `r`'s registry: plain http for loopback or when
+    /// `insecure`, credentials from the docker config.
+    pub fn new(r: &Reference, insecure: bool) -> Result<Session, RegistryError> {
+        let registry = r.resolve_registry().to_string();
+        let protocol = if insecure || reference::is_loopback(&registry) {
+            ClientProtocol::HttpsExcept(vec![registry.clone()])
+        } else {
+            ClientProtocol::Https
+        };
+        let config = ClientConfig {
+            protocol,
+            // Blob uploads are one PUT of a known size: fewer round trips than
+            // chunked PATCHes, and every registry supports it.
+            use_monolithic_push: true,
+            ..ClientConfig::default()
+        };
+        let client = Client::try_from(config)
+            .map_err(|e| RegistryError::Remote(format!("cannot set up an HTTP client: {e}")))?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        Ok(Session {
+            rt,
+            client,
+            auth: auth::for_registry(r.registry()),
+        })
+    }
+}
