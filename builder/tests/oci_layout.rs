@@ -81,6 +81,7 @@ fn skopeo_and_umoci_read_our_multi_platform_layout() {
                 &platform,
                 std::slice::from_ref(&l),
                 &run_cfg,
+                &[],
                 Some("1970-01-01T00:00:00Z"),
             )
             .unwrap(),

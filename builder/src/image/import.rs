@@ -47,5 +47,5 @@ pub fn import(
         ..RunConfig::default()
     };
     let created = super::time::created_now();
-    write_image(blobs, platform, &[layer], &run, Some(&created))
+    write_image(blobs, platform, &[layer], &run, &[], Some(&created))
 }

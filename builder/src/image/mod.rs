@@ -3,6 +3,7 @@
 //! of Dockerfiles or registries.
 
 pub mod compress;
+pub mod config;
 pub mod docker_archive;
 pub mod extract;
 pub mod import;

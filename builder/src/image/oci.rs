@@ -9,9 +9,8 @@ use std::path::Path;
 use std::str::FromStr;
 
 use oci_spec::image::{
-    Arch, ConfigBuilder, Descriptor, DescriptorBuilder, Digest as OciDigest, HistoryBuilder,
-    ImageConfigurationBuilder, ImageIndexBuilder, ImageManifestBuilder, MediaType, Os,
-    PlatformBuilder, RootFsBuilder,
+    Arch, Descriptor, DescriptorBuilder, Digest as OciDigest, ImageIndexBuilder,
+    ImageManifestBuilder, MediaType, Os, PlatformBuilder,
 };
 use xx::Platform;
 
@@ -19,28 +18,7 @@ use super::layer::Layer;
 use crate::store::blobs::{BlobError, Blobs};
 use crate::store::digest::Digest;
 
-/// Runtime settings of an image (the `config` part of the image config).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RunConfig {
-    /// `ENV` as `K=V`.
-    pub env: Vec<String>,
-    /// `CMD`.
-    pub cmd: Option<Vec<String>>,
-    /// `ENTRYPOINT`.
-    pub entrypoint: Option<Vec<String>>,
-    /// `WORKDIR`.
-    pub working_dir: Option<String>,
-    /// `USER`.
-    pub user: Option<String>,
-    /// `LABEL`s.
-    pub labels: Vec<(String, String)>,
-    /// `EXPOSE` (`80/tcp`).
-    pub exposed_ports: Vec<String>,
-    /// `VOLUME`.
-    pub volumes: Vec<String>,
-    /// `STOPSIGNAL`.
-    pub stop_signal: Option<String>,
-}
+pub use super::config::{Healthcheck, History, RunConfig};
 
 /// Why writing an image failed.
 #[derive(Debug)]
@@ -96,74 +74,18 @@ fn oci_platform(p: &Platform) -> Result<oci_spec::image::Platform, ImageError> {
 }
 
 /// Stores the config and manifest of a one-platform image; returns the
-/// manifest's descriptor with its platform (for the index).
+/// manifest's descriptor with its platform (for the index). `history` may be
+/// empty (one plain entry per layer).
 pub fn write_image(
     blobs: &Blobs,
     platform: &Platform,
     layers: &[Layer],
     run: &RunConfig,
+    history: &[History],
     created: Option<&str>,
 ) -> Result<Descriptor, ImageError> {
-    let mut cb = ConfigBuilder::default().env(run.env.clone());
-    if let Some(c) = &run.cmd {
-        cb = cb.cmd(c.clone());
-    }
-    if let Some(e) = &run.entrypoint {
-        cb = cb.entrypoint(e.clone());
-    }
-    if let Some(w) = &run.working_dir {
-        cb = cb.working_dir(w.clone());
-    }
-    if let Some(u) = &run.user {
-        cb = cb.user(u.clone());
-    }
-    if !run.labels.is_empty() {
-        cb = cb.labels(
-            run.labels
-                .iter()
-                .cloned()
-                .collect::<std::collections::HashMap<_, _>>(),
-        );
-    }
-    if !run.exposed_ports.is_empty() {
-        cb = cb.exposed_ports(run.exposed_ports.clone());
-    }
-    if !run.volumes.is_empty() {
-        cb = cb.volumes(run.volumes.clone());
-    }
-    if let Some(s) = &run.stop_signal {
-        cb = cb.stop_signal(s.clone());
-    }
-    let diff_ids: Vec<String> = layers.iter().map(|l| l.diff_id.to_string()).collect();
-    let history = layers
-        .iter()
-        .map(|_| {
-            let mut h = HistoryBuilder::default().created_by("mxbuild".to_string());
-            if let Some(c) = created {
-                h = h.created(c.to_string());
-            }
-            h.build().map_err(spec)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut ib = ImageConfigurationBuilder::default()
-        .os(Os::from(platform.os.as_str()))
-        .architecture(Arch::from(platform.arch.as_str()))
-        .config(cb.build().map_err(spec)?)
-        .rootfs(
-            RootFsBuilder::default()
-                .typ("layers".to_string())
-                .diff_ids(diff_ids)
-                .build()
-                .map_err(spec)?,
-        )
-        .history(history);
-    if let Some(v) = &platform.variant {
-        ib = ib.variant(v.clone());
-    }
-    if let Some(c) = created {
-        ib = ib.created(c.to_string());
-    }
-    let config_json = ib.build().map_err(spec)?.to_string().map_err(spec)?;
+    let diff_ids: Vec<Digest> = layers.iter().map(|l| l.diff_id.clone()).collect();
+    let config_json = super::config::config_json(platform, &diff_ids, run, history, created)?;
     let (config_digest, config_size) = blobs.put(config_json.as_bytes())?;
 
     let layer_descs = layers

@@ -1,0 +1,278 @@
+//! The image config blob (`application/vnd.oci.image.config.v1+json`): the
+//! platform, `rootfs.diff_ids`, one history entry per Dockerfile step
+//! (`empty_layer` for steps that only change metadata, as docker writes
+//! them) and the runtime settings a Dockerfile sets. `Healthcheck` is not in
+//! the OCI spec but docker, podman and containerd all read it from the
+//! config, so it is written under the key docker uses.
+
+use oci_spec::image::{
+    Arch, ConfigBuilder, HistoryBuilder, ImageConfigurationBuilder, Os, RootFsBuilder,
+};
+use xx::Platform;
+
+use super::oci::ImageError;
+use crate::store::digest::Digest;
+
+/// `HEALTHCHECK` (durations in nanoseconds, as docker stores them; 0 = default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Healthcheck {
+    /// `["CMD", ...]`, `["CMD-SHELL", "..."]` or `["NONE"]`.
+    pub test: Vec<String>,
+    /// `--interval`.
+    pub interval: u64,
+    /// `--timeout`.
+    pub timeout: u64,
+    /// `--start-period`.
+    pub start_period: u64,
+    /// `--start-interval`.
+    pub start_interval: u64,
+    /// `--retries`.
+    pub retries: u32,
+}
+
+/// Runtime settings of an image (the `config` part of the image config).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunConfig {
+    /// `ENV` as `K=V`.
+    pub env: Vec<String>,
+    /// `CMD`.
+    pub cmd: Option<Vec<String>>,
+    /// `ENTRYPOINT`.
+    pub entrypoint: Option<Vec<String>>,
+    /// `WORKDIR`.
+    pub working_dir: Option<String>,
+    /// `USER`.
+    pub user: Option<String>,
+    /// `LABEL`s.
+    pub labels: Vec<(String, String)>,
+    /// `EXPOSE` (`80/tcp`).
+    pub exposed_ports: Vec<String>,
+    /// `VOLUME`.
+    pub volumes: Vec<String>,
+    /// `STOPSIGNAL`.
+    pub stop_signal: Option<String>,
+    /// `HEALTHCHECK`.
+    pub healthcheck: Option<Healthcheck>,
+    /// `ONBUILD` triggers (docker's `OnBuild`).
+    pub on_build: Vec<String>,
+    /// `SHELL` (docker's `Shell`), when not the default.
+    pub shell: Option<Vec<String>>,
+}
+
+/// One history entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct History {
+    /// What made it, e.g. `RUN /bin/sh -c make # buildkit`.
+    pub created_by: String,
+    /// True when the step added no layer.
+    pub empty_layer: bool,
+}
+
+fn spec<E: std::fmt::Display>(e: E) -> ImageError {
+    ImageError::Spec(e.to_string())
+}
+
+/// The config JSON for an image of `platform` with layers `diff_ids`. With
+/// no `history`, each layer gets a plain `mxbuild` entry.
+pub fn config_json(
+    platform: &Platform,
+    diff_ids: &[Digest],
+    run: &RunConfig,
+    history: &[History],
+    created: Option<&str>,
+) -> Result<String, ImageError> {
+    let layered = history.iter().filter(|h| !h.empty_layer).count();
+    if !history.is_empty() && layered != diff_ids.len() {
+        return Err(ImageError::Spec(format!(
+            "history has {layered} layer entries for {} layers",
+            diff_ids.len()
+        )));
+    }
+    let default_history: Vec<History> = diff_ids
+        .iter()
+        .map(|_| History {
+            created_by: "mxbuild".to_string(),
+            empty_layer: false,
+        })
+        .collect();
+    let history = if history.is_empty() {
+        &default_history
+    } else {
+        history
+    };
+
+    let mut cb = ConfigBuilder::default().env(run.env.clone());
+    if let Some(c) = &run.cmd {
+        cb = cb.cmd(c.clone());
+    }
+    if let Some(e) = &run.entrypoint {
+        cb = cb.entrypoint(e.clone());
+    }
+    if let Some(w) = &run.working_dir {
+        cb = cb.working_dir(w.clone());
+    }
+    if let Some(u) = &run.user {
+        cb = cb.user(u.clone());
+    }
+    if !run.labels.is_empty() {
+        cb = cb.labels(
+            run.labels
+                .iter()
+                .cloned()
+                .collect::<std::collections::HashMap<_, _>>(),
+        );
+    }
+    if !run.exposed_ports.is_empty() {
+        cb = cb.exposed_ports(run.exposed_ports.clone());
+    }
+    if !run.volumes.is_empty() {
+        cb = cb.volumes(run.volumes.clone());
+    }
+    if let Some(s) = &run.stop_signal {
+        cb = cb.stop_signal(s.clone());
+    }
+    let history = history
+        .iter()
+        .map(|h| {
+            let mut b = HistoryBuilder::default().created_by(h.created_by.clone());
+            if h.empty_layer {
+                b = b.empty_layer(true);
+            }
+            if let Some(c) = created {
+                b = b.created(c.to_string());
+            }
+            b.build().map_err(spec)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut ib = ImageConfigurationBuilder::default()
+        .os(Os::from(platform.os.as_str()))
+        .architecture(Arch::from(platform.arch.as_str()))
+        .config(cb.build().map_err(spec)?)
+        .rootfs(
+            RootFsBuilder::default()
+                .typ("layers".to_string())
+                .diff_ids(diff_ids.iter().map(ToString::to_string).collect::<Vec<_>>())
+                .build()
+                .map_err(spec)?,
+        )
+        .history(history);
+    if let Some(v) = &platform.variant {
+        ib = ib.variant(v.clone());
+    }
+    if let Some(c) = created {
+        ib = ib.created(c.to_string());
+    }
+    let text = ib.build().map_err(spec)?.to_string().map_err(spec)?;
+    // Docker-only keys go in through the JSON value (serde_json's map is
+    // sorted, so the output stays deterministic).
+    let mut v: serde_json::Value = serde_json::from_str(&text).map_err(spec)?;
+    let cfg = &mut v["config"];
+    if let Some(h) = &run.healthcheck {
+        let mut m = serde_json::Map::new();
+        m.insert("Test".into(), serde_json::json!(h.test));
+        for (k, val) in [
+            ("Interval", h.interval),
+            ("Timeout", h.timeout),
+            ("StartPeriod", h.start_period),
+            ("StartInterval", h.start_interval),
+        ] {
+            if val != 0 {
+                m.insert(k.into(), serde_json::json!(val));
+            }
+        }
+        if h.retries != 0 {
+            m.insert("Retries".into(), serde_json::json!(h.retries));
+        }
+        cfg["Healthcheck"] = serde_json::Value::Object(m);
+    }
+    if !run.on_build.is_empty() {
+        cfg["OnBuild"] = serde_json::json!(run.on_build);
+    }
+    if let Some(s) = &run.shell {
+        cfg["Shell"] = serde_json::json!(s);
+    }
+    serde_json::to_string(&v).map_err(spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_lands_where_docker_reads_it() {
+        let run = RunConfig {
+            env: vec!["A=1".into()],
+            cmd: Some(vec!["run".into()]),
+            entrypoint: Some(vec!["/e".into()]),
+            working_dir: Some("/w".into()),
+            user: Some("1000:1000".into()),
+            labels: vec![("l".into(), "v".into())],
+            exposed_ports: vec!["80/tcp".into()],
+            volumes: vec!["/data".into()],
+            stop_signal: Some("SIGINT".into()),
+            healthcheck: Some(Healthcheck {
+                test: vec!["CMD-SHELL".into(), "true".into()],
+                interval: 5_000_000_000,
+                retries: 3,
+                ..Default::default()
+            }),
+            on_build: vec!["RUN echo hi".into()],
+            shell: Some(vec!["/bin/bash".into(), "-c".into()]),
+        };
+        let d = Digest::of(b"layer");
+        let history = [
+            History {
+                created_by: "ENV A=1".into(),
+                empty_layer: true,
+            },
+            History {
+                created_by: "RUN x".into(),
+                empty_layer: false,
+            },
+        ];
+        let p = Platform::new("linux", "arm", Some("v7"));
+        let text = config_json(
+            &p,
+            std::slice::from_ref(&d),
+            &run,
+            &history,
+            Some("2000-01-01T00:00:00Z"),
+        )
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["architecture"], "arm");
+        assert_eq!(v["variant"], "v7");
+        let c = &v["config"];
+        assert_eq!(c["Env"][0], "A=1");
+        assert_eq!(c["Cmd"][0], "run");
+        assert_eq!(c["Entrypoint"][0], "/e");
+        assert_eq!(c["WorkingDir"], "/w");
+        assert_eq!(c["User"], "1000:1000");
+        assert_eq!(c["Labels"]["l"], "v");
+        assert!(c["ExposedPorts"]["80/tcp"].is_object());
+        assert!(c["Volumes"]["/data"].is_object());
+        assert_eq!(c["StopSignal"], "SIGINT");
+        assert_eq!(c["Healthcheck"]["Test"][1], "true");
+        assert_eq!(c["Healthcheck"]["Interval"], 5_000_000_000u64);
+        assert_eq!(c["Healthcheck"]["Retries"], 3);
+        assert_eq!(c["OnBuild"][0], "RUN echo hi");
+        assert_eq!(c["Shell"][0], "/bin/bash");
+        assert_eq!(v["history"][0]["empty_layer"], true);
+        assert_eq!(v["history"][1]["created_by"], "RUN x");
+        assert_eq!(v["rootfs"]["diff_ids"][0], d.to_string());
+        // Same input, same bytes.
+        assert_eq!(
+            text,
+            config_json(
+                &p,
+                std::slice::from_ref(&d),
+                &run,
+                &history,
+                Some("2000-01-01T00:00:00Z")
+            )
+            .unwrap()
+        );
+        // History must match the layers.
+        assert!(config_json(&p, &[], &run, &history, None).is_err());
+    }
+}
