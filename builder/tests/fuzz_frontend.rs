@@ -156,6 +156,7 @@ fn front_end_never_panics() {
         build_args: BTreeMap::from([("BASE".to_string(), "alpine".to_string())]),
         context: None,
         named_contexts: BTreeMap::new(),
+        images: BTreeMap::new(),
     };
     let env = |k: &str| match k {
         "A" => Some("a/b.c".to_string()),

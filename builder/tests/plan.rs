@@ -30,6 +30,7 @@ fn plan_of(file: &str, platforms: &str, target: Option<&str>, args: &[(&str, &st
             .collect::<BTreeMap<_, _>>(),
         context: Some(dir()),
         named_contexts: BTreeMap::new(),
+        images: BTreeMap::new(),
     };
     plan::plan(&df, &opts).unwrap()
 }
@@ -177,6 +178,7 @@ fn plan_works_on_every_dockerfile_in_testdata() {
                     build_args: BTreeMap::new(),
                     context: p.parent().map(Path::to_path_buf),
                     named_contexts: BTreeMap::new(),
+                    images: BTreeMap::new(),
                 };
                 plan::plan(&df, &opts).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             }
@@ -196,6 +198,7 @@ fn named_contexts_win_over_images_in_from() {
         build_args: BTreeMap::new(),
         context: Some(dir()),
         named_contexts: BTreeMap::new(),
+        images: BTreeMap::new(),
     };
     let as_image = plan::plan(&df, &opts).unwrap();
     opts.named_contexts

@@ -82,6 +82,7 @@ fn plan_text(args: &PlanArgs) -> Result<String, String> {
                 None => Err(format!("error: --build-context {c:?} is not NAME=SOURCE\nhint: e.g. --build-context xx=docker-image://tonistiigi/xx")),
             })
             .collect::<Result<_, _>>()?,
+        images: Default::default(),
     };
     let plan = crate::plan::plan(&df, &opts).map_err(|e| e.to_string())?;
     Ok(match args.format.as_str() {

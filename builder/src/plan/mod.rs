@@ -9,8 +9,10 @@
 //! COPY/ADD: the sources' content or the `--from` instance's key).
 
 mod context;
+mod duration;
 mod keys;
 mod lints;
+pub mod op;
 pub mod platform_args;
 pub mod render;
 mod scope;
@@ -25,6 +27,7 @@ use xx::Platform;
 use crate::dockerfile::instruction::{Command, Instruction, Located};
 use crate::dockerfile::{self, Dockerfile, SourceError, Span};
 use keys::Hasher;
+pub use op::{Op, RunMount, Source};
 use scope::Scope;
 use stages::{Stage, Stages};
 
@@ -44,6 +47,20 @@ pub struct Options {
     /// Named build contexts (`--build-context NAME=SOURCE`): name -> source.
     /// They take precedence over stage and image names in `--from`.
     pub named_contexts: BTreeMap<String, String>,
+    /// Base images already resolved by the caller, keyed `reference@platform`
+    /// (as written after expansion): their digest goes into the FROM key, so
+    /// a moved tag invalidates the cache, and their ENV is what the stage's
+    /// expansions see, as in BuildKit. Empty for `mxbuild plan`.
+    pub images: BTreeMap<String, ImageInfo>,
+}
+
+/// What the planner needs to know of a base image.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageInfo {
+    /// Manifest digest for the platform.
+    pub digest: String,
+    /// The image's ENV.
+    pub env: Vec<(String, String)>,
 }
 
 /// A lint finding.
@@ -72,6 +89,9 @@ pub struct Step {
     pub key: String,
     /// Whether it executes under QEMU (RUN in an emulated instance).
     pub emulated: bool,
+    /// What to execute.
+    #[serde(skip)]
+    pub op: Op,
 }
 
 /// A stage as it runs for one platform, possibly serving several targets.
@@ -98,6 +118,9 @@ pub struct Instance {
     /// Variables its steps read that are TARGET* args.
     #[serde(skip)]
     pub reads_target_args: bool,
+    /// What it starts from.
+    #[serde(skip)]
+    pub source: Source,
 }
 
 /// Totals over unique keys.
@@ -200,8 +223,20 @@ fn summarize(instances: &[Instance]) -> Summary {
     }
 }
 
-/// One step's display text, extra key material, and the variables it read.
-type StepParts = (String, Vec<(String, String)>, BTreeSet<String>);
+/// The argv of a RUN/CMD/ENTRYPOINT: exec form as is, shell form through SHELL.
+fn wrap(c: &Command, shell: &[String]) -> Vec<String> {
+    match c {
+        Command::Exec(v) => v.clone(),
+        Command::Shell(s) => {
+            let mut v = shell.to_vec();
+            v.push(s.clone());
+            v
+        }
+    }
+}
+
+/// One step's display text, extra key material, the variables it read, and what it does.
+type StepParts = (String, Vec<(String, String)>, BTreeSet<String>, Op);
 
 struct Planner<'a> {
     df: &'a Dockerfile,
@@ -282,7 +317,7 @@ impl Planner<'_> {
             .find(|s| s.index < index && s.name.as_deref() == Some(&image.to_ascii_lowercase()))
             .map(|s| s.index);
 
-        let (platform, base, mut key, mut scope) = match parent_stage {
+        let (platform, base, mut key, mut scope, source) = match parent_stage {
             Some(pi) => {
                 let parent = self.instance(pi, p, memo, path)?;
                 let inst = &self.instances[parent];
@@ -296,6 +331,7 @@ impl Planner<'_> {
                     format!("stage:{}", inst.stage),
                     inst.final_key.clone(),
                     scope,
+                    Source::Instance(parent),
                 )
             }
             None => {
@@ -322,7 +358,20 @@ impl Planner<'_> {
                 let mut h = Hasher::new("from");
                 h.add("image", &image)
                     .add("platform", &platform.to_string());
-                (platform, image.clone(), h.finish(), Scope::default())
+                let mut scope = Scope::default();
+                let source = if image.eq_ignore_ascii_case("scratch") {
+                    Source::Scratch
+                } else {
+                    if let Some(info) = self.opts.images.get(&format!("{image}@{platform}")) {
+                        h.add("digest", &info.digest);
+                        scope.env = info.env.clone();
+                    }
+                    Source::Image {
+                        reference: image.clone(),
+                        platform: platform.to_string(),
+                    }
+                };
+                (platform, image.clone(), h.finish(), scope, source)
             }
         };
 
@@ -332,7 +381,7 @@ impl Planner<'_> {
         let mut reads_target = false;
         let body = stage.body.clone();
         for located in &body {
-            let (text, extra, used) = self.step_parts(
+            let (text, extra, used, op) = self.step_parts(
                 located,
                 &mut scope,
                 &mut shell,
@@ -365,6 +414,7 @@ impl Planner<'_> {
                 text,
                 key: key.clone(),
                 emulated: is_run && emulated,
+                op,
             });
         }
         path.pop();
@@ -388,6 +438,7 @@ impl Planner<'_> {
                     final_key: key.clone(),
                     stage_index: index,
                     reads_target_args: reads_target,
+                    source,
                 });
                 self.by_key.insert(key, self.instances.len() - 1);
                 self.instances.len() - 1
@@ -410,6 +461,18 @@ impl Planner<'_> {
             .find(|s| s.index < index && s.name.as_deref() == Some(&image.to_ascii_lowercase()))
         {
             scope.env = self.env_after(parent.index, p)?;
+        } else {
+            let platform = match &stage.platform {
+                Some(raw) => self.expand(&global, raw, stage.from.span)?.text,
+                None => p.to_string(),
+            };
+            let platform = platform
+                .parse::<Platform>()
+                .map(|p| p.to_string())
+                .unwrap_or(platform);
+            if let Some(info) = self.opts.images.get(&format!("{image}@{platform}")) {
+                scope.env = info.env.clone();
+            }
         }
         for located in &stage.body {
             match &located.instruction {
@@ -462,6 +525,7 @@ impl Planner<'_> {
         let span = located.span;
         let mut extra: Vec<(String, String)> = Vec::new();
         let mut used = BTreeSet::new();
+        let mut op = Op::Nothing;
         let text = match &located.instruction {
             Instruction::Arg(list) => {
                 let global = self.global_scope(p)?;
@@ -480,20 +544,26 @@ impl Planner<'_> {
             }
             Instruction::Env(pairs) => {
                 let mut shown = Vec::new();
+                let mut pairs_out = Vec::new();
                 for (k, v) in pairs {
                     let value = self.expand_used(scope, v, span, &mut used)?;
                     shown.push(format!("{k}={value}"));
-                    scope.set_env(k, value);
+                    scope.set_env(k, value.clone());
+                    pairs_out.push((k.clone(), value));
                 }
+                op = Op::Env(pairs_out);
                 format!("ENV {}", shown.join(" "))
             }
             Instruction::Label(pairs) => {
                 let mut shown = Vec::new();
+                let mut pairs_out = Vec::new();
                 for (k, v) in pairs {
                     let key = self.expand_used(scope, k, span, &mut used)?;
                     let value = self.expand_used(scope, v, span, &mut used)?;
                     shown.push(format!("{key}={value}"));
+                    pairs_out.push((key, value));
                 }
+                op = Op::Label(pairs_out);
                 format!("LABEL {}", shown.join(" "))
             }
             Instruction::Run {
@@ -516,19 +586,39 @@ impl Planner<'_> {
                         used.insert(k);
                     }
                 }
+                let mut run_mounts = Vec::new();
                 for m in mounts {
                     let mut desc = format!(
-                        "{:?} target={:?} source={:?} id={:?} sharing={:?}",
-                        m.kind, m.target, m.source, m.id, m.sharing
+                        "{:?} target={:?} source={:?} id={:?} sharing={:?} mode={:?} uid={:?} gid={:?} ro={:?}",
+                        m.kind,
+                        m.target,
+                        m.source,
+                        m.id,
+                        m.sharing,
+                        m.mode,
+                        m.uid,
+                        m.gid,
+                        m.readonly
                     );
+                    let mut from_source = None;
                     if let Some(from) = &m.from {
                         let from = self.expand_used(scope, from, span, &mut used)?;
+                        let (k, src) = self.source_of(&from, (p, run_as), memo, path)?;
+                        desc.push_str(&format!(" from={k}"));
+                        from_source = Some(src);
+                    } else if m.kind == crate::dockerfile::mount::MountKind::Bind {
+                        // A bind of the main context: its content is part of the key.
+                        let src = m.source.clone().unwrap_or_else(|| ".".to_string());
                         desc.push_str(&format!(
-                            " from={}",
-                            self.source_key(&from, (p, run_as), memo, path)?
+                            " context={}",
+                            self.context_hash(std::slice::from_ref(&src))
                         ));
                     }
                     extra.push(("mount".to_string(), desc));
+                    run_mounts.push(RunMount {
+                        mount: m.clone(),
+                        from: from_source,
+                    });
                 }
                 extra.push(("network".to_string(), network.clone().unwrap_or_default()));
                 extra.push(("security".to_string(), security.clone().unwrap_or_default()));
@@ -536,6 +626,13 @@ impl Planner<'_> {
                 for h in &located.heredocs {
                     extra.push(("heredoc".to_string(), format!("{}:{}", h.name, h.content)));
                 }
+                op = Op::Run {
+                    argv: wrap(command, shell),
+                    env: scope.run_env(),
+                    mounts: run_mounts,
+                    network: network.clone(),
+                    heredocs: located.heredocs.clone(),
+                };
                 match command {
                     Command::Shell(s) => format!("RUN {s}"),
                     Command::Exec(v) => format!("RUN {v:?}"),
@@ -580,14 +677,14 @@ impl Planner<'_> {
                         self.expand_used(scope, e, span, &mut used)?
                     ));
                 }
+                let mut copy_from = Source::MainContext;
                 match from {
                     Some(f) => {
                         let f = self.expand_used(scope, f, span, &mut used)?;
                         flags.insert(0, format!("--from={f}"));
-                        extra.push((
-                            "from".to_string(),
-                            self.source_key(&f, (p, run_as), memo, path)?,
-                        ));
+                        let (k, src) = self.source_of(&f, (p, run_as), memo, path)?;
+                        extra.push(("from".to_string(), k));
+                        copy_from = src;
                     }
                     None => {
                         let heredoc_names: Vec<&str> =
@@ -606,6 +703,30 @@ impl Planner<'_> {
                         }
                     }
                 }
+                let mut chown_v = None;
+                let mut chmod_v = None;
+                for f in &flags {
+                    if let Some(v) = f.strip_prefix("--chown=") {
+                        chown_v = Some(v.to_string());
+                    }
+                    if let Some(v) = f.strip_prefix("--chmod=") {
+                        chmod_v = Some(v.to_string());
+                    }
+                }
+                op = Op::Copy {
+                    add: *add,
+                    sources: srcs.clone(),
+                    dest: dest.clone(),
+                    from: copy_from,
+                    chown: chown_v,
+                    chmod: chmod_v,
+                    link: *link,
+                    exclude: flags
+                        .iter()
+                        .filter_map(|f| f.strip_prefix("--exclude=").map(str::to_string))
+                        .collect(),
+                    heredocs: located.heredocs.clone(),
+                };
                 let kw = if *add { "ADD" } else { "COPY" };
                 let flags = if flags.is_empty() {
                     String::new()
@@ -615,15 +736,20 @@ impl Planner<'_> {
                 format!("{kw} {flags}{} {dest}", srcs.join(" "))
             }
             Instruction::Workdir(w) => {
-                format!("WORKDIR {}", self.expand_used(scope, w, span, &mut used)?)
+                let w = self.expand_used(scope, w, span, &mut used)?;
+                op = Op::Workdir(w.clone());
+                format!("WORKDIR {w}")
             }
             Instruction::User(u) => {
-                format!("USER {}", self.expand_used(scope, u, span, &mut used)?)
+                let u = self.expand_used(scope, u, span, &mut used)?;
+                op = Op::User(u.clone());
+                format!("USER {u}")
             }
-            Instruction::StopSignal(s) => format!(
-                "STOPSIGNAL {}",
-                self.expand_used(scope, s, span, &mut used)?
-            ),
+            Instruction::StopSignal(s) => {
+                let s = self.expand_used(scope, s, span, &mut used)?;
+                op = Op::StopSignal(s.clone());
+                format!("STOPSIGNAL {s}")
+            }
             Instruction::Expose(ports) => {
                 let mut out = Vec::new();
                 for port in ports {
@@ -634,6 +760,7 @@ impl Planner<'_> {
                             .0,
                     );
                 }
+                op = Op::Expose(out.clone());
                 format!("EXPOSE {}", out.join(" "))
             }
             Instruction::Volume(vols) => {
@@ -641,15 +768,74 @@ impl Planner<'_> {
                 for v in vols {
                     out.push(self.expand_used(scope, v, span, &mut used)?);
                 }
+                op = Op::Volume(out.clone());
                 format!("VOLUME {}", out.join(" "))
             }
             Instruction::Shell(s) => {
                 *shell = s.clone();
+                op = Op::Shell(s.clone());
                 format!("SHELL {s:?}")
+            }
+            Instruction::Cmd(c) => {
+                op = Op::Cmd(wrap(c, shell));
+                located.original.trim().to_string()
+            }
+            Instruction::Entrypoint(c) => {
+                op = Op::Entrypoint(wrap(c, shell));
+                located.original.trim().to_string()
+            }
+            Instruction::Healthcheck(h) => {
+                op = match h {
+                    None => Op::Healthcheck {
+                        test: vec!["NONE".to_string()],
+                        durations: [0; 4],
+                        retries: 0,
+                    },
+                    Some(h) => {
+                        let test = match &h.command {
+                            Command::Shell(s) => vec!["CMD-SHELL".to_string(), s.clone()],
+                            Command::Exec(v) => {
+                                let mut t = vec!["CMD".to_string()];
+                                t.extend(v.iter().cloned());
+                                t
+                            }
+                        };
+                        let mut durations = [0u64; 4];
+                        for (name, v) in &h.durations {
+                            let slot = match name.as_str() {
+                                "interval" => 0,
+                                "timeout" => 1,
+                                "start-period" => 2,
+                                _ => 3,
+                            };
+                            durations[slot] = duration::parse_ns(v).map_err(|e| {
+                                self.err(
+                                    span,
+                                    format!("HEALTHCHECK --{name}={v}: {e}"),
+                                    "durations look like 30s, 1m30s or 500ms",
+                                )
+                            })?;
+                        }
+                        Op::Healthcheck {
+                            test,
+                            durations,
+                            retries: h.retries.unwrap_or(0),
+                        }
+                    }
+                };
+                located.original.trim().to_string()
+            }
+            Instruction::Onbuild(t) => {
+                op = Op::Onbuild(t.clone());
+                located.original.trim().to_string()
+            }
+            Instruction::Maintainer(m) => {
+                op = Op::Maintainer(m.clone());
+                located.original.trim().to_string()
             }
             _ => located.original.trim().to_string(),
         };
-        Ok((text, extra, used))
+        Ok((text, extra, used, op))
     }
 
     /// Expands a word and records the variables it read.
@@ -665,25 +851,46 @@ impl Planner<'_> {
         Ok(v.text)
     }
 
-    /// What a `--from` names, as key material: a stage's result key (planned
-    /// for the same target), else an image reference, fetched for the platform
-    /// the current stage runs as.
-    fn source_key(
+    /// What a `--from` names, as key material and as a pointer: a named
+    /// context, else a stage's result (planned for the same target), else an
+    /// image reference, fetched for the platform the current stage runs as.
+    fn source_of(
         &mut self,
         name: &str,
         (p, run_as): (&Platform, &Platform),
         memo: &mut BTreeMap<usize, usize>,
         path: &mut Vec<usize>,
-    ) -> Result<String, SourceError> {
+    ) -> Result<(String, Source), SourceError> {
         if let Some(source) = self.opts.named_contexts.get(name) {
-            return Ok(format!("context:{name}={source}"));
+            return Ok((
+                format!("context:{name}={source}"),
+                Source::Context(source.clone()),
+            ));
         }
         match self.stages.find(name).map(|s| s.index) {
             Some(i) => {
                 let inst = self.instance(i, p, memo, path)?;
-                Ok(self.instances[inst].final_key.clone())
+                Ok((
+                    self.instances[inst].final_key.clone(),
+                    Source::Instance(inst),
+                ))
             }
-            None => Ok(format!("image:{name}@{run_as}")),
+            None => {
+                let platform = run_as.to_string();
+                let digest = self
+                    .opts
+                    .images
+                    .get(&format!("{name}@{platform}"))
+                    .map(|i| format!("@{}", i.digest))
+                    .unwrap_or_default();
+                Ok((
+                    format!("image:{name}@{run_as}{digest}"),
+                    Source::Image {
+                        reference: name.to_string(),
+                        platform,
+                    },
+                ))
+            }
         }
     }
 
