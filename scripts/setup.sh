@@ -13,6 +13,8 @@ ensure_packages coreutils ca-certificates bc busybox-static debootstrap util-lin
 # skopeo, umoci, docker-registry: independent tools that check our OCI output.
 # python3-bcrypt: hashes the htpasswd file of the registry tests (the registry only takes bcrypt).
 ensure_packages skopeo umoci docker-registry python3-bcrypt
+# runc: the OCI runtime that executes RUN steps (crun fails on this cgroup v1/hybrid host).
+ensure_packages runc
 ensure_rust_components
 # QEMU user emulation through binfmt_misc (handlers vanish on reboot).
 scripts/setup-binfmt.sh

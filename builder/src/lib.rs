@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod dockerfile;
+pub mod exec;
 pub mod image;
 pub mod plan;
 pub mod registry;

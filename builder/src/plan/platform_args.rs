@@ -30,27 +30,9 @@ pub fn values(build: &Platform, target: &Platform) -> BTreeMap<String, String> {
     m
 }
 
-/// Whether `host` runs `p` without QEMU: the same platform, 32-bit x86 on
-/// x86-64, and 32-bit ARM on 64-bit ARM (AArch32 capable cores).
+/// Whether `host` runs `p` without QEMU (the rule lives with the platform model).
 pub fn runs_natively(host: &Platform, p: &Platform) -> bool {
-    if host.os != p.os {
-        return false;
-    }
-    match (host.arch.as_str(), p.arch.as_str()) {
-        (h, t) if h == t => host.arch != "arm" || arm_level(p) <= arm_level(host),
-        ("amd64", "386") => true,
-        ("arm64", "arm") => true,
-        _ => false,
-    }
-}
-
-fn arm_level(p: &Platform) -> u8 {
-    match p.variant_str() {
-        "v5" => 5,
-        "v6" => 6,
-        "v8" => 8,
-        _ => 7,
-    }
+    xx::platform::runs_natively(host, p)
 }
 
 #[cfg(test)]

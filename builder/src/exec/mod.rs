@@ -1,0 +1,95 @@
+//! Running a command in a root filesystem, and the kernel side effects
+//! around it (overlay mounts, binfmt_misc). Everything with a side effect
+//! is behind [`Runtime`], so the build logic above can be tested with a
+//! recording fake. Knows nothing of Dockerfiles or plans.
+
+pub mod binfmt;
+pub mod mounts;
+pub mod runc;
+pub mod users;
+
+use std::path::PathBuf;
+
+/// A mount inside the container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountSpec {
+    /// A bind mount of a host path.
+    Bind {
+        /// Host path.
+        source: PathBuf,
+        /// Path in the container.
+        destination: String,
+        /// Read-only.
+        readonly: bool,
+    },
+    /// A fresh tmpfs.
+    Tmpfs {
+        /// Path in the container.
+        destination: String,
+        /// Size limit in bytes (0 = kernel default).
+        size: u64,
+    },
+}
+
+/// Network access of a RUN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Network {
+    /// The host's network (BuildKit's default for RUN in mxbuild: no daemon, no bridge).
+    Host,
+    /// No network at all (loopback only).
+    None,
+}
+
+/// One process to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunSpec {
+    /// Unique id (also the runtime's container id).
+    pub id: String,
+    /// The (mounted) root filesystem.
+    pub rootfs: PathBuf,
+    /// Scratch directory for the bundle (config.json, resolv.conf, hosts).
+    pub bundle: PathBuf,
+    /// argv.
+    pub args: Vec<String>,
+    /// Environment `K=V`.
+    pub env: Vec<String>,
+    /// Working directory (absolute).
+    pub cwd: String,
+    /// User id.
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+    /// Supplementary groups.
+    pub additional_gids: Vec<u32>,
+    /// Hostname.
+    pub hostname: String,
+    /// Extra mounts (cache, bind, secret, tmpfs).
+    pub mounts: Vec<MountSpec>,
+    /// Network.
+    pub network: Network,
+}
+
+/// Why a run could not happen (a non-zero exit is not an error here).
+#[derive(Debug)]
+pub struct ExecError(pub String);
+
+impl std::fmt::Display for ExecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl std::error::Error for ExecError {}
+
+impl From<std::io::Error> for ExecError {
+    fn from(e: std::io::Error) -> Self {
+        ExecError(e.to_string())
+    }
+}
+
+/// Runs processes in root filesystems.
+pub trait Runtime: Send + Sync {
+    /// Runs `spec` to completion, feeding its combined output to `log` as it
+    /// comes; returns the exit code (128+N for a signal).
+    fn run(&self, spec: &RunSpec, log: &mut dyn FnMut(&[u8])) -> Result<i32, ExecError>;
+}
