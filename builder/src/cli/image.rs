@@ -30,7 +30,7 @@ pub enum ImageCommand {
         /// Layer compression.
         #[arg(long, default_value = "gzip", value_parser = ["gzip", "zstd", "none"])]
         compression: String,
-        /// Root filesystem: a directory or a tar archive.
+        /// Root filesystem: a directory, a tar archive, or - for a tar on stdin.
         src: PathBuf,
         /// Image name, e.g. debian:bookworm.
         name: String,

@@ -1,6 +1,7 @@
 //! Command-line surface. Subcommands not built yet exit with a clear message
 //! rather than pretending to work.
 
+pub mod build;
 pub mod image;
 pub mod output;
 pub mod plan;
@@ -22,11 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Build a Dockerfile for one or more platforms (flags as `docker buildx build`).
-    Build {
-        /// Arguments, as for `docker buildx build` (not implemented yet).
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
+    Build(build::BuildArgs),
     /// Show what a build would run: stage instances per platform, native or emulated, and lints.
     Plan(plan::PlanArgs),
     /// Manage images in the local store: import, ls, inspect, rm, pull, push, export.
@@ -60,7 +57,7 @@ pub fn run() -> ExitCode {
         Command::Plan(args) => return plan::plan(args),
         Command::Image { command } => return image::run(command),
         Command::Prune => return image::prune(),
-        Command::Build { .. } => "build",
+        Command::Build(args) => return build::run(args),
         Command::Verify { .. } => "verify",
         Command::Binfmt { .. } => "binfmt",
     };

@@ -90,7 +90,9 @@ pub fn install(p: &Platform) -> Result<String, String> {
     let q = qemu_name(p).ok_or_else(|| format!("no QEMU emulator is known for {p}"))?;
     let interp = format!("/usr/bin/qemu-{q}-static");
     if !Path::new(&interp).exists() {
-        return Err(format!("{interp} is missing; hint: apt-get install qemu-user-static binfmt-support"));
+        return Err(format!(
+            "{interp} is missing; hint: apt-get install qemu-user-static binfmt-support"
+        ));
     }
     if !Path::new(BINFMT).join("register").exists() {
         let st = std::process::Command::new("mount")
@@ -98,7 +100,9 @@ pub fn install(p: &Platform) -> Result<String, String> {
             .status()
             .map_err(|e| format!("mount binfmt_misc: {e}"))?;
         if !st.success() {
-            return Err(format!("cannot mount binfmt_misc at {BINFMT} (are you root?)"));
+            return Err(format!(
+                "cannot mount binfmt_misc at {BINFMT} (are you root?)"
+            ));
         }
     }
     let name = format!("qemu-{q}");
@@ -109,7 +113,11 @@ pub fn install(p: &Platform) -> Result<String, String> {
         .map_err(|e| format!("update-binfmts: {e}; hint: apt-get install binfmt-support"))?;
     match handler(&name) {
         Some((true, i, flags)) if flags.contains('F') => Ok(format!("{name}: {i} (flags {flags})")),
-        Some((_, _, flags)) => Err(format!("{name} is registered without the F flag (flags {flags:?}); hint: remove it (echo -1 > {BINFMT}/{name}) and run again")),
-        None => Err(format!("update-binfmts --enable {name} did not register it (exit {st})")),
+        Some((_, _, flags)) => Err(format!(
+            "{name} is registered without the F flag (flags {flags:?}); hint: remove it (echo -1 > {BINFMT}/{name}) and run again"
+        )),
+        None => Err(format!(
+            "update-binfmts --enable {name} did not register it (exit {st})"
+        )),
     }
 }

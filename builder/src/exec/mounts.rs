@@ -80,7 +80,9 @@ impl Overlay {
             )));
         }
         if opts.contains(',') && opts.matches(',').count() != 2 {
-            return Err(std::io::Error::other("store path contains ',' which overlayfs cannot take; hint: set MXBUILD_ROOT to a plain path"));
+            return Err(std::io::Error::other(
+                "store path contains ',' which overlayfs cannot take; hint: set MXBUILD_ROOT to a plain path",
+            ));
         }
         let src = CString::new("overlay").map_err(std::io::Error::other)?;
         let data = CString::new(opts).map_err(std::io::Error::other)?;
@@ -96,6 +98,50 @@ impl Overlay {
             )
         };
         check(rc, &format!("mount overlay at {}", target.display()))?;
+        Ok(Overlay {
+            target: target.to_path_buf(),
+            mounted: true,
+        })
+    }
+
+    /// A read-only view of `lowers` (top first) at `target`: overlay needs
+    /// two or more lowerdirs without an upperdir; callers use a single
+    /// lower directly instead.
+    pub fn mount_readonly(lowers: &[PathBuf], target: &Path) -> std::io::Result<Overlay> {
+        if lowers.len() < 2 {
+            return Err(std::io::Error::other(
+                "a read-only overlay needs two lower layers",
+            ));
+        }
+        let lower = lowers
+            .iter()
+            .map(|l| l.display().to_string())
+            .collect::<Vec<_>>()
+            .join(":");
+        let opts = format!("lowerdir={lower}");
+        if opts.len() >= 4000 {
+            return Err(std::io::Error::other(format!(
+                "{} layers are too many for one overlay mount; hint: use a shorter MXBUILD_ROOT",
+                lowers.len()
+            )));
+        }
+        let src = CString::new("overlay").map_err(std::io::Error::other)?;
+        let data = CString::new(opts).map_err(std::io::Error::other)?;
+        let t = cstr(target)?;
+        // SAFETY: valid NUL-terminated strings that outlive the call.
+        let rc = unsafe {
+            libc::mount(
+                src.as_ptr(),
+                t.as_ptr(),
+                src.as_ptr(),
+                libc::MS_RDONLY,
+                data.as_ptr().cast(),
+            )
+        };
+        check(
+            rc,
+            &format!("mount read-only overlay at {}", target.display()),
+        )?;
         Ok(Overlay {
             target: target.to_path_buf(),
             mounted: true,
@@ -126,7 +172,10 @@ impl Drop for Overlay {
 pub fn unmount(target: &Path) -> std::io::Result<()> {
     let t = cstr(target)?;
     // SAFETY: valid NUL-terminated path.
-    check(unsafe { libc::umount2(t.as_ptr(), libc::MNT_DETACH) }, &format!("unmount {}", target.display()))
+    check(
+        unsafe { libc::umount2(t.as_ptr(), libc::MNT_DETACH) },
+        &format!("unmount {}", target.display()),
+    )
 }
 
 /// Mount points at or below `dir` in this namespace (for cleanup checks).

@@ -13,9 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 
-use oci_spec::runtime::{
-    LinuxDeviceCgroup, LinuxNamespaceType, Mount, PosixRlimit, Spec,
-};
+use oci_spec::runtime::{LinuxDeviceCgroup, LinuxNamespaceType, Mount, PosixRlimit, Spec};
 
 use super::{ExecError, MountSpec, Network, RunSpec, Runtime};
 
@@ -98,13 +96,13 @@ pub fn config(spec: &RunSpec) -> Result<Spec, ExecError> {
             // builds (cargo, make -j) need more than the spec's default 1024.
             .set_rlimits(Some(Vec::<PosixRlimit>::new()));
         let u = p.user_mut();
-        u.set_uid(spec.uid)
-            .set_gid(spec.gid)
-            .set_additional_gids(if spec.additional_gids.is_empty() {
+        u.set_uid(spec.uid).set_gid(spec.gid).set_additional_gids(
+            if spec.additional_gids.is_empty() {
                 None
             } else {
                 Some(spec.additional_gids.clone())
-            });
+            },
+        );
     }
     let mut mounts: Vec<Mount> = s
         .mounts()
@@ -114,7 +112,11 @@ pub fn config(spec: &RunSpec) -> Result<Spec, ExecError> {
         // cgroup v1 hosts: a read-only cgroup mount gains nothing for a build step.
         .filter(|m| m.destination() != Path::new("/sys/fs/cgroup"))
         .collect();
-    mounts.push(bind("/etc/resolv.conf", &spec.bundle.join("resolv.conf"), true)?);
+    mounts.push(bind(
+        "/etc/resolv.conf",
+        &spec.bundle.join("resolv.conf"),
+        true,
+    )?);
     mounts.push(bind("/etc/hosts", &spec.bundle.join("hosts"), true)?);
     for m in &spec.mounts {
         mounts.push(match m {
@@ -125,7 +127,11 @@ pub fn config(spec: &RunSpec) -> Result<Spec, ExecError> {
             } => bind(destination, source, *readonly)?,
             MountSpec::Tmpfs { destination, size } => {
                 let mut t = Mount::default();
-                let mut opts = vec!["nosuid".to_string(), "nodev".to_string(), "mode=1777".to_string()];
+                let mut opts = vec![
+                    "nosuid".to_string(),
+                    "nodev".to_string(),
+                    "mode=1777".to_string(),
+                ];
                 if *size > 0 {
                     opts.push(format!("size={size}"));
                 }
@@ -163,7 +169,8 @@ fn hosts(hostname: &str) -> String {
 impl Runtime for Runc {
     fn run(&self, spec: &RunSpec, log: &mut dyn FnMut(&[u8])) -> Result<i32, ExecError> {
         std::fs::create_dir_all(&spec.bundle)?;
-        let resolv = std::fs::read("/etc/resolv.conf").unwrap_or_else(|_| b"nameserver 127.0.0.1\n".to_vec());
+        let resolv = std::fs::read("/etc/resolv.conf")
+            .unwrap_or_else(|_| b"nameserver 127.0.0.1\n".to_vec());
         std::fs::write(spec.bundle.join("resolv.conf"), resolv)?;
         std::fs::write(spec.bundle.join("hosts"), hosts(&spec.hostname))?;
         config(spec)?
@@ -182,8 +189,14 @@ impl Runtime for Runc {
         let (tx, rx) = mpsc::channel::<Vec<u8>>();
         let mut readers = Vec::new();
         for mut r in [
-            child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
-            child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
         ]
         .into_iter()
         .flatten()
@@ -255,7 +268,15 @@ mod tests {
             .iter()
             .map(|m| m["destination"].as_str().unwrap())
             .collect();
-        for d in ["/proc", "/dev", "/sys", "/dev/shm", "/etc/resolv.conf", "/etc/hosts", "/tmp"] {
+        for d in [
+            "/proc",
+            "/dev",
+            "/sys",
+            "/dev/shm",
+            "/etc/resolv.conf",
+            "/etc/hosts",
+            "/tmp",
+        ] {
             assert!(dests.contains(&d), "{d}");
         }
         let none = RunSpec {
@@ -263,6 +284,12 @@ mod tests {
             ..spec
         };
         let v = serde_json::to_value(config(&none).unwrap()).unwrap();
-        assert!(v["linux"]["namespaces"].as_array().unwrap().iter().any(|n| n["type"] == "network"));
+        assert!(
+            v["linux"]["namespaces"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n["type"] == "network")
+        );
     }
 }

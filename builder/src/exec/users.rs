@@ -36,14 +36,21 @@ pub fn resolve(root: &Path, spec: &str) -> Result<Ids, String> {
     };
     let passwd = read(root, "etc/passwd");
     let groups = read(root, "etc/group");
-    let entry = passwd.lines().map(|l| l.split(':').collect::<Vec<_>>()).find(|f| {
-        f.len() >= 4 && (f[0] == user || (user.parse::<u32>().is_ok() && f[2] == user))
-    });
+    let entry = passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() >= 4 && (f[0] == user || (user.parse::<u32>().is_ok() && f[2] == user)));
     let (uid, mut gid, name, home) = match (user.parse::<u32>(), &entry) {
-        (Ok(n), Some(f)) => (n, f[3].parse().unwrap_or(0), Some(f[0].to_string()), f.get(5).map(|s| s.to_string())),
+        (Ok(n), Some(f)) => (
+            n,
+            f[3].parse().unwrap_or(0),
+            Some(f[0].to_string()),
+            f.get(5).map(|s| s.to_string()),
+        ),
         (Ok(n), None) => (n, 0, None, None),
         (Err(_), Some(f)) => (
-            f[2].parse().map_err(|_| format!("bad uid for {user} in /etc/passwd"))?,
+            f[2].parse()
+                .map_err(|_| format!("bad uid for {user} in /etc/passwd"))?,
             f[3].parse().unwrap_or(0),
             Some(f[0].to_string()),
             f.get(5).map(|s| s.to_string()),
@@ -62,7 +69,11 @@ pub fn resolve(root: &Path, spec: &str) -> Result<Ids, String> {
                 .map(|l| l.split(':').collect::<Vec<_>>())
                 .find(|f| f.len() >= 3 && f[0] == g)
                 .and_then(|f| f[2].parse().ok())
-                .ok_or_else(|| format!("unable to find group {g}: no matching entries in the image's /etc/group"))?,
+                .ok_or_else(|| {
+                    format!(
+                        "unable to find group {g}: no matching entries in the image's /etc/group"
+                    )
+                })?,
         };
     }
     let mut additional = Vec::new();
@@ -100,14 +111,22 @@ mod tests {
             "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n",
         )
         .unwrap();
-        std::fs::write(root.join("etc/group"), "root:x:0:\napp:x:1000:\nvideo:x:44:app,other\n").unwrap();
+        std::fs::write(
+            root.join("etc/group"),
+            "root:x:0:\napp:x:1000:\nvideo:x:44:app,other\n",
+        )
+        .unwrap();
         let r = resolve(&root, "app").unwrap();
         assert_eq!((r.uid, r.gid, r.additional.clone()), (1000, 1000, vec![44]));
         assert_eq!(r.home.as_deref(), Some("/home/app"));
         assert_eq!(resolve(&root, "app:video").unwrap().gid, 44);
         assert_eq!(resolve(&root, "1234").unwrap().uid, 1234);
         assert_eq!(resolve(&root, "1234:5").unwrap().gid, 5);
-        assert!(resolve(&root, "nobody").unwrap_err().contains("/etc/passwd"));
+        assert!(
+            resolve(&root, "nobody")
+                .unwrap_err()
+                .contains("/etc/passwd")
+        );
         assert!(resolve(&root, "app:nogroup").is_err());
         std::fs::remove_dir_all(&root).unwrap();
     }

@@ -60,7 +60,42 @@ pub struct Stats {
 }
 
 /// Applies a (possibly compressed) layer read from `r` onto `root`.
-pub fn apply(mut r: impl Read, root: &Path) -> Result<Stats, ExtractError> {
+pub fn apply(r: impl Read, root: &Path) -> Result<Stats, ExtractError> {
+    apply_with(r, root, false)
+}
+
+/// Unpacks one layer into an empty directory *as an overlayfs layer*:
+/// whiteouts become 0/0 character devices and opaque markers become the
+/// `trusted.overlay.opaque` xattr, so the directory can serve as a lowerdir
+/// above the layers it changes (how a cached build step is restored).
+pub fn unpack_overlay_layer(r: impl Read, root: &Path) -> Result<Stats, ExtractError> {
+    apply_with(r, root, true)
+}
+
+fn mark_whiteout(path: &Path) -> io::Result<()> {
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    // SAFETY: valid NUL-terminated path; a 0/0 character device is overlayfs's whiteout.
+    let rc = unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR, 0) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+fn mark_opaque(dir: &Path) -> io::Result<()> {
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    let name = c"trusted.overlay.opaque";
+    // SAFETY: valid NUL-terminated strings and a 1-byte value.
+    let rc = unsafe { libc::lsetxattr(c.as_ptr(), name.as_ptr(), b"y".as_ptr().cast(), 1, 0) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+fn apply_with(mut r: impl Read, root: &Path, overlay: bool) -> Result<Stats, ExtractError> {
     let mut head = [0u8; 4];
     let n = read_up_to(&mut r, &mut head)?;
     let chained = io::Cursor::new(head[..n].to_vec()).chain(r);
@@ -83,6 +118,20 @@ pub fn apply(mut r: impl Read, root: &Path) -> Result<Stats, ExtractError> {
         let parent = rel.parent().map(Path::to_path_buf).unwrap_or_default();
         ensure_parents(root, &parent, &raw)?;
 
+        if overlay && name == b".wh..wh..opq" {
+            mark_opaque(&root.join(&parent))?;
+            stats.whiteouts += 1;
+            continue;
+        }
+        if overlay {
+            if let Some(hidden) = name.strip_prefix(b".wh.") {
+                let target = root.join(&parent).join(std::ffi::OsStr::from_bytes(hidden));
+                remove_any(&target)?;
+                mark_whiteout(&target)?;
+                stats.whiteouts += 1;
+                continue;
+            }
+        }
         if name == b".wh..wh..opq" {
             for child in fs::read_dir(root.join(&parent))? {
                 remove_any(&child?.path())?;

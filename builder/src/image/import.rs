@@ -18,7 +18,7 @@ use crate::store::blobs::Blobs;
 /// config, and RUN without PATH finds nothing.
 pub const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/// Imports `src` as `platform`; `scratch` is an empty directory the caller
+/// Imports `src` (a directory, a tar file, or `-` for a tar on stdin) as `platform`; `scratch` is an empty directory the caller
 /// owns (inside the store, so the copy stays on one filesystem). Returns the
 /// manifest descriptor for the index.
 pub fn import(
@@ -28,6 +28,13 @@ pub fn import(
     scratch: &Path,
     opts: LayerOptions,
 ) -> Result<Descriptor, ImageError> {
+    if src == Path::new("-") {
+        let stdin = std::io::stdin().lock();
+        super::extract::apply(stdin, scratch)
+            .map_err(|e| ImageError::Spec(format!("stdin: {e}")))?;
+        let layer = layer::from_dir(scratch, blobs, opts)?;
+        return finish(blobs, platform, layer);
+    }
     let meta = fs::metadata(src).map_err(|e| {
         ImageError::Spec(format!(
             "cannot read {}: {e}; hint: give a rootfs directory or a .tar/.tar.gz/.tar.zst file",
@@ -42,6 +49,14 @@ pub fn import(
             .map_err(|e| ImageError::Spec(format!("{}: {e}", src.display())))?;
         layer::from_dir(scratch, blobs, opts)?
     };
+    finish(blobs, platform, layer)
+}
+
+fn finish(
+    blobs: &Blobs,
+    platform: &Platform,
+    layer: super::layer::Layer,
+) -> Result<Descriptor, ImageError> {
     let run = RunConfig {
         env: vec![DEFAULT_PATH.to_string()],
         ..RunConfig::default()

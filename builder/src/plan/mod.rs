@@ -149,6 +149,9 @@ pub struct Plan {
     pub summary: Summary,
     /// Lint findings.
     pub warnings: Vec<Warning>,
+    /// Per requested platform (same order), the instance that is its result.
+    #[serde(skip)]
+    pub finals: Vec<usize>,
 }
 
 /// Plans a parsed Dockerfile.
@@ -179,9 +182,10 @@ pub fn plan(df: &Dockerfile, opts: &Options) -> Result<Plan, SourceError> {
         warnings: Vec::new(),
         context_hashes: BTreeMap::new(),
     };
+    let mut finals = Vec::new();
     for p in &opts.platforms {
         let mut memo = BTreeMap::new();
-        planner.instance(target.index, p, &mut memo, &mut Vec::new())?;
+        finals.push(planner.instance(target.index, p, &mut memo, &mut Vec::new())?);
     }
     let mut warnings = planner.warnings;
     warnings.extend(lints::check(df, &stages, &planner.instances, &opts.host));
@@ -194,6 +198,7 @@ pub fn plan(df: &Dockerfile, opts: &Options) -> Result<Plan, SourceError> {
         instances: planner.instances,
         summary,
         warnings,
+        finals,
     })
 }
 

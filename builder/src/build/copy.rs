@@ -1,0 +1,303 @@
+//! COPY and ADD, written straight into the step's overlay (no container):
+//! sources from the context (minus `.dockerignore`), a named context, a
+//! stage or an image; Docker's rules for globs, directories (their contents
+//! are copied) and destinations (a trailing `/`, or several sources, means a
+//! directory; relative means under WORKDIR); `--chown`/`--chmod`; here-docs;
+//! ADD of a local tar archive extracts it. `--link` writes the files into an
+//! empty layer that does not depend on what is below it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::state::State;
+use super::{Ctx, fsutil};
+use crate::exec::users;
+use crate::image::compress::Compression;
+use crate::image::extract;
+use crate::plan::{Instance, Op, Source, Step};
+
+/// Source paths (relative to the source root) matching one COPY source.
+fn expand_source(
+    root: &Path,
+    src: &str,
+    ignored: &dyn Fn(&str) -> bool,
+) -> Result<Vec<String>, String> {
+    let rel = fsutil::source_rel(src)?;
+    if !fsutil::has_glob(&rel) {
+        let p = fsutil::resolve(root, &rel).map_err(|e| e.to_string())?;
+        if fs::symlink_metadata(&p).is_err() || (!rel.is_empty() && ignored(&rel)) {
+            return Ok(Vec::new());
+        }
+        return Ok(vec![rel]);
+    }
+    // Walk only as deep as the pattern.
+    let depth = rel.split('/').count();
+    let mut found = Vec::new();
+    let mut level = vec![String::new()];
+    for d in 0..depth {
+        let mut next = Vec::new();
+        for dir in &level {
+            let host = if dir.is_empty() {
+                root.to_path_buf()
+            } else {
+                root.join(dir)
+            };
+            let Ok(rd) = fs::read_dir(&host) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let p = if dir.is_empty() {
+                    name
+                } else {
+                    format!("{dir}/{name}")
+                };
+                let prefix: Vec<&str> = rel.split('/').take(d + 1).collect();
+                if fsutil::glob_match(&prefix.join("/"), &p) {
+                    next.push(p);
+                }
+            }
+        }
+        level = next;
+    }
+    for p in level {
+        if !ignored(&p) {
+            found.push(p);
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+fn is_archive(path: &Path) -> bool {
+    let Ok(mut f) = fs::File::open(path) else {
+        return false;
+    };
+    let mut head = [0u8; 512];
+    let n = std::io::Read::read(&mut f, &mut head).unwrap_or(0);
+    match Compression::sniff(&head[..n]) {
+        Compression::Gzip | Compression::Zstd => true,
+        // An uncompressed tar has "ustar" at offset 257.
+        Compression::None => n >= 262 && &head[257..262] == b"ustar",
+    }
+}
+
+/// Runs one COPY/ADD step.
+pub(crate) fn copy_step(
+    ctx: &Ctx,
+    _inst: &Instance,
+    step: &Step,
+    mut st: State,
+) -> Result<State, String> {
+    let Op::Copy {
+        add,
+        sources,
+        dest,
+        from,
+        chown,
+        chmod,
+        link,
+        exclude,
+        heredocs,
+    } = &step.op
+    else {
+        return Err("internal: not a COPY".to_string());
+    };
+    let at = ctx.at(step);
+    let kw = if *add { "ADD" } else { "COPY" };
+    if sources
+        .iter()
+        .any(|s| s.starts_with("http://") || s.starts_with("https://") || s.starts_with("git@"))
+    {
+        return Err(format!(
+            "{at}: {kw} from a URL is not supported yet; hint: download it in a RUN step or into the context"
+        ));
+    }
+    let scratch = super::run::Scratch(ctx.store.scratch("copy").map_err(|e| e.to_string())?);
+
+    // Where sources are read.
+    let mut _view = None;
+    let (src_root, from_context): (PathBuf, bool) = match from {
+        Source::MainContext => (ctx.opts.context.clone(), true),
+        Source::Context(dir) => {
+            let d = dir.strip_prefix("local://").unwrap_or(dir);
+            if d.contains("://") {
+                return Err(format!(
+                    "{at}: build context {dir:?} is not supported yet for --from; hint: use a directory"
+                ));
+            }
+            (PathBuf::from(d), false)
+        }
+        other => {
+            let s = ctx.state_of(other)?;
+            let (p, o) = ctx.view(&s, &scratch.0)?;
+            _view = o;
+            (p, false)
+        }
+    };
+    let ignore = if matches!(from, Source::MainContext) {
+        ctx.ignore.as_ref()
+    } else {
+        None
+    };
+    let excludes = crate::dockerfile::ignore::IgnoreMatcher::from_patterns(
+        &exclude.iter().map(String::as_str).collect::<Vec<_>>(),
+    )
+    .map_err(|e| format!("{at}: --exclude: {e}"))?;
+    let ignored = |p: &str| {
+        ignore.is_some_and(|m| m.is_excluded(p)) || (!exclude.is_empty() && excludes.is_excluded(p))
+    };
+
+    let heredoc_names: Vec<&str> = heredocs.iter().map(|h| h.name.as_str()).collect();
+    let mut matched: Vec<(String, bool)> = Vec::new(); // (rel, is heredoc)
+    let mut wildcard = false;
+    for s in sources {
+        if let Some(h) = s.strip_prefix("<<").map(|h| {
+            h.trim_start_matches('-')
+                .trim_matches(|c| c == '"' || c == '\'')
+        }) {
+            if heredoc_names.contains(&h) {
+                matched.push((h.to_string(), true));
+                continue;
+            }
+        }
+        wildcard |= fsutil::has_glob(s);
+        let m = expand_source(&src_root, s, &ignored)?;
+        if m.is_empty() {
+            let why = if from_context {
+                "not found in the build context (or excluded by .dockerignore)"
+            } else {
+                "not found"
+            };
+            return Err(format!("error: {at}: {kw} failed: {s:?}: {why}"));
+        }
+        matched.extend(m.into_iter().map(|r| (r, false)));
+    }
+
+    let cwd = st
+        .config
+        .working_dir
+        .clone()
+        .unwrap_or_else(|| "/".to_string());
+    let dest_abs = if dest.starts_with('/') {
+        dest.clone()
+    } else {
+        format!("{cwd}/{dest}")
+    };
+    let dest_is_dir_syntax =
+        dest.ends_with('/') || dest.ends_with("/.") || dest == "." || matched.len() > 1 || wildcard;
+
+    let base = if *link { State::default() } else { st.clone() };
+    let user_spec = chown.clone();
+    let chmod_bits = match chmod {
+        Some(m) => Some(
+            u32::from_str_radix(m, 8)
+                .map_err(|_| format!("{at}: --chmod={m}: only octal modes are supported"))?,
+        ),
+        None => None,
+    };
+    let upper = super::run::with_overlay(ctx, &base, |merged| {
+        let (uid, gid) = match &user_spec {
+            None => (0, 0),
+            // Names resolve in the image being built (for --link, in what is below).
+            Some(u) => {
+                let lookup_root = if *link {
+                    PathBuf::from("/nonexistent")
+                } else {
+                    merged.to_path_buf()
+                };
+                let ids = users::resolve(&lookup_root, u)
+                    .map_err(|e| format!("{at}: --chown={u}: {e}"))?;
+                (ids.uid, ids.gid)
+            }
+        };
+        let own = fsutil::Ownership {
+            uid,
+            gid,
+            chmod: chmod_bits,
+        };
+        let existing_dir = fsutil::resolve(merged, &dest_abs)
+            .ok()
+            .and_then(|p| fs::metadata(p).ok())
+            .is_some_and(|m| m.is_dir());
+        let into_dir = dest_is_dir_syntax || existing_dir;
+        if into_dir {
+            fsutil::mkdir_all(merged, &dest_abs, uid, gid)
+                .map_err(|e| format!("{at}: {dest}: {e}"))?;
+        } else if let Some(parent) = Path::new(&fsutil::clean_abs(&dest_abs)).parent() {
+            fsutil::mkdir_all(merged, &parent.to_string_lossy(), 0, 0)
+                .map_err(|e| format!("{at}: {dest}: {e}"))?;
+        }
+        for (rel, is_heredoc) in &matched {
+            if *is_heredoc {
+                let h = heredocs
+                    .iter()
+                    .find(|h| &h.name == rel)
+                    .ok_or("internal: heredoc")?;
+                let target = if into_dir {
+                    format!("{dest_abs}/{rel}")
+                } else {
+                    dest_abs.clone()
+                };
+                let host = fsutil::resolve(merged, &target).map_err(|e| e.to_string())?;
+                fs::write(&host, &h.content).map_err(|e| format!("{at}: {e}"))?;
+                std::os::unix::fs::lchown(&host, Some(uid), Some(gid))
+                    .map_err(|e| e.to_string())?;
+                use std::os::unix::fs::PermissionsExt;
+                fs::set_permissions(
+                    &host,
+                    fs::Permissions::from_mode(chmod_bits.unwrap_or(0o644)),
+                )
+                .map_err(|e| e.to_string())?;
+                continue;
+            }
+            let src = fsutil::resolve(&src_root, rel).map_err(|e| e.to_string())?;
+            let meta = fs::metadata(&src).map_err(|e| format!("{at}: {rel}: {e}"))?;
+            if *add && from_context && meta.is_file() && is_archive(&src) {
+                let target =
+                    fsutil::mkdir_all(merged, &dest_abs, uid, gid).map_err(|e| e.to_string())?;
+                let f = fs::File::open(&src).map_err(|e| e.to_string())?;
+                extract::apply(f, &target).map_err(|e| format!("{at}: ADD {rel}: {e}"))?;
+                continue;
+            }
+            if meta.is_dir() {
+                let target =
+                    fsutil::mkdir_all(merged, &dest_abs, uid, gid).map_err(|e| e.to_string())?;
+                let skip = |child: &str, _is_dir: bool| {
+                    let full = if rel.is_empty() {
+                        child.to_string()
+                    } else {
+                        format!("{rel}/{child}")
+                    };
+                    ignored(&full)
+                };
+                for e in fs::read_dir(&src).map_err(|e| e.to_string())?.flatten() {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    if skip(&name, false) {
+                        continue;
+                    }
+                    fsutil::copy_entry(&e.path(), &target.join(&name), own, &name, &skip)
+                        .map_err(|e| format!("{at}: {kw} {rel}/{name}: {e}"))?;
+                }
+            } else {
+                let name = Path::new(rel)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let target = if into_dir {
+                    format!("{dest_abs}/{name}")
+                } else {
+                    dest_abs.clone()
+                };
+                let host = fsutil::resolve(merged, &target).map_err(|e| e.to_string())?;
+                fsutil::copy_entry(&src, &host, own, "", &|_, _| false)
+                    .map_err(|e| format!("{at}: {kw} {rel}: {e}"))?;
+            }
+        }
+        Ok(())
+    })?;
+    drop(_view);
+    drop(scratch);
+    ctx.commit_upper(&mut st, &upper, format!("{} # buildkit", step.text))?;
+    Ok(st)
+}

@@ -1,0 +1,315 @@
+//! Filesystem helpers for COPY/ADD and RUN preparation, all confined to a
+//! root: paths inside an image are resolved the way the container would see
+//! them (symlinks followed, but never out of the root), and Go's
+//! `filepath.Match` for COPY source globs.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Component, Path, PathBuf};
+
+/// Lexically cleans an absolute in-container path (`/a/./b/../c` -> `/a/c`).
+pub fn clean_abs(p: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// Resolves in-container path `p` inside `root`, following symlinks as the
+/// kernel would in a chroot (an absolute link target restarts at `root`,
+/// `..` never climbs above it). Missing components are returned as they are.
+pub fn resolve(root: &Path, p: &str) -> io::Result<PathBuf> {
+    let mut todo: Vec<String> = clean_abs(p)
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .rev()
+        .collect();
+    let mut cur: Vec<String> = Vec::new();
+    let mut hops = 0;
+    while let Some(part) = todo.pop() {
+        if part == ".." {
+            cur.pop();
+            continue;
+        }
+        if part == "." {
+            continue;
+        }
+        let candidate = root.join(cur.join("/")).join(&part);
+        match fs::symlink_metadata(&candidate) {
+            Ok(m) if m.file_type().is_symlink() => {
+                hops += 1;
+                if hops > 40 {
+                    return Err(io::Error::other(format!("too many symlinks resolving {p}")));
+                }
+                let target = fs::read_link(&candidate)?;
+                let t = target.to_string_lossy().into_owned();
+                if t.starts_with('/') {
+                    cur.clear();
+                }
+                for s in t.split('/').filter(|s| !s.is_empty()).rev() {
+                    todo.push(s.to_string());
+                }
+            }
+            _ => cur.push(part),
+        }
+    }
+    Ok(root.join(cur.join("/")))
+}
+
+/// Creates directory `p` (in-container path) and missing parents inside
+/// `root`, owned by `uid:gid`, mode 0755; returns the host path.
+pub fn mkdir_all(root: &Path, p: &str, uid: u32, gid: u32) -> io::Result<PathBuf> {
+    let clean = clean_abs(p);
+    let mut sofar = String::new();
+    let mut host = root.to_path_buf();
+    for part in clean.split('/').filter(|s| !s.is_empty()) {
+        sofar.push('/');
+        sofar.push_str(part);
+        host = resolve(root, &sofar)?;
+        match fs::symlink_metadata(&host) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(io::Error::other(format!(
+                    "{sofar} exists and is not a directory"
+                )));
+            }
+            Err(_) => {
+                fs::create_dir(&host)?;
+                fs::set_permissions(&host, fs::Permissions::from_mode(0o755))?;
+                std::os::unix::fs::lchown(&host, Some(uid), Some(gid))?;
+            }
+        }
+    }
+    Ok(host)
+}
+
+/// Go's `filepath.Match` on one path (pattern and name use `/`).
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let pp: Vec<&str> = pattern.split('/').collect();
+    let np: Vec<&str> = name.split('/').collect();
+    pp.len() == np.len()
+        && pp
+            .iter()
+            .zip(&np)
+            .all(|(p, n)| seg_match(p.as_bytes(), n.as_bytes()))
+}
+
+fn seg_match(p: &[u8], n: &[u8]) -> bool {
+    if p.is_empty() {
+        return n.is_empty();
+    }
+    match p[0] {
+        b'*' => (0..=n.len()).any(|i| seg_match(&p[1..], &n[i..])),
+        b'?' => !n.is_empty() && seg_match(&p[1..], &n[1..]),
+        b'[' => {
+            if n.is_empty() {
+                return false;
+            }
+            let mut i = 1;
+            let negate = p.get(1).is_some_and(|c| *c == b'^' || *c == b'!');
+            if negate {
+                i += 1;
+            }
+            let mut matched = false;
+            let mut first = true;
+            while i < p.len() && (p[i] != b']' || first) {
+                first = false;
+                let mut lo = p[i];
+                if lo == b'\\' && i + 1 < p.len() {
+                    i += 1;
+                    lo = p[i];
+                }
+                let mut hi = lo;
+                if i + 2 < p.len() && p[i + 1] == b'-' && p[i + 2] != b']' {
+                    hi = p[i + 2];
+                    i += 2;
+                }
+                if lo <= n[0] && n[0] <= hi {
+                    matched = true;
+                }
+                i += 1;
+            }
+            if i >= p.len() {
+                return false;
+            }
+            matched != negate && seg_match(&p[i + 1..], &n[1..])
+        }
+        b'\\' if p.len() > 1 => !n.is_empty() && p[1] == n[0] && seg_match(&p[2..], &n[1..]),
+        c => !n.is_empty() && c == n[0] && seg_match(&p[1..], &n[1..]),
+    }
+}
+
+/// True if the text has glob metacharacters.
+pub fn has_glob(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+/// How copied entries get their owner and mode.
+#[derive(Debug, Clone, Copy)]
+pub struct Ownership {
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
+    /// `--chmod` bits, applied to every copied entry.
+    pub chmod: Option<u32>,
+}
+
+/// Copies `src` (file, symlink or directory tree) to host path `dest`,
+/// replacing what is there (a directory onto a directory merges). Owners
+/// become `own`, modes are kept unless `--chmod`, mtimes are kept. `skip`
+/// says which source-relative paths to leave out (`.dockerignore`).
+pub fn copy_entry(
+    src: &Path,
+    dest: &Path,
+    own: Ownership,
+    rel: &str,
+    skip: &dyn Fn(&str, bool) -> bool,
+) -> io::Result<u64> {
+    let m = fs::symlink_metadata(src)?;
+    let ft = m.file_type();
+    let existing = fs::symlink_metadata(dest).ok();
+    let mut n = 1;
+    if ft.is_dir() {
+        match &existing {
+            Some(e) if e.is_dir() => {}
+            Some(_) => {
+                fs::remove_file(dest)?;
+                fs::create_dir(dest)?;
+            }
+            None => fs::create_dir(dest)?,
+        }
+        let mut names: Vec<_> = fs::read_dir(src)?
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        names.sort();
+        for name in names {
+            let child_rel = if rel.is_empty() {
+                name.to_string_lossy().into_owned()
+            } else {
+                format!("{rel}/{}", name.to_string_lossy())
+            };
+            let child = src.join(&name);
+            let is_dir = fs::symlink_metadata(&child)
+                .map(|m| m.is_dir())
+                .unwrap_or(false);
+            if skip(&child_rel, is_dir) {
+                continue;
+            }
+            n += copy_entry(&child, &dest.join(&name), own, &child_rel, skip)?;
+        }
+    } else {
+        if let Some(e) = &existing {
+            if e.is_dir() {
+                fs::remove_dir_all(dest)?;
+            } else {
+                fs::remove_file(dest)?;
+            }
+        }
+        if ft.is_symlink() {
+            std::os::unix::fs::symlink(fs::read_link(src)?, dest)?;
+        } else if ft.is_file() {
+            fs::copy(src, dest)?;
+        } else {
+            // Devices, FIFOs and sockets are not copied by COPY (as in BuildKit for the context).
+            return Ok(0);
+        }
+    }
+    std::os::unix::fs::lchown(dest, Some(own.uid), Some(own.gid))?;
+    if !ft.is_symlink() {
+        let mode = own.chmod.unwrap_or(m.mode() & 0o7777);
+        fs::set_permissions(dest, fs::Permissions::from_mode(mode))?;
+        set_times(dest, m.mtime(), m.mtime_nsec())?;
+    }
+    Ok(n)
+}
+
+fn set_times(p: &Path, secs: i64, nsec: i64) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    let t = libc::timespec {
+        tv_sec: secs,
+        tv_nsec: nsec,
+    };
+    let times = [t, t];
+    // SAFETY: valid path and a two-element timespec array.
+    let rc = unsafe {
+        libc::utimensat(
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            times.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// A relative source path from COPY, cleaned and checked not to leave the
+/// source root (`../x` is refused, as BuildKit does for the context).
+pub fn source_rel(s: &str) -> Result<String, String> {
+    let mut parts: Vec<String> = Vec::new();
+    for c in Path::new(s).components() {
+        match c {
+            Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
+            Component::ParentDir if parts.pop().is_none() => {
+                return Err(format!("{s}: source is outside the build context"));
+            }
+            _ => {}
+        }
+    }
+    Ok(parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_filepath_match() {
+        assert!(glob_match("*.txt", "a.txt"));
+        assert!(!glob_match("*.txt", "d/a.txt"));
+        assert!(glob_match("d/*.txt", "d/a.txt"));
+        assert!(glob_match("fil?", "file"));
+        assert!(glob_match("[a-c]x", "bx"));
+        assert!(!glob_match("[^a-c]x", "bx"));
+        assert!(glob_match("\\*", "*"));
+        assert!(!glob_match("a", "b"));
+    }
+
+    #[test]
+    fn resolve_stays_in_root() {
+        let root = std::env::temp_dir().join(format!("mx-fsutil-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(root.join("usr/bin")).unwrap();
+        std::os::unix::fs::symlink("/usr/bin", root.join("bin")).unwrap();
+        std::os::unix::fs::symlink("../../../../etc", root.join("usr/escape")).unwrap();
+        assert_eq!(resolve(&root, "/bin/sh").unwrap(), root.join("usr/bin/sh"));
+        assert_eq!(
+            resolve(&root, "/usr/escape/passwd").unwrap(),
+            root.join("etc/passwd")
+        );
+        assert_eq!(resolve(&root, "/../../x").unwrap(), root.join("x"));
+        // SAFETY: no preconditions.
+        let (u, g) = unsafe { (libc::geteuid(), libc::getegid()) };
+        let d = mkdir_all(&root, "/bin/sub/dir", u, g).unwrap();
+        assert_eq!(d, root.join("usr/bin/sub/dir"));
+        assert_eq!(source_rel("./a/../b").unwrap(), "b");
+        assert!(source_rel("../x").is_err());
+        assert_eq!(clean_abs("a/./b/../c"), "/a/c");
+        fs::remove_dir_all(&root).unwrap();
+    }
+}

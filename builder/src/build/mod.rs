@@ -1,0 +1,518 @@
+//! `mxbuild build`: executes a plan. Base images are resolved (store, then
+//! registry), the plan is made again with their digests and ENV, emulation
+//! is checked before anything runs, then stage instances run in parallel
+//! where they do not depend on each other. Each step is looked up in the
+//! step cache by its key first; a miss runs it (RUN in the OCI runtime over
+//! an overlay, COPY/ADD straight into the overlay, metadata in the config)
+//! and records the resulting state. The final state of each target platform
+//! becomes an image, and the images one index.
+
+pub mod cache;
+pub mod copy;
+pub mod fsutil;
+pub mod meta;
+pub mod output;
+pub mod progress;
+pub mod resolve;
+pub mod run;
+pub mod snapshot;
+pub mod state;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use xx::Platform;
+
+use crate::dockerfile::ignore::IgnoreMatcher;
+use crate::exec::{Network, Runtime, binfmt, mounts::Overlay};
+use crate::image::layer::{self, LayerOptions};
+use crate::image::oci;
+use crate::plan::{Instance, Op, Plan, Source, Step};
+use crate::store::Store;
+use crate::store::digest::Digest;
+use progress::Progress;
+use state::{HistRec, LayerRec, State};
+
+/// What to build.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The Dockerfile.
+    pub dockerfile: PathBuf,
+    /// The context directory.
+    pub context: PathBuf,
+    /// Target platforms.
+    pub platforms: Vec<Platform>,
+    /// `--target`.
+    pub target: Option<String>,
+    /// `--build-arg`.
+    pub build_args: BTreeMap<String, String>,
+    /// `--build-context NAME=SOURCE`.
+    pub named_contexts: BTreeMap<String, String>,
+    /// `--no-cache`.
+    pub no_cache: bool,
+    /// Pull missing base images from registries.
+    pub pull: bool,
+    /// Parallel instances.
+    pub jobs: usize,
+    /// `--secret id=…,src=…`.
+    pub secrets: BTreeMap<String, PathBuf>,
+    /// Default network of RUN.
+    pub network: Network,
+}
+
+/// What a build produced.
+#[derive(Debug, Clone)]
+pub struct Built {
+    /// The image index in the store.
+    pub index: Digest,
+    /// Per platform: the manifest digest and the final state.
+    pub images: Vec<(Platform, String, State)>,
+    /// Steps executed and steps reused.
+    pub executed: usize,
+    /// Steps reused from the cache.
+    pub cached: usize,
+}
+
+/// A build failure, already formatted (file:line, platform, command, output tail).
+#[derive(Debug)]
+pub struct BuildError(pub String);
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+impl From<String> for BuildError {
+    fn from(s: String) -> Self {
+        BuildError(s)
+    }
+}
+
+/// Everything the workers share.
+pub(crate) struct Ctx<'a> {
+    pub store: &'a Store,
+    pub runtime: &'a dyn Runtime,
+    pub opts: &'a Options,
+    pub plan: &'a Plan,
+    pub file: String,
+    pub resolved: &'a resolve::Resolved,
+    pub snapshots: snapshot::Snapshots,
+    pub cache: cache::Cache,
+    pub progress: &'a Progress,
+    pub ignore: Option<IgnoreMatcher>,
+    pub epoch: Option<i64>,
+    finals: Mutex<Vec<Option<State>>>,
+    abort: AtomicBool,
+    counts: Mutex<(usize, usize)>,
+}
+
+impl Ctx<'_> {
+    /// The final state of instance `i` (it has finished: the scheduler
+    /// only starts an instance after everything it reads).
+    pub fn state_of_instance(&self, i: usize) -> Result<State, String> {
+        self.finals
+            .lock()
+            .map_err(|_| "internal: poisoned lock".to_string())?
+            .get(i)
+            .cloned()
+            .flatten()
+            .ok_or_else(|| format!("internal: instance {i} has no result"))
+    }
+
+    /// The state a `--from`/`FROM` source stands for (not for contexts).
+    pub fn state_of(&self, s: &Source) -> Result<State, String> {
+        match s {
+            Source::Instance(i) => self.state_of_instance(*i),
+            Source::Image {
+                reference,
+                platform,
+            } => self
+                .resolved
+                .states
+                .get(&format!("{reference}@{platform}"))
+                .cloned()
+                .ok_or_else(|| {
+                    format!("internal: image {reference} for {platform} was not resolved")
+                }),
+            Source::Scratch => Ok(State::default()),
+            Source::Context(_) | Source::MainContext => {
+                Err("a build context is not an image".to_string())
+            }
+        }
+    }
+
+    /// A read-only view of a state's filesystem: a path, plus the mount
+    /// keeping it (if one was needed).
+    pub fn view(&self, st: &State, scratch: &Path) -> Result<(PathBuf, Option<Overlay>), String> {
+        let lowers = self.snapshots.lowers(&self.store.blobs, st)?;
+        match lowers.len() {
+            0 => {
+                let empty = scratch.join("empty-view");
+                std::fs::create_dir_all(&empty).map_err(|e| e.to_string())?;
+                Ok((empty, None))
+            }
+            1 => Ok((lowers[0].clone(), None)),
+            _ => {
+                let target = scratch.join(format!("view-{}", std::process::id()));
+                std::fs::create_dir_all(&target).map_err(|e| e.to_string())?;
+                let o = Overlay::mount_readonly(&lowers, &target).map_err(|e| e.to_string())?;
+                Ok((target, Some(o)))
+            }
+        }
+    }
+
+    /// Turns the upperdir of a finished step into a layer (if it changed
+    /// anything) and appends it to `st`; records history either way.
+    pub fn commit_upper(
+        &self,
+        st: &mut State,
+        upper: &Path,
+        created_by: String,
+    ) -> Result<(), String> {
+        let empty = std::fs::read_dir(upper)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(true);
+        if empty {
+            st.history.push(HistRec {
+                created_by,
+                empty_layer: true,
+            });
+            let _ = std::fs::remove_dir_all(upper);
+            return Ok(());
+        }
+        let l = layer::from_dir(
+            upper,
+            &self.store.blobs,
+            LayerOptions {
+                epoch: self.epoch,
+                overlay: true,
+                ..LayerOptions::default()
+            },
+        )
+        .map_err(|e| format!("creating layer: {e}"))?;
+        let rec = LayerRec::of(&l);
+        self.snapshots.adopt(upper, &rec)?;
+        st.layers.push(rec);
+        st.history.push(HistRec {
+            created_by,
+            empty_layer: false,
+        });
+        Ok(())
+    }
+
+    /// `file:line` of a step.
+    pub fn at(&self, step: &Step) -> String {
+        format!("{}:{}", self.file, step.line)
+    }
+}
+
+fn instance_deps(inst: &Instance) -> Vec<usize> {
+    let mut d = Vec::new();
+    if let Source::Instance(i) = inst.source {
+        d.push(i);
+    }
+    for s in &inst.steps {
+        match &s.op {
+            Op::Copy {
+                from: Source::Instance(i),
+                ..
+            } => d.push(*i),
+            Op::Run { mounts, .. } => {
+                for m in mounts {
+                    if let Some(Source::Instance(i)) = m.from {
+                        d.push(i);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    d
+}
+
+/// Fails before any step runs if an emulated instance has RUN steps and the
+/// host has no usable handler for its platform.
+pub fn check_emulation(plan: &Plan, host: &Platform) -> Result<(), String> {
+    let mut problems = Vec::new();
+    for inst in &plan.instances {
+        if !inst.emulated || !inst.steps.iter().any(|s| matches!(s.op, Op::Run { .. })) {
+            continue;
+        }
+        let Ok(p) = inst.platform.parse::<Platform>() else {
+            continue;
+        };
+        match binfmt::support(host, &p) {
+            binfmt::Support::Native | binfmt::Support::Emulated { .. } => {}
+            binfmt::Support::Unusable(why) => {
+                problems.push(format!("{p}: {why}; {}", binfmt::fix_hint(&p)))
+            }
+            binfmt::Support::Missing => problems.push(format!(
+                "{p}: this host cannot run {p} binaries (no binfmt_misc handler); {}",
+                binfmt::fix_hint(&p)
+            )),
+        }
+    }
+    problems.sort();
+    problems.dedup();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "error: the build runs steps for platforms this host cannot execute:\n  {}\nnothing was run",
+            problems.join("\n  ")
+        ))
+    }
+}
+
+fn plan_with(
+    opts: &Options,
+    images: BTreeMap<String, crate::plan::ImageInfo>,
+) -> Result<(Plan, String), String> {
+    let text = std::fs::read_to_string(&opts.dockerfile).map_err(|e| {
+        format!(
+            "error: cannot read {}: {e}\nhint: pass the Dockerfile with -f",
+            opts.dockerfile.display()
+        )
+    })?;
+    let shown = opts.dockerfile.display().to_string();
+    let df = crate::dockerfile::parse(&text, &shown).map_err(|e| e.to_string())?;
+    let popts = crate::plan::Options {
+        platforms: opts.platforms.clone(),
+        host: Platform::host(),
+        target: opts.target.clone(),
+        build_args: opts.build_args.clone(),
+        context: Some(opts.context.clone()),
+        named_contexts: opts.named_contexts.clone(),
+        images,
+    };
+    let plan = crate::plan::plan(&df, &popts).map_err(|e| e.to_string())?;
+    Ok((plan, shown))
+}
+
+/// Runs a build.
+pub fn build(
+    store: &Store,
+    runtime: &dyn Runtime,
+    opts: &Options,
+    progress: &Progress,
+) -> Result<Built, BuildError> {
+    let host = Platform::host();
+    let (first, _) = plan_with(opts, BTreeMap::new())?;
+    let wanted = resolve::wanted(&first);
+    let resolved = resolve::resolve(store, &wanted, opts.pull, &mut |s| progress.line(s))?;
+    let (plan, file) = plan_with(opts, resolved.infos.clone())?;
+    for w in &plan.warnings {
+        progress.line(&format!(
+            "warning: {file}:{}: {} ({})",
+            w.line, w.message, w.hint
+        ));
+    }
+    check_emulation(&plan, &host)?;
+    let ignore = crate::dockerfile::ignore::load_for(&opts.context, &opts.dockerfile)
+        .map_err(|e| format!("error: {e}"))?;
+    let ctx = Ctx {
+        store,
+        runtime,
+        opts,
+        plan: &plan,
+        file,
+        resolved: &resolved,
+        snapshots: snapshot::Snapshots::open(&store.root).map_err(|e| e.to_string())?,
+        cache: cache::Cache::open(&store.root).map_err(|e| e.to_string())?,
+        progress,
+        ignore,
+        epoch: crate::image::time::source_date_epoch(),
+        finals: Mutex::new(vec![None; plan.instances.len()]),
+        abort: AtomicBool::new(false),
+        counts: Mutex::new((0, 0)),
+    };
+    schedule(&ctx)?;
+
+    let created = crate::image::time::created_now();
+    let mut descs = Vec::new();
+    let mut images = Vec::new();
+    for (p, &fi) in opts.platforms.iter().zip(&plan.finals) {
+        let st = ctx.state_of_instance(fi)?;
+        let layers = st
+            .layers
+            .iter()
+            .map(LayerRec::layer)
+            .collect::<Result<Vec<_>, _>>()?;
+        let d = oci::write_image(
+            &store.blobs,
+            p,
+            &layers,
+            &st.config.run_config(),
+            &st.history(),
+            Some(&created),
+        )
+        .map_err(|e| e.to_string())?;
+        images.push((p.clone(), d.digest().to_string(), st));
+        descs.push(d);
+    }
+    let (index, _) = oci::write_index(&store.blobs, descs).map_err(|e| e.to_string())?;
+    let (executed, cached) = ctx.counts.lock().map(|c| *c).unwrap_or((0, 0));
+    Ok(Built {
+        index,
+        images,
+        executed,
+        cached,
+    })
+}
+
+/// Runs every instance once its inputs are done, up to `jobs` at a time;
+/// the first failure stops new work and is returned after running steps end.
+fn schedule(ctx: &Ctx) -> Result<(), BuildError> {
+    let n = ctx.plan.instances.len();
+    let deps: Vec<Vec<usize>> = ctx.plan.instances.iter().map(instance_deps).collect();
+    let mut started = vec![false; n];
+    let mut done = vec![false; n];
+    let mut first_error: Option<String> = None;
+    let jobs = ctx.opts.jobs.max(1);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<State, String>)>();
+        let mut running = 0;
+        loop {
+            if first_error.is_none() {
+                for i in 0..n {
+                    if running >= jobs {
+                        break;
+                    }
+                    if !started[i] && deps[i].iter().all(|d| done[*d]) {
+                        started[i] = true;
+                        running += 1;
+                        let tx = tx.clone();
+                        scope.spawn(move || {
+                            let r = run_instance(ctx, i);
+                            let _ = tx.send((i, r));
+                        });
+                    }
+                }
+            }
+            if running == 0 {
+                break;
+            }
+            let Ok((i, r)) = rx.recv() else { break };
+            running -= 1;
+            match r {
+                Ok(st) => {
+                    if let Ok(mut f) = ctx.finals.lock() {
+                        f[i] = Some(st);
+                    }
+                    done[i] = true;
+                }
+                Err(e) => {
+                    ctx.abort.store(true, Ordering::SeqCst);
+                    if first_error.is_none() {
+                        first_error = Some(e);
+                    }
+                }
+            }
+        }
+    });
+    match first_error {
+        Some(e) => Err(BuildError(e)),
+        None if done.iter().all(|d| *d) => Ok(()),
+        None => Err(BuildError(
+            "internal: the build graph has a cycle".to_string(),
+        )),
+    }
+}
+
+fn run_instance(ctx: &Ctx, i: usize) -> Result<State, String> {
+    let inst = &ctx.plan.instances[i];
+    let mut st = ctx.state_of(&inst.source)?;
+    let total = inst.steps.len();
+    let mut cmd_set_here = false;
+    for (k, step) in inst.steps.iter().enumerate() {
+        if ctx.abort.load(Ordering::SeqCst) {
+            return Err("cancelled".to_string());
+        }
+        let prefix = format!("[{} {} {}/{}]", inst.platform, inst.stage, k + 1, total);
+        if matches!(step.op, Op::Cmd(_)) {
+            cmd_set_here = true;
+        }
+        if !ctx.opts.no_cache {
+            if let Some(hit) = ctx.cache.get(&step.key) {
+                let blobs_ok = hit
+                    .layers
+                    .iter()
+                    .all(|l| l.blob().is_ok_and(|d| ctx.store.blobs.contains(&d)));
+                if blobs_ok {
+                    if !matches!(step.op, Op::Nothing) {
+                        ctx.progress.cached(&prefix, &step.text);
+                    }
+                    if let Ok(mut c) = ctx.counts.lock() {
+                        c.1 += 1;
+                    }
+                    st = hit;
+                    continue;
+                }
+            }
+        }
+        let t0 = Instant::now();
+        let is_fs = matches!(step.op, Op::Run { .. } | Op::Copy { .. } | Op::Workdir(_));
+        if is_fs {
+            ctx.progress.start(&prefix, &step.text);
+        }
+        st = exec_step(ctx, inst, step, st, &prefix, &mut cmd_set_here)?;
+        if is_fs {
+            ctx.progress.done(&prefix, t0.elapsed());
+        }
+        ctx.cache
+            .put(&step.key, &st)
+            .map_err(|e| format!("writing the step cache: {e}"))?;
+        if let Ok(mut c) = ctx.counts.lock() {
+            c.0 += 1;
+        }
+    }
+    Ok(st)
+}
+
+fn exec_step(
+    ctx: &Ctx,
+    inst: &Instance,
+    step: &Step,
+    mut st: State,
+    prefix: &str,
+    cmd_set_here: &mut bool,
+) -> Result<State, String> {
+    match &step.op {
+        Op::Run { .. } => run::run_step(ctx, inst, step, st, prefix),
+        Op::Copy { .. } => copy::copy_step(ctx, inst, step, st),
+        Op::Workdir(w) => {
+            let dir = meta::workdir(&st.config, w);
+            st.config.working_dir = Some(dir.clone());
+            // BuildKit creates the directory (owned by the current USER's ids).
+            let mut st2 = st.clone();
+            run::with_overlay(ctx, &st, |merged| {
+                let ids = match &st.config.user {
+                    Some(u) => crate::exec::users::resolve(merged, u)
+                        .map(|i| (i.uid, i.gid))
+                        .unwrap_or((0, 0)),
+                    None => (0, 0),
+                };
+                fsutil::mkdir_all(merged, &dir, ids.0, ids.1)
+                    .map_err(|e| format!("WORKDIR {dir}: {e}"))?;
+                Ok(())
+            })
+            .and_then(|upper| ctx.commit_upper(&mut st2, &upper, format!("WORKDIR {dir}")))?;
+            Ok(st2)
+        }
+        Op::Nothing => Ok(st),
+        op => {
+            meta::apply(&mut st.config, op, cmd_set_here);
+            st.history.push(HistRec {
+                created_by: step.text.clone(),
+                empty_layer: true,
+            });
+            Ok(st)
+        }
+    }
+}

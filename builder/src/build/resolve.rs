@@ -1,0 +1,257 @@
+//! Base images for a build: every `FROM image`, `COPY --from=image` and
+//! `RUN --mount=from=image` is looked up in the local store first, then
+//! pulled (only the platforms the build needs). The result is each image's
+//! starting [`State`] and the digest + ENV the planner folds into keys.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Cursor;
+
+use oci_spec::image::ImageIndex;
+use xx::Platform;
+
+use super::state::{Config, HistRec, LayerRec, State};
+use crate::image::index;
+use crate::image::manifest::{self, Node};
+use crate::plan::{ImageInfo, Op, Plan, Source};
+use crate::registry::{Session, reference};
+use crate::store::Store;
+
+/// What the build knows about its images, keyed `reference@platform`.
+#[derive(Debug, Clone, Default)]
+pub struct Resolved {
+    /// Starting state per image.
+    pub states: BTreeMap<String, State>,
+    /// For the planner.
+    pub infos: BTreeMap<String, ImageInfo>,
+}
+
+/// Every (reference, platform) the plan reads.
+pub fn wanted(plan: &Plan) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    let mut add = |s: &Source| {
+        if let Source::Image {
+            reference,
+            platform,
+        } = s
+        {
+            out.insert((reference.clone(), platform.clone()));
+        }
+    };
+    for i in &plan.instances {
+        add(&i.source);
+        for s in &i.steps {
+            match &s.op {
+                Op::Copy { from, .. } => add(from),
+                Op::Run { mounts, .. } => mounts
+                    .iter()
+                    .filter_map(|m| m.from.as_ref())
+                    .for_each(&mut add),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+fn strings(v: &serde_json::Value) -> Option<Vec<String>> {
+    v.as_array().map(|a| {
+        a.iter()
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect()
+    })
+}
+
+fn keys(v: &serde_json::Value) -> Vec<String> {
+    v.as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The state an image starts a stage with.
+fn state_of(
+    store: &Store,
+    index: &crate::store::digest::Digest,
+    p: &Platform,
+) -> Result<(String, State), String> {
+    let desc = manifest::for_platform(&store.blobs, index, p).map_err(|e| e.to_string())?;
+    let Node::Manifest { config, layers } =
+        manifest::load(&store.blobs, &desc.digest).map_err(|e| e.to_string())?
+    else {
+        return Err(format!("{} is not an image manifest", desc.digest));
+    };
+    let cfg: serde_json::Value = serde_json::from_slice(
+        &store
+            .blobs
+            .read(&config.digest)
+            .map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| format!("image config {}: {e}", config.digest))?;
+    let diff_ids = strings(&cfg["rootfs"]["diff_ids"]).unwrap_or_default();
+    if diff_ids.len() != layers.len() {
+        return Err(format!(
+            "image config {} lists {} diff_ids for {} layers",
+            config.digest,
+            diff_ids.len(),
+            layers.len()
+        ));
+    }
+    let c = &cfg["config"];
+    let config = Config {
+        env: strings(&c["Env"]).unwrap_or_default(),
+        cmd: strings(&c["Cmd"]),
+        entrypoint: strings(&c["Entrypoint"]),
+        working_dir: c["WorkingDir"]
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        user: c["User"]
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        labels: c["Labels"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        exposed_ports: keys(&c["ExposedPorts"]),
+        volumes: keys(&c["Volumes"]),
+        stop_signal: c["StopSignal"].as_str().map(str::to_string),
+        healthcheck: strings(&c["Healthcheck"]["Test"]).map(|t| {
+            let h = &c["Healthcheck"];
+            let d = |k: &str| h[k].as_u64().unwrap_or(0);
+            (
+                t,
+                [
+                    d("Interval"),
+                    d("Timeout"),
+                    d("StartPeriod"),
+                    d("StartInterval"),
+                ],
+                h["Retries"].as_u64().unwrap_or(0) as u32,
+            )
+        }),
+        on_build: strings(&c["OnBuild"]).unwrap_or_default(),
+        shell: strings(&c["Shell"]),
+    };
+    let history = cfg["history"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|h| HistRec {
+                    created_by: h["created_by"].as_str().unwrap_or("").to_string(),
+                    empty_layer: h["empty_layer"].as_bool().unwrap_or(false),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let layers: Vec<LayerRec> = layers
+        .iter()
+        .zip(&diff_ids)
+        .map(|(l, d)| LayerRec {
+            digest: l.digest.to_string(),
+            diff_id: d.clone(),
+            size: l.size,
+            media_type: l.media_type.clone(),
+        })
+        .collect();
+    Ok((
+        desc.digest.to_string(),
+        State {
+            base_layers: layers.len(),
+            layers,
+            config,
+            history,
+        },
+    ))
+}
+
+/// Finds or pulls every wanted image.
+pub fn resolve(
+    store: &Store,
+    wanted: &BTreeSet<(String, String)>,
+    pull: bool,
+    log: &mut dyn FnMut(&str),
+) -> Result<Resolved, String> {
+    let mut by_ref: BTreeMap<&str, Vec<Platform>> = BTreeMap::new();
+    for (r, p) in wanted {
+        let p: Platform = p.parse().map_err(|e| format!("{e}"))?;
+        by_ref.entry(r.as_str()).or_default().push(p);
+    }
+    let mut out = Resolved::default();
+    for (r, platforms) in by_ref {
+        let norm = reference::normalize(r).map_err(|e| format!("FROM {r}: {e}"))?;
+        let mut idx = store.refs.get(&norm).map_err(|e| e.to_string())?;
+        let have: Vec<Platform> = match &idx {
+            Some(i) => manifest::platforms(&store.blobs, i)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(|(p, _)| p)
+                .collect(),
+            None => Vec::new(),
+        };
+        let missing: Vec<Platform> = platforms
+            .iter()
+            .filter(|p| !have.contains(p))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            let names = missing
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            if !pull {
+                return Err(format!(
+                    "image {r} ({names}) is not in the local store\nhint: `mxbuild image pull --platform {names} {r}` or `mxbuild image import`"
+                ));
+            }
+            log(&format!("pulling {norm} for {names}"));
+            let rf = reference::parse(r)?;
+            let session = Session::new(&rf, false).map_err(|e| e.to_string())?;
+            let pulled = session
+                .pull(&store.blobs, &store.origins, &rf, Some(&missing), true)
+                .map_err(|e| {
+                    format!("{e}\nhint: images can also be imported with `mxbuild image import`")
+                })?;
+            let merged = match &idx {
+                None => pulled.index,
+                Some(old) => {
+                    let new = ImageIndex::from_reader(Cursor::new(
+                        store.blobs.read(&pulled.index).map_err(|e| e.to_string())?,
+                    ))
+                    .map_err(|e| e.to_string())?;
+                    index::replace_platforms(&store.blobs, Some(old), new.manifests().clone())
+                        .map_err(|e| e.to_string())?
+                        .0
+                }
+            };
+            store.refs.set(&norm, &merged).map_err(|e| e.to_string())?;
+            idx = Some(merged);
+        }
+        let Some(idx) = idx else { continue };
+        for p in platforms {
+            let (digest, state) = state_of(store, &idx, &p)?;
+            let key = format!("{r}@{p}");
+            out.infos.insert(
+                key.clone(),
+                ImageInfo {
+                    digest,
+                    env: state
+                        .config
+                        .env
+                        .iter()
+                        .filter_map(|kv| {
+                            kv.split_once('=')
+                                .map(|(k, v)| (k.to_string(), v.to_string()))
+                        })
+                        .collect(),
+                },
+            );
+            out.states.insert(key, state);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,261 @@
+//! `mxbuild build`: flags as `docker buildx build`, then the build, then
+//! the outputs (store tags, OCI/docker/local exports, push, metadata file).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use xx::Platform;
+
+use super::output::{self, Output};
+use crate::build::{self, progress::Progress};
+use crate::exec::Network;
+use crate::exec::runc::Runc;
+use crate::registry::reference;
+use crate::store::lock::Mode;
+use crate::store::{Store, default_root};
+
+/// `mxbuild build` flags.
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// Dockerfile (default: CONTEXT/Dockerfile).
+    #[arg(short = 'f', long = "file")]
+    file: Option<PathBuf>,
+    /// Name (and tag) for the result in the local store (repeatable).
+    #[arg(short = 't', long = "tag")]
+    tags: Vec<String>,
+    /// Target platforms, comma-separated (default: this host's).
+    #[arg(long)]
+    platform: Vec<String>,
+    /// Build-time variable NAME=VALUE (repeatable).
+    #[arg(long = "build-arg", value_name = "NAME=VALUE")]
+    build_args: Vec<String>,
+    /// Stage to build (default: the last).
+    #[arg(long)]
+    target: Option<String>,
+    /// Named build context NAME=DIR|docker-image://REF (repeatable).
+    #[arg(long = "build-context", value_name = "NAME=SOURCE")]
+    build_contexts: Vec<String>,
+    /// Output: type=oci|docker|local|registry,dest=PATH (repeatable).
+    #[arg(short = 'o', long = "output")]
+    outputs: Vec<String>,
+    /// Push the result to the registry named by each -t (same as -o type=registry).
+    #[arg(long)]
+    push: bool,
+    /// Do not reuse cached steps.
+    #[arg(long = "no-cache")]
+    no_cache: bool,
+    /// Secret for RUN --mount=type=secret: id=ID,src=FILE (repeatable).
+    #[arg(long)]
+    secret: Vec<String>,
+    /// Default network of RUN steps.
+    #[arg(long, default_value = "host", value_parser = ["host", "none", "default"])]
+    network: String,
+    /// Stage instances run at the same time (default: the number of CPUs).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Progress output.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "plain", "tty", "quiet"])]
+    progress: String,
+    /// Write the index and per-platform digests as JSON to FILE.
+    #[arg(long = "metadata-file")]
+    metadata_file: Option<PathBuf>,
+    /// Use plain http for --push to this registry.
+    #[arg(long)]
+    insecure: bool,
+    /// Build context directory.
+    context: PathBuf,
+}
+
+fn kv_list(items: &[String], flag: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut m = BTreeMap::new();
+    for a in items {
+        match a.split_once('=') {
+            Some((k, v)) => {
+                m.insert(k.to_string(), v.to_string());
+            }
+            None if flag == "--build-arg" => {
+                // `--build-arg NAME` takes the value from the environment, as docker does.
+                if let Ok(v) = std::env::var(a) {
+                    m.insert(a.clone(), v);
+                }
+            }
+            None => return Err(format!("{flag} {a:?} is not NAME=VALUE")),
+        }
+    }
+    Ok(m)
+}
+
+fn secrets(items: &[String]) -> Result<BTreeMap<String, PathBuf>, String> {
+    let mut m = BTreeMap::new();
+    for s in items {
+        let mut id = None;
+        let mut src = None;
+        for part in s.split(',') {
+            match part.split_once('=') {
+                Some(("id", v)) => id = Some(v.to_string()),
+                Some(("src" | "source", v)) => src = Some(PathBuf::from(v)),
+                Some(("type", "file")) => {}
+                _ => return Err(format!("--secret {s:?}: expected id=ID,src=FILE")),
+            }
+        }
+        let id = id.ok_or_else(|| format!("--secret {s:?}: missing id="))?;
+        let src = src.unwrap_or_else(|| PathBuf::from(&id));
+        m.insert(id, src);
+    }
+    Ok(m)
+}
+
+/// Runs `mxbuild build`.
+pub fn run(args: &BuildArgs) -> ExitCode {
+    match run_inner(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!(
+                "{}",
+                if e.starts_with("error") {
+                    e
+                } else {
+                    format!("error: {e}")
+                }
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_inner(args: &BuildArgs) -> Result<(), String> {
+    let platforms = if args.platform.is_empty() {
+        vec![Platform::host()]
+    } else {
+        Platform::parse_list(&args.platform.join(",")).map_err(|e| format!("--platform: {e}"))?
+    };
+    let tags: Vec<String> = args
+        .tags
+        .iter()
+        .map(|t| reference::normalize(t).map_err(|e| format!("-t: {e}")))
+        .collect::<Result<_, _>>()?;
+    let mut outputs: Vec<Output> = args
+        .outputs
+        .iter()
+        .map(|o| output::parse(o))
+        .collect::<Result<_, _>>()?;
+    if args.push {
+        outputs.push(Output::Registry {
+            name: None,
+            insecure: args.insecure,
+        });
+    }
+    let opts = build::Options {
+        dockerfile: args
+            .file
+            .clone()
+            .unwrap_or_else(|| args.context.join("Dockerfile")),
+        context: args.context.clone(),
+        platforms: platforms.clone(),
+        target: args.target.clone(),
+        build_args: kv_list(&args.build_args, "--build-arg")?,
+        named_contexts: kv_list(&args.build_contexts, "--build-context")?,
+        no_cache: args.no_cache,
+        pull: true,
+        jobs: args.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        }),
+        secrets: secrets(&args.secret)?,
+        network: if args.network == "none" {
+            Network::None
+        } else {
+            Network::Host
+        },
+    };
+    for o in &outputs {
+        if let Output::Docker { .. } = o {
+            if platforms.len() > 1 {
+                return Err("-o type=docker holds one platform; hint: build with one --platform, or use type=oci".to_string());
+            }
+        }
+    }
+    // Mounts made from here on vanish with this process, even on SIGKILL.
+    crate::exec::mounts::enter_private_namespace().map_err(|e| {
+        format!("{e}\nhint: mxbuild build needs root (or CAP_SYS_ADMIN) for overlay mounts")
+    })?;
+    let root = default_root();
+    let store = Store::open(&root, Mode::Shared)
+        .map_err(|e| format!("cannot open the store at {}: {e}", root.display()))?;
+    let runtime = Runc::find(&root.join("runc"))?;
+    let reaped = runtime.reap_stale();
+    if reaped > 0 {
+        eprintln!("cleaned up {reaped} container(s) left by an interrupted build");
+    }
+    let progress = Progress::stderr(args.progress != "quiet");
+    let t0 = std::time::Instant::now();
+    let built = build::build(&store, &runtime, &opts, &progress).map_err(|e| e.to_string())?;
+    progress.line(&format!(
+        "built {} for {} in {:.1}s ({} steps run, {} cached)",
+        built.index,
+        platforms
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+        t0.elapsed().as_secs_f64(),
+        built.executed,
+        built.cached
+    ));
+    for t in &tags {
+        store.refs.set(t, &built.index).map_err(|e| e.to_string())?;
+        progress.line(&format!("tagged {t}"));
+    }
+    let name = tags
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "docker.io/library/mxbuild-output:latest".to_string());
+    for o in &outputs {
+        match o {
+            Output::Oci { .. } | Output::Docker { .. } => {
+                let p = if platforms.len() == 1 {
+                    Some(platforms[0].to_string())
+                } else {
+                    None
+                };
+                super::image::export_index(&store, &built.index, &name, o, p.as_deref())?;
+            }
+            Output::Local { dest } => {
+                let imgs: Vec<_> = built
+                    .images
+                    .iter()
+                    .map(|(p, _, s)| (p.clone(), s.clone()))
+                    .collect();
+                build::output::export_local(&store.blobs, &imgs, dest)?;
+            }
+            Output::Registry { name: n, insecure } => {
+                let targets: Vec<String> = match n {
+                    Some(n) => n.split(',').map(str::to_string).collect(),
+                    None if !tags.is_empty() => tags.clone(),
+                    None => return Err("--push needs a name: add -t REGISTRY/REPO:TAG".to_string()),
+                };
+                for t in targets {
+                    let r = reference::parse(&t)?;
+                    super::image::push_index(&store, &built.index, &r, *insecure || args.insecure)?;
+                }
+            }
+        }
+    }
+    if let Some(f) = &args.metadata_file {
+        let per: Vec<serde_json::Value> = built
+            .images
+            .iter()
+            .map(|(p, d, _)| serde_json::json!({"platform": p.to_string(), "digest": d}))
+            .collect();
+        let meta = serde_json::json!({
+            "containerimage.digest": built.index.to_string(),
+            "image.name": tags.join(","),
+            "mxbuild.platforms": per,
+        });
+        std::fs::write(f, serde_json::to_string_pretty(&meta).unwrap_or_default())
+            .map_err(|e| format!("--metadata-file {}: {e}", f.display()))?;
+    }
+    Ok(())
+}

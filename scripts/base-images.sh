@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# scripts/base-images.sh [STORE]
+#
+# Makes sure the mxbuild store STORE (default: $MXBUILD_ROOT, else the test
+# cache ${MXBUILD_TEST_CACHE:-/var/cache/mxbuild-test}/store) holds
+# `debian:bookworm` for linux/amd64, linux/arm64 and linux/arm/v7: Debian
+# bookworm minbase root filesystems made with debootstrap (cached by
+# scripts/base-rootfs.sh) and imported with `mxbuild image import`. No
+# registry is needed. Idempotent: platforms already there are skipped.
+# Prints the store path.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+cache=${MXBUILD_TEST_CACHE:-/var/cache/mxbuild-test}
+store=${1:-${MXBUILD_ROOT:-$cache/store}}
+mkdir -p "$store"
+cargo build -q -p mxbuild
+mx=target/debug/mxbuild
+# A fixed date: the same rootfs gives the same image digest on every machine.
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
+for pair in amd64=linux/amd64 arm64=linux/arm64 armhf=linux/arm/v7; do
+  arch=${pair%%=*}
+  platform=${pair#*=}
+  if MXBUILD_ROOT=$store $mx image inspect --platform "$platform" debian:bookworm >/dev/null 2>&1; then
+    continue
+  fi
+  dir=$(scripts/base-rootfs.sh "$arch")
+  log "importing $dir as debian:bookworm ($platform)"
+  # The cache marker of base-rootfs.sh is not part of the image.
+  tar -C "$dir" --exclude=./.mxbuild-rootfs-complete --numeric-owner -cf - . \
+    | MXBUILD_ROOT=$store $mx image import --platform "$platform" - debian:bookworm >&2
+done
+echo "$store"
