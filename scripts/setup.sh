@@ -18,3 +18,5 @@ ensure_packages runc
 ensure_rust_components
 # QEMU user emulation through binfmt_misc (handlers vanish on reboot).
 scripts/setup-binfmt.sh
+# debian:bookworm for linux/amd64, arm64 and arm/v7 in the test store (debootstrap + import).
+scripts/base-images.sh >/dev/null

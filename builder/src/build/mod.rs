@@ -304,6 +304,8 @@ pub fn build(
 ) -> Result<Built, BuildError> {
     let host = Platform::host();
     let (first, _) = plan_with(opts, BTreeMap::new())?;
+    // Before pulling anything or running any step.
+    check_emulation(&first, &host)?;
     let wanted = resolve::wanted(&first);
     let resolved = resolve::resolve(store, &wanted, opts.pull, &mut |s| progress.line(s))?;
     let (plan, file) = plan_with(opts, resolved.infos.clone())?;
@@ -313,7 +315,6 @@ pub fn build(
             w.line, w.message, w.hint
         ));
     }
-    check_emulation(&plan, &host)?;
     let ignore = crate::dockerfile::ignore::load_for(&opts.context, &opts.dockerfile)
         .map_err(|e| format!("error: {e}"))?;
     let ctx = Ctx {

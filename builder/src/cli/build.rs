@@ -146,12 +146,24 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
             insecure: args.insecure,
         });
     }
+    let context = args.context.canonicalize().map_err(|e| {
+        format!(
+            "build context {}: {e}\nhint: the last argument is the context directory, e.g. `.`",
+            args.context.display()
+        )
+    })?;
+    if !context.is_dir() {
+        return Err(format!(
+            "build context {} is not a directory",
+            args.context.display()
+        ));
+    }
     let opts = build::Options {
         dockerfile: args
             .file
             .clone()
             .unwrap_or_else(|| args.context.join("Dockerfile")),
-        context: args.context.clone(),
+        context,
         platforms: platforms.clone(),
         target: args.target.clone(),
         build_args: kv_list(&args.build_args, "--build-arg")?,

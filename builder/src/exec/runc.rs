@@ -13,7 +13,28 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 
-use oci_spec::runtime::{LinuxDeviceCgroup, LinuxNamespaceType, Mount, PosixRlimit, Spec};
+use oci_spec::runtime::{
+    Capability, LinuxCapabilities, LinuxDeviceCgroup, LinuxNamespaceType, Mount, PosixRlimit, Spec,
+};
+
+/// Docker's default capability set: what build steps (package managers,
+/// `chown`, `useradd`) expect root to be able to do.
+const CAPS: &[Capability] = &[
+    Capability::Chown,
+    Capability::DacOverride,
+    Capability::Fsetid,
+    Capability::Fowner,
+    Capability::Mknod,
+    Capability::NetRaw,
+    Capability::Setgid,
+    Capability::Setuid,
+    Capability::Setfcap,
+    Capability::Setpcap,
+    Capability::NetBindService,
+    Capability::SysChroot,
+    Capability::Kill,
+    Capability::AuditWrite,
+];
 
 use super::{ExecError, MountSpec, Network, RunSpec, Runtime};
 
@@ -95,6 +116,14 @@ pub fn config(spec: &RunSpec) -> Result<Spec, ExecError> {
             // Inherit mxbuild's limits: hard limits here cannot be raised, and
             // builds (cargo, make -j) need more than the spec's default 1024.
             .set_rlimits(Some(Vec::<PosixRlimit>::new()));
+        let caps: oci_spec::runtime::Capabilities = CAPS.iter().copied().collect();
+        let mut lc = LinuxCapabilities::default();
+        lc.set_bounding(Some(caps.clone()))
+            .set_effective(Some(caps.clone()))
+            .set_permitted(Some(caps))
+            .set_inheritable(None)
+            .set_ambient(None);
+        p.set_capabilities(Some(lc));
         let u = p.user_mut();
         u.set_uid(spec.uid).set_gid(spec.gid).set_additional_gids(
             if spec.additional_gids.is_empty() {
@@ -255,6 +284,9 @@ mod tests {
         assert_eq!(v["process"]["user"]["additionalGids"][0], 44);
         assert_eq!(v["process"]["cwd"], "/w");
         assert_eq!(v["root"]["path"], "/r");
+        let caps = v["process"]["capabilities"]["bounding"].as_array().unwrap();
+        assert!(caps.iter().any(|c| c == "CAP_CHOWN") && caps.iter().any(|c| c == "CAP_SETUID"));
+        assert!(!caps.iter().any(|c| c == "CAP_SYS_ADMIN"));
         let ns: Vec<&str> = v["linux"]["namespaces"]
             .as_array()
             .unwrap()

@@ -240,6 +240,48 @@ fn wrap(c: &Command, shell: &[String]) -> Vec<String> {
     }
 }
 
+/// Expands variables in a COPY here-document the way BuildKit does
+/// (quotes are kept: only `$NAME`, `${NAME}` and `${NAME<modifier>}` change;
+/// an escaped `\$` stays a dollar sign).
+fn expand_heredoc(scope: &Scope, content: &str, escape: char) -> String {
+    let chars: Vec<char> = content.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == escape && chars.get(i + 1) == Some(&'$') {
+            out.push('$');
+            i += 2;
+            continue;
+        }
+        if c == '$' {
+            if chars.get(i + 1) == Some(&'{') {
+                if let Some(end) = chars[i..].iter().position(|&c| c == '}') {
+                    let word: String = chars[i..=i + end].iter().collect();
+                    match scope.expand(&word, escape) {
+                        Ok(v) => out.push_str(&v.text),
+                        Err(_) => out.push_str(&word),
+                    }
+                    i += end + 1;
+                    continue;
+                }
+            }
+            let name: String = chars[i + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || **c == '_')
+                .collect();
+            if !name.is_empty() {
+                out.push_str(&scope.get(&name).unwrap_or_default());
+                i += 1 + name.chars().count();
+                continue;
+            }
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
 /// One step's display text, extra key material, the variables it read, and what it does.
 type StepParts = (String, Vec<(String, String)>, BTreeSet<String>, Op);
 
@@ -730,7 +772,18 @@ impl Planner<'_> {
                         .iter()
                         .filter_map(|f| f.strip_prefix("--exclude=").map(str::to_string))
                         .collect(),
-                    heredocs: located.heredocs.clone(),
+                    heredocs: located
+                        .heredocs
+                        .iter()
+                        .map(|h| {
+                            let mut h = h.clone();
+                            if h.expand {
+                                h.content =
+                                    expand_heredoc(scope, &h.content, self.df.directives.escape);
+                            }
+                            h
+                        })
+                        .collect(),
                 };
                 let kw = if *add { "ADD" } else { "COPY" };
                 let flags = if flags.is_empty() {

@@ -1,0 +1,517 @@
+//! `mxbuild build` end to end with real components: runc, overlayfs, QEMU
+//! through binfmt_misc, the debootstrapped `debian:bookworm` images of
+//! `scripts/base-images.sh`, and skopeo/umoci reading the result.
+//!
+//! Builds share the cached test store (`/var/cache/mxbuild-test/store`) and
+//! run one at a time (two cores; QEMU steps are CPU-bound).
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use testkit::require;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn store() -> PathBuf {
+    let cache = std::env::var("MXBUILD_TEST_CACHE")
+        .unwrap_or_else(|_| "/var/cache/mxbuild-test".to_string());
+    Path::new(&cache).join("store")
+}
+
+fn dockerfiles() -> PathBuf {
+    repo().join("testdata/dockerfiles/build")
+}
+
+fn tool(name: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn mx(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mxbuild"))
+        .args(args)
+        .env("MXBUILD_ROOT", store())
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn mx_ok(args: &[&str]) -> String {
+    let o = mx(args);
+    assert!(o.status.success(), "mxbuild {args:?} failed:\n{}", text(&o));
+    text(&o)
+}
+
+/// Root, runc, QEMU handlers and the base images.
+fn ready() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !require(root, "mxbuild build needs root (overlay mounts, runc)") {
+        return false;
+    }
+    if !require(
+        tool("runc") && tool("skopeo") && tool("umoci"),
+        "runc, skopeo and umoci are needed (scripts/setup.sh installs them)",
+    ) {
+        return false;
+    }
+    let flags = fs::read_to_string("/proc/sys/fs/binfmt_misc/qemu-aarch64").unwrap_or_default();
+    if !require(
+        flags
+            .lines()
+            .any(|l| l.starts_with("flags:") && l.contains('F')),
+        "binfmt_misc handler qemu-aarch64 with the F flag is missing (scripts/setup-binfmt.sh)",
+    ) {
+        return false;
+    }
+    let have = mx(&["image", "inspect", "debian:bookworm"]);
+    let t = text(&have);
+    require(
+        have.status.success() && t.contains("linux/amd64") && t.contains("linux/arm64"),
+        "debian:bookworm is not in the test store (run scripts/base-images.sh)",
+    )
+}
+
+fn tmp(tag: &str) -> PathBuf {
+    let p =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("build-{tag}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&p);
+    fs::create_dir_all(&p).unwrap();
+    p
+}
+
+fn ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{cmd:?}: {}", text(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Unpacks one platform of an OCI layout with skopeo + umoci; returns the rootfs.
+fn unpack(t: &Path, layout: &str, arch: &str) -> PathBuf {
+    let dir = t.join(format!("u-{arch}"));
+    ok(Command::new("skopeo")
+        .args(["copy", "-q", "--override-arch", arch, layout])
+        .arg(format!("oci:{}:x", dir.display())));
+    let bundle = t.join(format!("b-{arch}"));
+    ok(Command::new("umoci")
+        .args(["unpack", "--image"])
+        .arg(format!("{}:x", dir.display()))
+        .arg(&bundle));
+    bundle.join("rootfs")
+}
+
+fn read(p: PathBuf) -> String {
+    fs::read_to_string(&p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn build_stage_runs_once_targets_run_emulated_and_rebuild_is_cached() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !ready() {
+        return;
+    }
+    let t = tmp("basic");
+    let ctx = dockerfiles().join("basic");
+    let out = t.join("basic.oci.tar");
+    let dest = format!("type=oci,dest={}", out.display());
+    let log = mx_ok(&[
+        "build",
+        "--no-cache",
+        "--progress",
+        "plain",
+        "--platform",
+        "linux/amd64,linux/arm64",
+        "-t",
+        "test/basic:1",
+        "-o",
+        &dest,
+        ctx.to_str().unwrap(),
+    ]);
+    // The $BUILDPLATFORM stage ran once, natively, for both targets.
+    let build_runs = log
+        .lines()
+        .filter(|l| l.contains(" build 1/1] RUN"))
+        .count();
+    assert_eq!(build_runs, 1, "{log}");
+    assert!(log.contains("[linux/amd64 build 1/1]"), "{log}");
+    let layout = format!("oci-archive:{}:1", out.display());
+    let amd = unpack(&t, &layout, "amd64");
+    let arm = unpack(&t, &layout, "arm64");
+    assert_eq!(read(amd.join("uname")), "x86_64");
+    assert_eq!(read(arm.join("uname")), "aarch64");
+    assert_eq!(read(arm.join("target")), "linux/arm64");
+    assert_eq!(
+        read(arm.join("out/built-on")),
+        "x86_64",
+        "the build stage ran natively"
+    );
+    let token = read(amd.join("out/token"));
+    assert_eq!(token.len(), 32);
+    assert_eq!(
+        read(arm.join("out/token")),
+        token,
+        "both targets carry the one build-stage run"
+    );
+    assert_eq!(read(arm.join("app/hello.txt")), "hello from the context");
+    assert!(
+        !arm.join("etc/hosts").exists(),
+        "the runtime's mount points do not leak into layers"
+    );
+
+    // The same build again: everything cached, well under two seconds.
+    let t0 = Instant::now();
+    let again = mx_ok(&[
+        "build",
+        "--progress",
+        "plain",
+        "--platform",
+        "linux/amd64,linux/arm64",
+        "-t",
+        "test/basic:1",
+        ctx.to_str().unwrap(),
+    ]);
+    let took = t0.elapsed();
+    assert!(again.contains("(0 steps run"), "{again}");
+    assert!(
+        took < Duration::from_secs(2),
+        "cached rebuild took {took:?}"
+    );
+}
+
+#[test]
+fn every_instruction_and_flag() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !ready() {
+        return;
+    }
+    let t = tmp("all");
+    let ctx = dockerfiles().join("all");
+    let secret = t.join("token");
+    fs::write(&secret, "s3cret-token\n").unwrap();
+    let out = t.join("all-oci");
+    let meta = t.join("meta.json");
+    mx_ok(&[
+        "build",
+        "--no-cache",
+        "--platform",
+        "linux/amd64,linux/arm64",
+        "--build-arg",
+        "GREETING=hey",
+        "--secret",
+        &format!("id=token,src={}", secret.display()),
+        "-o",
+        &format!("type=oci,dest={}", out.display()),
+        "--metadata-file",
+        meta.to_str().unwrap(),
+        ctx.to_str().unwrap(),
+    ]);
+    let m: serde_json::Value = serde_json::from_str(&fs::read_to_string(&meta).unwrap()).unwrap();
+    assert!(
+        m["containerimage.digest"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    assert_eq!(m["mxbuild.platforms"].as_array().unwrap().len(), 2);
+    let layout = format!("oci:{}:latest", out.display());
+    for (arch, uname) in [("amd64", "x86_64"), ("arm64", "aarch64")] {
+        let r = unpack(&t, &layout, arch);
+        let app = r.join("srv/app");
+        assert_eq!(read(app.join("uname")), uname);
+        assert_eq!(read(app.join("shell")), "/bin/bash", "SHELL applies to RUN");
+        assert_eq!(
+            read(app.join("whoami")),
+            "app\n1234",
+            "USER name resolved in the image"
+        );
+        assert_eq!(
+            read(app.join("heredoc.txt")),
+            "greeting is hey",
+            "COPY heredoc expands ARGs"
+        );
+        assert_eq!(read(app.join("from-bind")), "inner");
+        assert_eq!(read(app.join("tmpfs-mounted")), "1");
+        assert_eq!(read(app.join("net-none")), "lo");
+        assert_eq!(read(app.join("made-on")), "made on x86_64");
+        assert_eq!(read(app.join("a.txt")), "one");
+        assert_eq!(
+            read(r.join("opt/payload/inside.txt")),
+            "in a tarball",
+            "ADD extracts a local tar"
+        );
+        assert_eq!(read(r.join("linked/linked.txt")), "linked");
+        // Every run of this step on this machine appended to the cache; only
+        // this platform's runs are in it.
+        assert_eq!(
+            read(app.join("cache-archs")),
+            arch,
+            "cache mounts are per platform by default"
+        );
+        assert!(
+            !app.join("ignored.txt").exists(),
+            ".dockerignore applies to COPY globs"
+        );
+        // The secret was readable during the RUN and is in no layer.
+        assert_eq!(read(app.join("secret-hash")).len(), 16);
+        assert!(!r.join("run/secrets/token").exists());
+        assert!(
+            !r.join("scratch").exists()
+                && !r.join("mnt/ctx").exists()
+                && !r.join("var/cache/demo").exists()
+        );
+        use std::os::unix::fs::MetadataExt;
+        let a = fs::metadata(app.join("a.txt")).unwrap();
+        assert_eq!(
+            (a.uid(), a.gid(), a.mode() & 0o777),
+            (1234, 1234, 0o640),
+            "--chown/--chmod"
+        );
+    }
+    let cfg: serde_json::Value = serde_json::from_str(&ok(Command::new("skopeo").args([
+        "inspect",
+        "--raw",
+        "--config",
+        "--override-arch",
+        "arm64",
+        &layout,
+    ])))
+    .unwrap();
+    let c = &cfg["config"];
+    assert_eq!(cfg["architecture"], "arm64");
+    assert_eq!(c["User"], "app:app");
+    assert_eq!(c["WorkingDir"], "/srv/app");
+    assert_eq!(c["Entrypoint"][0], "/bin/cat");
+    assert_eq!(c["Cmd"][0], "/srv/app/uname");
+    assert!(
+        c["Env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e == "APP_GREETING=hey world")
+    );
+    assert_eq!(c["Labels"]["org.example.arch"], "arm64");
+    assert_eq!(c["Labels"]["org.example.stage"], "base");
+    assert!(c["ExposedPorts"]["8080/tcp"].is_object() && c["ExposedPorts"]["53/udp"].is_object());
+    assert!(c["Volumes"]["/data"].is_object());
+    assert_eq!(c["StopSignal"], "SIGINT");
+    assert_eq!(c["Healthcheck"]["Test"][0], "CMD-SHELL");
+    assert_eq!(c["Healthcheck"]["Interval"], 30_000_000_000u64);
+    assert_eq!(c["OnBuild"][0], "RUN echo child");
+    assert_eq!(c["Shell"][0], "/bin/bash");
+    assert!(
+        cfg["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["created_by"] == "EXPOSE 8080 53/udp" && h["empty_layer"] == true)
+    );
+}
+
+#[test]
+fn failing_run_names_file_line_platform_and_output() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !ready() {
+        return;
+    }
+    let t = tmp("fail");
+    fs::write(
+        t.join("Dockerfile"),
+        "FROM debian:bookworm\nRUN echo preparing\nRUN echo \"about to fail on $(uname -m)\" && exit 3\n",
+    )
+    .unwrap();
+    let o = mx(&[
+        "build",
+        "--no-cache",
+        "--platform",
+        "linux/arm64",
+        t.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let e = text(&o);
+    assert!(
+        e.contains("Dockerfile:3: RUN failed for linux/arm64 (exit code 3)"),
+        "{e}"
+    );
+    assert!(e.contains("| about to fail on aarch64"), "{e}");
+    assert!(e.contains("command: /bin/sh -c echo"), "{e}");
+}
+
+#[test]
+fn unregistered_emulator_fails_before_anything_runs() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !ready() {
+        return;
+    }
+    // Debian's qemu-user-static registers no big-endian arm64 handler.
+    if !require(
+        !Path::new("/proc/sys/fs/binfmt_misc/qemu-aarch64_be").exists(),
+        "this host can run linux/arm64be, so it cannot show the missing-emulator error",
+    ) {
+        return;
+    }
+    let t = tmp("emu");
+    fs::write(
+        t.join("Dockerfile"),
+        "FROM scratch\nCOPY Dockerfile /\nRUN [\"/never\"]\n",
+    )
+    .unwrap();
+    let o = mx(&[
+        "build",
+        "--platform",
+        "linux/amd64,linux/arm64be",
+        t.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let e = text(&o);
+    assert!(
+        e.contains("linux/arm64be")
+            && e.contains("binfmt")
+            && e.contains("mxbuild binfmt --install"),
+        "{e}"
+    );
+    assert!(
+        e.contains("nothing was run") && !e.contains("COPY Dockerfile"),
+        "{e}"
+    );
+}
+
+#[test]
+fn killed_build_leaves_a_consistent_store() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !ready() {
+        return;
+    }
+    let t = tmp("kill");
+    let token = format!("{}-{:?}", std::process::id(), Instant::now());
+    fs::write(
+        t.join("Dockerfile"),
+        format!("FROM debian:bookworm\nRUN echo {token} > /a && dd if=/dev/zero of=/big bs=1M count=20 2>/dev/null && echo started && sleep 600\n"),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mxbuild"))
+        .args(["build", "--progress", "plain", t.to_str().unwrap()])
+        .env("MXBUILD_ROOT", store())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the RUN is running inside its container, then SIGKILL mxbuild.
+    let mut err = child.stderr.take().unwrap();
+    let mut seen = String::new();
+    let start = Instant::now();
+    while !seen.contains("| started") {
+        let mut buf = [0u8; 4096];
+        let n = std::io::Read::read(&mut err, &mut buf).unwrap();
+        assert!(
+            n > 0 && start.elapsed() < Duration::from_secs(120),
+            "build ended early: {seen}"
+        );
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    // SAFETY: kill on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = child.wait();
+
+    // No mount of the store is visible on the host.
+    let mounts = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(
+        !mounts.contains(store().to_str().unwrap()),
+        "stray mounts:\n{mounts}"
+    );
+
+    // The same Dockerfile, now finishing quickly, builds; the stale container is cleaned up.
+    fs::write(
+        t.join("Dockerfile"),
+        format!("FROM debian:bookworm\nRUN echo {token} > /a\n"),
+    )
+    .unwrap();
+    let log = mx_ok(&["build", "--progress", "plain", t.to_str().unwrap()]);
+    assert!(log.contains("cleaned up 1 container"), "{log}");
+    let ps = ok(Command::new("ps").args(["-eo", "args"]));
+    assert!(
+        !ps.lines().any(|l| l.starts_with("sleep 600")),
+        "the killed build's process still runs"
+    );
+    // Every blob in the store hashes to its name.
+    for e in fs::read_dir(store().join("blobs/sha256")).unwrap() {
+        let p = e.unwrap().path();
+        let sum = ok(Command::new("sha256sum").arg(&p));
+        assert_eq!(
+            &sum[..64],
+            p.file_name().unwrap().to_str().unwrap(),
+            "corrupt blob {}",
+            p.display()
+        );
+    }
+}
+
+#[test]
+fn local_and_docker_outputs() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !ready() {
+        return;
+    }
+    let t = tmp("outputs");
+    let ctx = dockerfiles().join("basic");
+    let local = t.join("local");
+    mx_ok(&[
+        "build",
+        "--platform",
+        "linux/amd64,linux/arm64",
+        "-o",
+        &format!("type=local,dest={}", local.display()),
+        ctx.to_str().unwrap(),
+    ]);
+    assert_eq!(read(local.join("linux_amd64/uname")), "x86_64");
+    assert_eq!(read(local.join("linux_arm64/uname")), "aarch64");
+    let d = t.join("arm64.docker.tar");
+    mx_ok(&[
+        "build",
+        "--platform",
+        "linux/arm64",
+        "-t",
+        "test/basic-arm64:1",
+        "-o",
+        &format!("type=docker,dest={}", d.display()),
+        ctx.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&ok(
+        Command::new("skopeo").args(["inspect", &format!("docker-archive:{}", d.display())])
+    ))
+    .unwrap();
+    assert_eq!(v["Architecture"], "arm64");
+    let two = mx(&[
+        "build",
+        "--platform",
+        "linux/amd64,linux/arm64",
+        "-o",
+        &format!("type=docker,dest={}", d.display()),
+        ctx.to_str().unwrap(),
+    ]);
+    assert!(!two.status.success() && text(&two).contains("one platform"));
+}
