@@ -7,13 +7,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs;
-use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 use testkit::require;
+
+mod common;
+use common::registry::Registry;
 
 fn tool(name: &str) -> bool {
     Command::new("sh")
@@ -67,68 +68,6 @@ fn mx_ok(store: &Path, docker_config: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// A registry process on 127.0.0.1:<free port>, killed on drop.
-struct Registry {
-    child: Child,
-    port: u16,
-}
-
-impl Registry {
-    fn start(dir: &Path, htpasswd: Option<(&str, &str)>) -> Registry {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut config = format!(
-            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
-            dir.join("data").display()
-        );
-        if let Some((user, pw)) = htpasswd {
-            // The registry only takes bcrypt hashes; Debian's python3-bcrypt makes one.
-            let hash = ok(Command::new("/usr/bin/python3").args([
-                "-c",
-                &format!(
-                    "import bcrypt; print(bcrypt.hashpw(b'{pw}', bcrypt.gensalt(4)).decode())"
-                ),
-            ]));
-            fs::write(dir.join("htpasswd"), format!("{user}:{}", hash.trim())).unwrap();
-            config += &format!(
-                "auth:\n  htpasswd:\n    realm: test\n    path: {}\n",
-                dir.join("htpasswd").display()
-            );
-        }
-        fs::write(dir.join("config.yml"), config).unwrap();
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(dir.join("config.yml"))
-            .stdout(Stdio::null())
-            .stderr(fs::File::create(dir.join("registry.log")).unwrap())
-            .spawn()
-            .unwrap();
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "registry did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Registry { child, port }
-    }
-
-    fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Two small root filesystems that differ per platform.

@@ -61,6 +61,10 @@ pub struct Options {
     pub secrets: BTreeMap<String, PathBuf>,
     /// Default network of RUN.
     pub network: Network,
+    /// `--cache-from type=local,src=DIR`.
+    pub cache_from: Vec<PathBuf>,
+    /// `--cache-to type=local,dest=DIR`.
+    pub cache_to: Option<PathBuf>,
 }
 
 /// What a build produced.
@@ -333,7 +337,22 @@ pub fn build(
         abort: AtomicBool::new(false),
         counts: Mutex::new((0, 0)),
     };
+    for src in &opts.cache_from {
+        let n = cache::import_local(&store.blobs, &ctx.cache, src)
+            .map_err(|e| format!("--cache-from {}: {e}", src.display()))?;
+        progress.line(&format!("imported {n} cached steps from {}", src.display()));
+    }
     schedule(&ctx)?;
+    if let Some(dest) = &opts.cache_to {
+        let keys: Vec<String> = plan
+            .instances
+            .iter()
+            .flat_map(|i| i.steps.iter().map(|s| s.key.clone()))
+            .collect();
+        let n = cache::export_local(&store.blobs, &ctx.cache, &keys, dest)
+            .map_err(|e| format!("--cache-to {}: {e}", dest.display()))?;
+        progress.line(&format!("exported {n} cached steps to {}", dest.display()));
+    }
 
     let created = crate::image::time::created_now();
     let mut descs = Vec::new();

@@ -182,6 +182,16 @@ pub fn resolve(
     }
     let mut out = Resolved::default();
     for (r, platforms) in by_ref {
+        if let Some(spec) = r.strip_prefix("oci-layout://") {
+            let idx = import_layout(store, spec)?;
+            for p in platforms {
+                let (digest, state) = state_of(store, &idx, &p)?;
+                let key = format!("{r}@{p}");
+                out.infos.insert(key.clone(), info(&digest, &state));
+                out.states.insert(key, state);
+            }
+            continue;
+        }
         let norm = reference::normalize(r).map_err(|e| format!("FROM {r}: {e}"))?;
         let mut idx = store.refs.get(&norm).map_err(|e| e.to_string())?;
         let have: Vec<Platform> = match &idx {
@@ -254,4 +264,92 @@ pub fn resolve(
         }
     }
     Ok(out)
+}
+
+fn info(digest: &str, state: &State) -> ImageInfo {
+    ImageInfo {
+        digest: digest.to_string(),
+        env: state
+            .config
+            .env
+            .iter()
+            .filter_map(|kv| {
+                kv.split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+            })
+            .collect(),
+    }
+}
+
+/// Brings an image from an OCI layout directory (`DIR`, `DIR:TAG` or
+/// `DIR@sha256:…`) into the store, every blob verified; returns its index
+/// (a single manifest is wrapped in one).
+fn import_layout(store: &Store, spec: &str) -> Result<crate::store::digest::Digest, String> {
+    use crate::store::digest::Digest;
+    let (dir, tag, want): (&str, Option<&str>, Option<&str>) =
+        if let Some((d, dg)) = spec.split_once('@') {
+            (d, None, Some(dg))
+        } else {
+            match spec.rsplit_once(':') {
+                Some((d, t)) if !t.contains('/') => (d, Some(t), None),
+                _ => (spec, None, None),
+            }
+        };
+    let dir = std::path::Path::new(dir);
+    let top: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join("index.json"))
+            .map_err(|e| format!("oci-layout://{}: {e}", dir.display()))?,
+    )
+    .map_err(|e| format!("oci-layout://{}: index.json: {e}", dir.display()))?;
+    let entries = top["manifests"].as_array().cloned().unwrap_or_default();
+    let chosen = entries
+        .iter()
+        .find(|m| match (want, tag) {
+            (Some(d), _) => m["digest"] == d,
+            (None, Some(t)) => m["annotations"]["org.opencontainers.image.ref.name"] == t,
+            (None, None) => entries.len() == 1,
+        })
+        .ok_or_else(|| format!("oci-layout://{spec}: no matching image (give :TAG or @DIGEST when the layout holds several)"))?;
+    let blob_dir = dir.join("blobs/sha256");
+    for e in std::fs::read_dir(&blob_dir).map_err(|e| format!("{}: {e}", blob_dir.display()))? {
+        let e = e.map_err(|e| e.to_string())?;
+        let Ok(d) = format!("sha256:{}", e.file_name().to_string_lossy()).parse::<Digest>() else {
+            continue;
+        };
+        if !store.blobs.contains(&d) {
+            let f = std::fs::File::open(e.path()).map_err(|e| e.to_string())?;
+            store
+                .blobs
+                .put_stream(f, Some(&d))
+                .map_err(|e| format!("oci-layout://{spec}: {e}"))?;
+        }
+    }
+    let digest: Digest = chosen["digest"].as_str().unwrap_or("").parse()?;
+    match manifest::load(&store.blobs, &digest).map_err(|e| e.to_string())? {
+        Node::Index(_) => Ok(digest),
+        Node::Manifest { config, .. } => {
+            let cfg: serde_json::Value = serde_json::from_slice(
+                &store
+                    .blobs
+                    .read(&config.digest)
+                    .map_err(|e| e.to_string())?,
+            )
+            .map_err(|e| e.to_string())?;
+            let p = Platform::new(
+                cfg["os"].as_str().unwrap_or("linux"),
+                cfg["architecture"].as_str().unwrap_or(""),
+                cfg["variant"].as_str(),
+            );
+            let desc: oci_spec::image::Descriptor = serde_json::from_value(serde_json::json!({
+                "mediaType": chosen["mediaType"].as_str().unwrap_or(crate::image::manifest::media::OCI_MANIFEST),
+                "digest": digest.to_string(),
+                "size": chosen["size"].as_u64().unwrap_or(0),
+                "platform": {"os": p.os, "architecture": p.arch, "variant": p.variant},
+            }))
+            .map_err(|e| e.to_string())?;
+            Ok(crate::image::oci::write_index(&store.blobs, vec![desc])
+                .map_err(|e| e.to_string())?
+                .0)
+        }
+    }
 }

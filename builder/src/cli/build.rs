@@ -42,6 +42,12 @@ pub struct BuildArgs {
     /// Push the result to the registry named by each -t (same as -o type=registry).
     #[arg(long)]
     push: bool,
+    /// Import cached steps: type=local,src=DIR (repeatable).
+    #[arg(long = "cache-from")]
+    cache_from: Vec<String>,
+    /// Export this build's cached steps: type=local,dest=DIR.
+    #[arg(long = "cache-to")]
+    cache_to: Option<String>,
     /// Do not reuse cached steps.
     #[arg(long = "no-cache")]
     no_cache: bool,
@@ -84,6 +90,28 @@ fn kv_list(items: &[String], flag: &str) -> Result<BTreeMap<String, String>, Str
         }
     }
     Ok(m)
+}
+
+/// `type=local,src=DIR` / `type=local,dest=DIR` (a bare path means the same).
+fn cache_dir(spec: &str, key: &str, flag: &str) -> Result<PathBuf, String> {
+    if !spec.contains('=') {
+        return Ok(PathBuf::from(spec));
+    }
+    let mut dir = None;
+    for part in spec.split(',') {
+        match part.split_once('=') {
+            Some(("type", "local")) => {}
+            Some(("type", t)) => {
+                return Err(format!(
+                    "{flag} type={t} is not supported; hint: use type=local,{key}=DIR"
+                ));
+            }
+            Some((k, v)) if k == key => dir = Some(PathBuf::from(v)),
+            Some(("mode" | "compression" | "ignore-error", _)) => {}
+            _ => return Err(format!("{flag} {spec:?}: expected type=local,{key}=DIR")),
+        }
+    }
+    dir.ok_or_else(|| format!("{flag} {spec:?}: missing {key}=DIR"))
 }
 
 fn secrets(items: &[String]) -> Result<BTreeMap<String, PathBuf>, String> {
@@ -176,6 +204,16 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
                 .unwrap_or(2)
         }),
         secrets: secrets(&args.secret)?,
+        cache_from: args
+            .cache_from
+            .iter()
+            .map(|c| cache_dir(c, "src", "--cache-from"))
+            .collect::<Result<_, _>>()?,
+        cache_to: args
+            .cache_to
+            .as_deref()
+            .map(|c| cache_dir(c, "dest", "--cache-to"))
+            .transpose()?,
         network: if args.network == "none" {
             Network::None
         } else {
@@ -201,7 +239,16 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
     if reaped > 0 {
         eprintln!("cleaned up {reaped} container(s) left by an interrupted build");
     }
-    let progress = Progress::stderr(args.progress != "quiet");
+    // plain (and auto in CI logs): every RUN output line, prefixed; tty
+    // (auto on a terminal): step lines only, the output tail on failure.
+    // SAFETY: isatty has no preconditions.
+    let terminal = unsafe { libc::isatty(2) } == 1;
+    let show_output = match args.progress.as_str() {
+        "plain" => true,
+        "auto" => !terminal,
+        _ => false,
+    };
+    let progress = Progress::stderr(show_output);
     let t0 = std::time::Instant::now();
     let built = build::build(&store, &runtime, &opts, &progress).map_err(|e| e.to_string())?;
     progress.line(&format!(

@@ -417,16 +417,43 @@ pub fn export_index(
     Ok(())
 }
 
-/// `mxbuild prune`: removes blobs no image name reaches, and leftovers of killed runs.
-pub fn prune() -> ExitCode {
+/// `mxbuild prune`: removes blobs and snapshots that no image name and no
+/// cached build step reaches, and leftovers of killed runs. With `all`, the
+/// step cache and `RUN --mount=type=cache` directories go first.
+pub fn prune(all: bool) -> ExitCode {
     let r = (|| -> Result<(), String> {
         let store = open(Mode::Exclusive)?;
+        // Containers of killed builds may still run; stop them before their files go.
+        if let Ok(rt) = crate::exec::runc::Runc::find(&store.root.join("runc")) {
+            rt.reap_stale();
+        }
+        let cache_dir = store.root.join("cache");
+        if all {
+            for d in [cache_dir.clone(), store.root.join("cache-mounts")] {
+                if d.exists() {
+                    std::fs::remove_dir_all(&d).map_err(|e| format!("{}: {e}", d.display()))?;
+                }
+            }
+        }
         let mut keep = BTreeSet::new();
         for (name, d) in store.refs.list().map_err(|e| e.to_string())? {
             let all = manifest::closure(&store.blobs, &d)
                 .map_err(|e| format!("image {name} is incomplete ({e}); hint: `mxbuild image rm {name}` then pull or build it again"))?;
             keep.extend(all);
         }
+        let cache = crate::build::cache::Cache::open(&store.root).map_err(|e| e.to_string())?;
+        let mut snaps = BTreeSet::new();
+        for (_, st) in cache.all() {
+            for l in &st.layers {
+                if let Ok(d) = l.blob() {
+                    keep.insert(d);
+                }
+            }
+            snaps.extend(crate::build::snapshot::Snapshots::names(&st));
+        }
+        let snapshots =
+            crate::build::snapshot::Snapshots::open(&store.root).map_err(|e| e.to_string())?;
+        let gone_snaps = snapshots.retain(&snaps).map_err(|e| e.to_string())?;
         let swept = crate::store::sweep::sweep(&store.root, &store.blobs, &keep)
             .map_err(|e| e.to_string())?;
         store.refs.clean_tmp().map_err(|e| e.to_string())?;
@@ -435,9 +462,10 @@ pub fn prune() -> ExitCode {
             .retain(&|d| keep.contains(d))
             .map_err(|e| e.to_string())?;
         println!(
-            "removed {} blobs ({}), {} temporary files; kept {} blobs",
+            "removed {} blobs ({}), {} snapshots, {} temporary files; kept {} blobs",
             swept.blobs,
             human(swept.bytes),
+            gone_snaps,
             swept.temps,
             keep.len()
         );

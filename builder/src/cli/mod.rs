@@ -1,6 +1,7 @@
 //! Command-line surface. Subcommands not built yet exit with a clear message
 //! rather than pretending to work.
 
+pub mod binfmt;
 pub mod build;
 pub mod image;
 pub mod output;
@@ -38,13 +39,13 @@ enum Command {
         args: Vec<String>,
     },
     /// Show which platforms this host can run (natively or via binfmt_misc + QEMU); --install registers handlers.
-    Binfmt {
-        /// Arguments (not implemented yet).
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
+    Binfmt(binfmt::BinfmtArgs),
+    /// Remove blobs and snapshots no image name or cached step uses (--all: drop the step cache too).
+    Prune {
+        /// Also forget cached build steps and RUN cache mounts.
+        #[arg(long)]
+        all: bool,
     },
-    /// Remove unreferenced blobs and snapshots from the store.
-    Prune,
     /// Print the platform each Raspberry Pi model needs (usable as --platform aliases).
     Platforms,
 }
@@ -56,10 +57,10 @@ pub fn run() -> ExitCode {
         Command::Platforms => return platforms(),
         Command::Plan(args) => return plan::plan(args),
         Command::Image { command } => return image::run(command),
-        Command::Prune => return image::prune(),
+        Command::Prune { all } => return image::prune(*all),
         Command::Build(args) => return build::run(args),
         Command::Verify { .. } => "verify",
-        Command::Binfmt { .. } => "binfmt",
+        Command::Binfmt(args) => return binfmt::run(args),
     };
     eprintln!(
         "mxbuild {name}: not implemented yet in this version (see README for what works today)"

@@ -228,6 +228,19 @@ fn summarize(instances: &[Instance]) -> Summary {
     }
 }
 
+/// The image a named build context stands for: `docker-image://REF` is REF,
+/// `oci-layout://DIR[:TAG]` stays as written (resolved from the layout);
+/// `None` for a directory.
+fn image_context(source: &str) -> Option<String> {
+    if let Some(r) = source.strip_prefix("docker-image://") {
+        return Some(r.to_string());
+    }
+    if source.starts_with("oci-layout://") {
+        return Some(source.to_string());
+    }
+    None
+}
+
 /// The argv of a RUN/CMD/ENTRYPOINT: exec form as is, shell form through SHELL.
 fn wrap(c: &Command, shell: &[String]) -> Vec<String> {
     match c {
@@ -356,12 +369,33 @@ impl Planner<'_> {
         path.push(index);
         let global = self.global_scope(p)?;
         let escape = self.df.directives.escape;
-        let image = self.expand(&global, &stage.image, stage.from.span)?.text;
+        let mut image = self.expand(&global, &stage.image, stage.from.span)?.text;
+        // `--build-context NAME=docker-image://REF|oci-layout://DIR` replaces `FROM NAME`.
+        let mut from_context = false;
+        if let Some(src) = self.opts.named_contexts.get(&image) {
+            match image_context(src) {
+                Some(r) => {
+                    image = r;
+                    from_context = true;
+                }
+                None => {
+                    return Err(self.err(
+                        stage.from.span,
+                        format!("FROM {image}: build context {src:?} is a directory, not an image"),
+                        "use --build-context NAME=docker-image://REF or oci-layout://DIR for a base image",
+                    ));
+                }
+            }
+        }
         let parent_stage = self
             .stages
             .stages
             .iter()
-            .find(|s| s.index < index && s.name.as_deref() == Some(&image.to_ascii_lowercase()))
+            .find(|s| {
+                !from_context
+                    && s.index < index
+                    && s.name.as_deref() == Some(&image.to_ascii_lowercase())
+            })
             .map(|s| s.index);
 
         let (platform, base, mut key, mut scope, source) = match parent_stage {
@@ -919,10 +953,31 @@ impl Planner<'_> {
         memo: &mut BTreeMap<usize, usize>,
         path: &mut Vec<usize>,
     ) -> Result<(String, Source), SourceError> {
-        if let Some(source) = self.opts.named_contexts.get(name) {
+        if let Some(source) = self.opts.named_contexts.get(name).cloned() {
+            if let Some(reference) = image_context(&source) {
+                let platform = run_as.to_string();
+                let digest = self
+                    .opts
+                    .images
+                    .get(&format!("{reference}@{platform}"))
+                    .map(|i| format!("@{}", i.digest))
+                    .unwrap_or_default();
+                return Ok((
+                    format!("image:{reference}@{platform}{digest}"),
+                    Source::Image {
+                        reference,
+                        platform,
+                    },
+                ));
+            }
+            let dir = source
+                .strip_prefix("local://")
+                .unwrap_or(&source)
+                .to_string();
+            let hash = self.dir_hash(&dir);
             return Ok((
-                format!("context:{name}={source}"),
-                Source::Context(source.clone()),
+                format!("context:{name}={source}#{hash}"),
+                Source::Context(dir),
             ));
         }
         match self.stages.find(name).map(|s| s.index) {
@@ -950,6 +1005,17 @@ impl Planner<'_> {
                 ))
             }
         }
+    }
+
+    /// Content hash of a named context directory (so its changes invalidate the cache).
+    fn dir_hash(&mut self, dir: &str) -> String {
+        let key = format!("dir:{dir}");
+        if let Some(h) = self.context_hashes.get(&key) {
+            return h.clone();
+        }
+        let h = context::hash_sources(std::path::Path::new(dir), &[".".to_string()]);
+        self.context_hashes.insert(key, h.clone());
+        h
     }
 
     /// Content hash of COPY sources from the build context (cached per source list).

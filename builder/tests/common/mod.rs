@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 pub use testkit::require;
 
+pub mod registry;
+
 /// BuildKit's conformance data: `$BUILDKIT_CONFORMANCE_DIR`, else
 /// `../shared/conformance/buildkit` beside the repository. `None` (after
 /// `require`) when it is not there.
