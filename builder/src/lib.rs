@@ -10,3 +10,4 @@ pub mod image;
 pub mod plan;
 pub mod registry;
 pub mod store;
+pub mod verify;

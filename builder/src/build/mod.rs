@@ -536,3 +536,100 @@ fn exec_step(
         }
     }
 }
+
+/// Runs `f` on a read-only view of `st`'s filesystem. The caller is in a
+/// private mount namespace (as `mxbuild build` and `mxbuild verify` are).
+pub fn with_view<T>(store: &Store, st: &State, f: impl FnOnce(&Path) -> T) -> Result<T, String> {
+    let snapshots = snapshot::Snapshots::open(&store.root).map_err(|e| e.to_string())?;
+    let scratch = run::Scratch(store.scratch("view").map_err(|e| e.to_string())?);
+    let lowers = snapshots.lowers(&store.blobs, st)?;
+    let r = match lowers.len() {
+        0 => f(&scratch.0),
+        1 => f(&lowers[0]),
+        _ => {
+            let target = scratch.0.join("merged");
+            std::fs::create_dir_all(&target).map_err(|e| e.to_string())?;
+            let o = Overlay::mount_readonly(&lowers, &target).map_err(|e| e.to_string())?;
+            let r = f(&target);
+            o.unmount().map_err(|e| e.to_string())?;
+            r
+        }
+    };
+    Ok(r)
+}
+
+/// The unpacked directories of the layers a build added on top of its base image.
+pub fn added_layer_dirs(store: &Store, st: &State) -> Result<Vec<PathBuf>, String> {
+    let snapshots = snapshot::Snapshots::open(&store.root).map_err(|e| e.to_string())?;
+    let n = st.base_layers.min(st.layers.len());
+    st.layers[n..]
+        .iter()
+        .map(|l| {
+            snapshots
+                .ensure_layer(&store.blobs, l)
+                .map(|name| snapshots.path(&name))
+        })
+        .collect()
+}
+
+/// Runs `cmd` (through `/bin/sh -c`) in a throwaway container of `st`, as
+/// `--smoke-test` does: the image's ENV, USER and WORKDIR apply, and QEMU
+/// runs it where the platform is foreign. Returns the exit code and output.
+pub fn smoke_test(
+    store: &Store,
+    runtime: &dyn Runtime,
+    st: &State,
+    cmd: &str,
+) -> Result<(i32, String), String> {
+    let snapshots = snapshot::Snapshots::open(&store.root).map_err(|e| e.to_string())?;
+    let scratch = run::Scratch(store.scratch("smoke").map_err(|e| e.to_string())?);
+    let lowers = snapshots.lowers(&store.blobs, st)?;
+    let dirs: Vec<PathBuf> = ["upper", "work", "merged", "empty"]
+        .iter()
+        .map(|d| scratch.0.join(d))
+        .collect();
+    for d in &dirs {
+        std::fs::create_dir_all(d).map_err(|e| e.to_string())?;
+    }
+    let o = Overlay::mount(&lowers, &dirs[0], &dirs[1], &dirs[3], &dirs[2])
+        .map_err(|e| e.to_string())?;
+    let user = st.config.user.clone().unwrap_or_else(|| "0".to_string());
+    let ids = crate::exec::users::resolve(&dirs[2], &user)?;
+    let mut env = st.config.env.clone();
+    if !env.iter().any(|e| e.starts_with("PATH=")) {
+        env.push(crate::image::import::DEFAULT_PATH.to_string());
+    }
+    let spec = crate::exec::RunSpec {
+        id: format!(
+            "mxbuild-{}-{}",
+            std::process::id(),
+            scratch
+                .0
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        ),
+        rootfs: dirs[2].clone(),
+        bundle: scratch.0.join("bundle"),
+        args: vec!["/bin/sh".to_string(), "-c".to_string(), cmd.to_string()],
+        env,
+        cwd: st
+            .config
+            .working_dir
+            .clone()
+            .unwrap_or_else(|| "/".to_string()),
+        uid: ids.uid,
+        gid: ids.gid,
+        additional_gids: ids.additional,
+        hostname: "smoke-test".to_string(),
+        mounts: Vec::new(),
+        network: Network::None,
+    };
+    let mut out = Vec::new();
+    let code = runtime.run(&spec, &mut |c| out.extend_from_slice(c));
+    o.unmount().map_err(|e| e.to_string())?;
+    Ok((
+        code.map_err(|e| e.to_string())?,
+        String::from_utf8_lossy(&out).into_owned(),
+    ))
+}

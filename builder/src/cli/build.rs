@@ -66,6 +66,13 @@ pub struct BuildArgs {
     /// Write the index and per-platform digests as JSON to FILE.
     #[arg(long = "metadata-file")]
     metadata_file: Option<PathBuf>,
+    /// Check every ELF file of each platform's result: off, warn, or strict (fail
+    /// the build). Default: strict with --push or type=registry, else warn.
+    #[arg(long, value_parser = ["off", "warn", "strict"])]
+    verify: Option<String>,
+    /// Run this shell command in every platform's final image (QEMU where needed) and show its output.
+    #[arg(long = "smoke-test", value_name = "CMD")]
+    smoke_test: Option<String>,
     /// Use plain http for --push to this registry.
     #[arg(long)]
     insecure: bool,
@@ -263,6 +270,65 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
         built.executed,
         built.cached
     ));
+    let pushing = outputs.iter().any(|o| matches!(o, Output::Registry { .. }));
+    let mode = args.verify.clone().unwrap_or_else(|| {
+        if pushing {
+            "strict".to_string()
+        } else {
+            "warn".to_string()
+        }
+    });
+    if mode != "off" {
+        let mut reports = Vec::new();
+        for (p, _, st) in &built.images {
+            let added = crate::verify::elf_files_in(&build::added_layer_dirs(&store, st)?);
+            reports.push(build::with_view(&store, st, |root| {
+                crate::verify::verify_root(root, p, &added)
+            })?);
+        }
+        println!("{}", crate::verify::table::render(&reports));
+        let bad: Vec<&str> = reports
+            .iter()
+            .filter(|r| !r.ok())
+            .map(|r| r.platform.as_str())
+            .collect();
+        if !bad.is_empty() {
+            let first = reports
+                .iter()
+                .flat_map(|r| r.failures.iter())
+                .next()
+                .map(|f| f.failure_line())
+                .unwrap_or_default();
+            let msg = format!(
+                "{}: binaries that will not run on {} (first: {first})",
+                opts.dockerfile.display(),
+                bad.join(", ")
+            );
+            if mode == "strict" {
+                return Err(format!(
+                    "error: verification failed: {msg}\nhint: build them for $TARGETPLATFORM (xx-cargo, xx-clang, xx-go) instead of copying the build platform's output; --verify=warn to continue anyway"
+                ));
+            }
+            eprintln!("warning: verification: {msg}");
+        }
+    }
+    if let Some(cmd) = &args.smoke_test {
+        let mut failed = Vec::new();
+        for (p, _, st) in &built.images {
+            let (code, out) = build::smoke_test(&store, &runtime, st, cmd)?;
+            println!("== {p}: `{cmd}` exited {code}");
+            print!("{out}");
+            if !out.ends_with('\n') && !out.is_empty() {
+                println!();
+            }
+            if code != 0 {
+                failed.push(p.to_string());
+            }
+        }
+        if !failed.is_empty() {
+            return Err(format!("smoke test failed on {}", failed.join(", ")));
+        }
+    }
     for t in &tags {
         store.refs.set(t, &built.index).map_err(|e| e.to_string())?;
         progress.line(&format!("tagged {t}"));

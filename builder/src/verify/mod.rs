@@ -1,0 +1,102 @@
+//! Verifying a finished image: every ELF file in a platform's filesystem is
+//! checked with `xx::verify` against that platform (architecture, ARM
+//! version and float ABI, and that its loader and libraries exist *in the
+//! image*). A wrong-architecture binary is found here, at build time, not
+//! by a user's device saying "exec format error".
+
+pub mod table;
+
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+
+use serde::Serialize;
+use xx::Platform;
+use xx::verify::{Expectation, Options, Report};
+
+/// The result for one platform.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlatformReport {
+    /// The platform checked against.
+    pub platform: String,
+    /// ELF files checked.
+    pub checked: usize,
+    /// Files that failed.
+    pub failures: Vec<Report>,
+    /// Reports for the files the build added (not from the base image), for the table.
+    pub added: Vec<Report>,
+}
+
+impl PlatformReport {
+    /// True when nothing failed.
+    pub fn ok(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+fn is_elf(p: &Path) -> bool {
+    let Ok(mut f) = fs::File::open(p) else {
+        return false;
+    };
+    let mut magic = [0u8; 4];
+    f.read_exact(&mut magic).is_ok() && magic == *b"\x7fELF"
+}
+
+/// Paths of regular ELF files under `root`, as seen inside the image.
+fn elf_files(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![String::new()];
+    while let Some(rel) = todo.pop() {
+        let Ok(rd) = fs::read_dir(root.join(rel.trim_start_matches('/'))) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let path = format!("{rel}/{name}");
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                if !matches!(path.as_str(), "/proc" | "/sys" | "/dev") {
+                    todo.push(path);
+                }
+            } else if ft.is_file() && is_elf(&e.path()) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Checks every ELF file in `root` against `platform`. `added` are the
+/// in-image paths the build itself wrote (listed in the table even when fine).
+pub fn verify_root(root: &Path, platform: &Platform, added: &[String]) -> PlatformReport {
+    let expect = Expectation::new(platform.clone());
+    let opts = Options::default();
+    let mut failures = Vec::new();
+    let mut added_reports = Vec::new();
+    let files = elf_files(root);
+    for f in &files {
+        let r = xx::verify::verify_in_root(root, f, &expect, &opts);
+        if added.iter().any(|a| a == f) {
+            added_reports.push(r.clone());
+        }
+        if !r.ok {
+            failures.push(r);
+        }
+    }
+    PlatformReport {
+        platform: platform.to_string(),
+        checked: files.len(),
+        failures,
+        added: added_reports,
+    }
+}
+
+/// In-image paths of the ELF files in some layer directories (the layers
+/// a build added on top of its base image).
+pub fn elf_files_in(dirs: &[std::path::PathBuf]) -> Vec<String> {
+    let mut v: Vec<String> = dirs.iter().flat_map(|d| elf_files(d)).collect();
+    v.sort();
+    v.dedup();
+    v
+}
