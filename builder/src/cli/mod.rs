@@ -24,7 +24,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Build a Dockerfile for one or more platforms (flags as `docker buildx build`).
-    Build(build::BuildArgs),
+    Build(Box<build::BuildArgs>),
     /// Show what a build would run: stage instances per platform, native or emulated, and lints.
     Plan(plan::PlanArgs),
     /// Manage images in the local store: import, ls, inspect, rm, pull, push, export.
