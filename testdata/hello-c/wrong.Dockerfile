@@ -6,7 +6,7 @@ ARG BASE=debian:bookworm
 FROM --platform=$BUILDPLATFORM ${BASE} AS build
 RUN apt-get update -q && apt-get install -y -q --no-install-recommends gcc libc6-dev >/dev/null
 COPY hello.c /src/
-RUN gcc -O2 -o /out/hello /src/hello.c
+RUN mkdir -p /out && gcc -O2 -o /out/hello /src/hello.c
 
 FROM ${BASE}
 COPY --from=build /out/hello /usr/local/bin/hello

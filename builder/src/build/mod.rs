@@ -112,6 +112,11 @@ pub(crate) struct Ctx<'a> {
     pub ignore: Option<IgnoreMatcher>,
     pub epoch: Option<i64>,
     finals: Mutex<Vec<Option<State>>>,
+    /// Step keys being executed right now: instances that share leading
+    /// steps (a build stage before its `ARG TARGETPLATFORM`) wait for the
+    /// one run instead of repeating it.
+    inflight: Mutex<std::collections::BTreeSet<String>>,
+    inflight_done: std::sync::Condvar,
     abort: AtomicBool,
     counts: Mutex<(usize, usize)>,
 }
@@ -334,6 +339,8 @@ pub fn build(
         ignore,
         epoch: crate::image::time::source_date_epoch(),
         finals: Mutex::new(vec![None; plan.instances.len()]),
+        inflight: Mutex::new(std::collections::BTreeSet::new()),
+        inflight_done: std::sync::Condvar::new(),
         abort: AtomicBool::new(false),
         counts: Mutex::new((0, 0)),
     };
@@ -458,7 +465,13 @@ fn run_instance(ctx: &Ctx, i: usize) -> Result<State, String> {
         if matches!(step.op, Op::Cmd(_)) {
             cmd_set_here = true;
         }
-        if !ctx.opts.no_cache {
+        // Wait while another instance runs this very step; then its result is cached.
+        let claimed = claim(ctx, &step.key);
+        if !claimed && ctx.abort.load(Ordering::SeqCst) {
+            return Err("cancelled".to_string());
+        }
+        let _release = Release(ctx, claimed.then(|| step.key.clone()));
+        if !ctx.opts.no_cache || !claimed {
             if let Some(hit) = ctx.cache.get(&step.key) {
                 let blobs_ok = hit
                     .layers
@@ -493,6 +506,39 @@ fn run_instance(ctx: &Ctx, i: usize) -> Result<State, String> {
         }
     }
     Ok(st)
+}
+
+/// Claims `key` for execution; if another worker holds it, waits until it
+/// is released and returns false (the caller then finds it in the cache).
+fn claim(ctx: &Ctx, key: &str) -> bool {
+    let Ok(mut set) = ctx.inflight.lock() else {
+        return true;
+    };
+    if !set.contains(key) {
+        set.insert(key.to_string());
+        return true;
+    }
+    while set.contains(key) {
+        set = match ctx.inflight_done.wait(set) {
+            Ok(s) => s,
+            Err(_) => return false,
+        };
+    }
+    false
+}
+
+/// Releases a claimed key on every exit path.
+struct Release<'a, 'b>(&'a Ctx<'b>, Option<String>);
+
+impl Drop for Release<'_, '_> {
+    fn drop(&mut self) {
+        if let Some(k) = self.1.take() {
+            if let Ok(mut set) = self.0.inflight.lock() {
+                set.remove(&k);
+            }
+            self.0.inflight_done.notify_all();
+        }
+    }
 }
 
 fn exec_step(
