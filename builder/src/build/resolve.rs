@@ -67,8 +67,8 @@ fn keys(v: &serde_json::Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The state an image starts a stage with.
-fn state_of(
+/// The state an image starts a stage with (manifest digest and state).
+pub fn state_of(
     store: &Store,
     index: &crate::store::digest::Digest,
     p: &Platform,
@@ -284,7 +284,7 @@ fn info(digest: &str, state: &State) -> ImageInfo {
 /// Brings an image from an OCI layout directory (`DIR`, `DIR:TAG` or
 /// `DIR@sha256:…`) into the store, every blob verified; returns its index
 /// (a single manifest is wrapped in one).
-fn import_layout(store: &Store, spec: &str) -> Result<crate::store::digest::Digest, String> {
+pub fn import_layout(store: &Store, spec: &str) -> Result<crate::store::digest::Digest, String> {
     use crate::store::digest::Digest;
     let (dir, tag, want): (&str, Option<&str>, Option<&str>) =
         if let Some((d, dg)) = spec.split_once('@') {

@@ -1,11 +1,11 @@
-//! Command-line surface. Subcommands not built yet exit with a clear message
-//! rather than pretending to work.
+//! Command-line surface: one module per subcommand.
 
 pub mod binfmt;
 pub mod build;
 pub mod image;
 pub mod output;
 pub mod plan;
+pub mod verify;
 
 use std::process::ExitCode;
 
@@ -33,11 +33,7 @@ enum Command {
         command: image::ImageCommand,
     },
     /// Check every binary in an image against its platform (arch, ARM version, float ABI, loader).
-    Verify {
-        /// Arguments (not implemented yet).
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
+    Verify(verify::VerifyArgs),
     /// Show which platforms this host can run (natively or via binfmt_misc + QEMU); --install registers handlers.
     Binfmt(binfmt::BinfmtArgs),
     /// Remove blobs and snapshots no image name or cached step uses (--all: drop the step cache too).
@@ -53,19 +49,15 @@ enum Command {
 /// Parses the command line and runs the subcommand.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    let name = match &cli.command {
-        Command::Platforms => return platforms(),
-        Command::Plan(args) => return plan::plan(args),
-        Command::Image { command } => return image::run(command),
-        Command::Prune { all } => return image::prune(*all),
-        Command::Build(args) => return build::run(args),
-        Command::Verify { .. } => "verify",
-        Command::Binfmt(args) => return binfmt::run(args),
-    };
-    eprintln!(
-        "mxbuild {name}: not implemented yet in this version (see README for what works today)"
-    );
-    ExitCode::from(2)
+    match &cli.command {
+        Command::Platforms => platforms(),
+        Command::Plan(args) => plan::plan(args),
+        Command::Image { command } => image::run(command),
+        Command::Prune { all } => image::prune(*all),
+        Command::Build(args) => build::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Binfmt(args) => binfmt::run(args),
+    }
 }
 
 fn platforms() -> ExitCode {
