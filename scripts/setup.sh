@@ -15,6 +15,8 @@ ensure_packages coreutils ca-certificates bc busybox-static debootstrap util-lin
 ensure_packages skopeo umoci docker-registry python3-bcrypt
 # runc: the OCI runtime that executes RUN steps (crun fails on this cgroup v1/hybrid host).
 ensure_packages runc
+# buildah: the peer builder for benchmarks and for `mxbuild verify` on images we did not build.
+ensure_packages buildah
 ensure_rust_components
 # QEMU user emulation through binfmt_misc (handlers vanish on reboot).
 scripts/setup-binfmt.sh

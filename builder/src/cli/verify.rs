@@ -72,7 +72,10 @@ fn index_of(store: &Store, source: &str, insecure: bool) -> Result<Digest, Strin
     let pulled = session
         .pull(&store.blobs, &store.origins, &r, None, false)
         .map_err(|e| e.to_string())?;
-    store.refs.set(&norm, &pulled.index).map_err(|e| e.to_string())?;
+    store
+        .refs
+        .set(&norm, &pulled.index)
+        .map_err(|e| e.to_string())?;
     Ok(pulled.index)
 }
 
@@ -81,10 +84,12 @@ fn run_inner(args: &VerifyArgs) -> Result<bool, String> {
         Some(p) => Some(Platform::parse_list(p).map_err(|e| format!("--platform: {e}"))?),
         None => None,
     };
-    crate::exec::mounts::enter_private_namespace()
-        .map_err(|e| format!("{e}\nhint: mxbuild verify needs root (it mounts the image read-only)"))?;
+    crate::exec::mounts::enter_private_namespace().map_err(|e| {
+        format!("{e}\nhint: mxbuild verify needs root (it mounts the image read-only)")
+    })?;
     let root = default_root();
-    let store = Store::open(&root, Mode::Shared).map_err(|e| format!("store {}: {e}", root.display()))?;
+    let store =
+        Store::open(&root, Mode::Shared).map_err(|e| format!("store {}: {e}", root.display()))?;
     let index = index_of(&store, &args.source, args.insecure)?;
     let mut reports = Vec::new();
     for (p, _) in manifest::platforms(&store.blobs, &index).map_err(|e| e.to_string())? {
@@ -97,13 +102,18 @@ fn run_inner(args: &VerifyArgs) -> Result<bool, String> {
         let mut listed_state = st.clone();
         listed_state.base_layers = if st.layers.len() > 1 { 1 } else { 0 };
         let added = crate::verify::elf_files_in(&build::added_layer_dirs(&store, &listed_state)?);
-        reports.push(build::with_view(&store, &st, |r| crate::verify::verify_root(r, &p, &added))?);
+        reports.push(build::with_view(&store, &st, |r| {
+            crate::verify::verify_root(r, &p, &added)
+        })?);
     }
     if reports.is_empty() {
         return Err("no platform of the image matched --platform".to_string());
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&reports).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&reports).unwrap_or_default()
+        );
     } else {
         print!("{}", crate::verify::table::render(&reports));
     }

@@ -106,11 +106,14 @@ pub fn verify_root(root: &Path, platform: &Platform, added: &[String]) -> Platfo
 /// A shared library (no program interpreter, `.so` name) whose only
 /// problem is an ARM architecture level above the platform's.
 fn runtime_dispatch_library(r: &Report) -> bool {
-    let is_lib = r.interpreter.is_none() && r.file.rsplit('/').next().is_some_and(|n| n.contains(".so"));
+    let is_lib =
+        r.interpreter.is_none() && r.file.rsplit('/').next().is_some_and(|n| n.contains(".so"));
     is_lib
         && r.error.is_none()
         && !r.problems.is_empty()
-        && r.problems.iter().all(|p| p.starts_with("needs ARMv") && p.contains("newer than"))
+        && r.problems
+            .iter()
+            .all(|p| p.starts_with("needs ARMv") && p.contains("newer than"))
 }
 
 /// In-image paths of the ELF files in some layer directories (the layers

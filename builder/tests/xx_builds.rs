@@ -1,0 +1,319 @@
+//! What users came for, end to end: real multi-platform builds in the xx
+//! style (compilers native on $BUILDPLATFORM, only the final RUN emulated),
+//! every binary verified, a smoke test printing each platform's output, a
+//! wrong Dockerfile caught by verification, and `mxbuild verify` on an image
+//! built by buildah. The xx helpers come in as `--build-context xx=DIR`
+//! holding this workspace's static `xx` (the images/xx build is tested in
+//! xx_image.rs).
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+use testkit::require;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn store() -> PathBuf {
+    let cache = std::env::var("MXBUILD_TEST_CACHE")
+        .unwrap_or_else(|_| "/var/cache/mxbuild-test".to_string());
+    Path::new(&cache).join("store")
+}
+
+fn tool(name: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn mx(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mxbuild"))
+        .args(args)
+        .env("MXBUILD_ROOT", store())
+        .output()
+        .unwrap()
+}
+
+fn ready() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if !require(unsafe { libc::geteuid() } == 0, "mxbuild build needs root") {
+        return false;
+    }
+    if !require(
+        tool("runc"),
+        "runc is needed (scripts/setup.sh installs it)",
+    ) {
+        return false;
+    }
+    let have = mx(&["image", "inspect", "debian:bookworm"]);
+    let t = text(&have);
+    require(
+        have.status.success() && t.contains("linux/arm64") && t.contains("linux/arm/v7"),
+        "debian:bookworm (amd64, arm64, arm/v7) is not in the test store (run scripts/base-images.sh)",
+    )
+}
+
+/// A directory holding usr/bin/xx (static) and its helper links.
+fn xx_context() -> Option<PathBuf> {
+    let bin = Path::new(env!("CARGO_BIN_EXE_mxbuild")).with_file_name("xx");
+    if !require(
+        bin.is_file(),
+        "the xx binary is not built (cargo build -p xx; scripts/test.sh does)",
+    ) {
+        return None;
+    }
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("xx-context-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(dir.join("usr/bin")).unwrap();
+    fs::copy(&bin, dir.join("usr/bin/xx")).unwrap();
+    let o = Command::new(dir.join("usr/bin/xx"))
+        .arg("install-links")
+        .arg(dir.join("usr/bin"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    Some(dir)
+}
+
+const THREE: &str = "linux/amd64,linux/arm64,linux/arm/v7";
+
+#[test]
+fn hello_c_for_three_platforms_is_verified_and_runs_everywhere() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !ready() {
+        return;
+    }
+    let Some(xx) = xx_context() else { return };
+    let ctx = repo().join("testdata/hello-c");
+    // The plan: compiles native, only the final RUNs (arm64, arm/v7) emulated.
+    let plan = mx(&[
+        "plan",
+        "--format",
+        "json",
+        "--platform",
+        THREE,
+        "--build-context",
+        &format!("xx={}", xx.display()),
+        ctx.to_str().unwrap(),
+    ]);
+    let p: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    for i in p["instances"].as_array().unwrap() {
+        for s in i["steps"].as_array().unwrap() {
+            let compiles = s["text"].as_str().unwrap().contains("xx-clang");
+            assert!(
+                !(compiles && s["emulated"] == true),
+                "a compile runs under QEMU: {s}"
+            );
+        }
+    }
+    assert_eq!(p["summary"]["runs_emulated"], 2, "{}", text(&plan));
+
+    let o = mx(&[
+        "build",
+        "--platform",
+        THREE,
+        "--build-context",
+        &format!("xx={}", xx.display()),
+        "--verify",
+        "strict",
+        "--smoke-test",
+        "hello",
+        ctx.to_str().unwrap(),
+    ]);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    for arch in ["x86_64", "aarch64", "armv7l"] {
+        assert!(out.contains(&format!("hello from C on {arch}")), "{out}");
+    }
+    assert!(
+        out.contains(
+            "linux/arm/v7  /usr/local/bin/hello: ELF 32-bit LSB ARM, ARMv7 (v7), hard-float"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("MISMATCH"), "{out}");
+}
+
+#[test]
+fn hello_rust_for_three_platforms_is_verified_and_runs_everywhere() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !ready() {
+        return;
+    }
+    let Some(xx) = xx_context() else { return };
+    let ctx = repo().join("testdata/hello-rust");
+    let o = mx(&[
+        "build",
+        "--platform",
+        THREE,
+        "--build-context",
+        &format!("xx={}", xx.display()),
+        "--verify",
+        "strict",
+        "--smoke-test",
+        "hello-rust",
+        ctx.to_str().unwrap(),
+    ]);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    for (arch, bits) in [("x86_64", 64), ("aarch64", 64), ("arm", 32)] {
+        assert!(
+            out.contains(&format!("hello from Rust on {arch} ({bits}-bit, glibc)")),
+            "{out}"
+        );
+    }
+    assert!(
+        out.contains("/usr/local/bin/hello-rust: ELF 32-bit LSB ARM, ARMv7"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_build_platform_binary_in_target_images_is_caught() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !ready() {
+        return;
+    }
+    let ctx = repo().join("testdata/hello-c");
+    let file = ctx.join("wrong.Dockerfile");
+    let o = mx(&[
+        "build",
+        "--platform",
+        "linux/amd64,linux/arm64,linux/arm/v7",
+        "--verify",
+        "strict",
+        "-f",
+        file.to_str().unwrap(),
+        ctx.to_str().unwrap(),
+    ]);
+    let out = text(&o);
+    assert!(!o.status.success(), "{out}");
+    assert!(
+        out.contains("verification failed") && out.contains("wrong.Dockerfile"),
+        "{out}"
+    );
+    assert!(
+        out.contains("linux/arm64, linux/arm/v7"),
+        "names every bad platform: {out}"
+    );
+    assert!(out.contains("/usr/local/bin/hello: linux/amd64"), "{out}");
+    // warn mode reports the same and still succeeds.
+    let o = mx(&[
+        "build",
+        "--platform",
+        "linux/arm64",
+        "--verify",
+        "warn",
+        "-f",
+        file.to_str().unwrap(),
+        ctx.to_str().unwrap(),
+    ]);
+    assert!(
+        o.status.success() && text(&o).contains("warning: verification"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn mxbuild_verify_checks_an_image_built_by_buildah() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // SAFETY: geteuid has no preconditions.
+    if !require(
+        unsafe { libc::geteuid() } == 0,
+        "buildah and mxbuild verify need root",
+    ) || !require(
+        tool("buildah") && tool("runc"),
+        "buildah and runc are needed (scripts/setup.sh installs them)",
+    ) {
+        return;
+    }
+    let t = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("buildah-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&t);
+    fs::create_dir_all(&t).unwrap();
+    // Tiny real binaries from the xx-verify fixtures, one per platform.
+    let elf = repo().join("testdata/elf");
+    fs::copy(elf.join("linux-amd64-static"), t.join("hello-amd64")).unwrap();
+    fs::copy(elf.join("linux-arm64-static"), t.join("hello-arm64")).unwrap();
+    fs::write(
+        t.join("Containerfile"),
+        "FROM scratch\nARG TARGETARCH\nCOPY hello-${TARGETARCH} /hello\n",
+    )
+    .unwrap();
+    fs::write(
+        t.join("Wrongfile"),
+        "FROM scratch\nCOPY hello-amd64 /hello\n",
+    )
+    .unwrap();
+    for (file, name) in [("Containerfile", "good"), ("Wrongfile", "bad")] {
+        let manifest = format!("mxbuild-test-{name}-{}", std::process::id());
+        let o = Command::new("buildah")
+            .args([
+                "build",
+                "--runtime",
+                "runc",
+                "--pull=never",
+                "--platform",
+                "linux/amd64,linux/arm64",
+                "--manifest",
+                &manifest,
+                "-f",
+            ])
+            .arg(t.join(file))
+            .arg(&t)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "buildah build: {}", text(&o));
+        let layout = t.join(format!("{name}-layout"));
+        let o = Command::new("buildah")
+            .args(["manifest", "push", "--all", &manifest])
+            .arg(format!("oci:{}:latest", layout.display()))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "buildah manifest push: {}", text(&o));
+        let _ = Command::new("buildah")
+            .args(["manifest", "rm", &manifest])
+            .output();
+        let v = mx(&[
+            "verify",
+            &format!("oci-layout://{}:latest", layout.display()),
+        ]);
+        let out = text(&v);
+        if name == "good" {
+            assert!(v.status.success(), "{out}");
+            assert!(
+                out.contains("linux/arm64")
+                    && out.contains("ok  linux/arm64")
+                    && out.contains("/hello"),
+                "{out}"
+            );
+        } else {
+            assert_eq!(v.status.code(), Some(1), "{out}");
+            assert!(
+                out.contains("/hello: linux/amd64") && out.contains("but target is linux/arm64"),
+                "{out}"
+            );
+        }
+    }
+}
