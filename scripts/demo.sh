@@ -1,38 +1,47 @@
 #!/usr/bin/env bash
-# THE main job (README). Today: builds the static multi-call `xx` binary and
-# shows the platform model at work for the Raspberry Pi targets: what xx-info
-# tells a cross-compiling build stage on Debian and on Alpine. It grows into a
-# full `mxbuild build` of testdata/hello-rust as the builder lands.
+# THE main job (README): on a fresh machine, installs what is missing
+# (packages, QEMU binfmt handlers, a debootstrapped debian:bookworm for
+# amd64/arm64/arm/v7), then builds testdata/hello-rust for linux/amd64,
+# linux/arm64 and linux/arm/v7 the xx way -- cargo runs natively, xx-cargo
+# cross-compiles, only the final RUN is emulated -- into
+# out/hello-rust.oci.tar, verifies every binary of every platform and runs
+# a smoke test in each platform's image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 scripts/setup.sh
 
-log "building the static xx binary"
-cargo build --release -p xx --quiet
-xx=target/release/xx
-if command -v file >/dev/null 2>&1; then file "$xx"; fi
-ls -l "$xx"
+log "building mxbuild and the static xx"
+cargo build --release --quiet -p mxbuild -p xx
+mx=$PWD/target/release/mxbuild
 
-# A throwaway root with the xx-* links, so helpers run by their real names.
-links=$(mktemp -d)
-trap 'rm -rf "$links"' EXIT
-cp "$xx" "$links/xx"
-"$links/xx" install-links "$links"
+# The store the demo builds in (mxbuild's default for root), with the base image.
+export MXBUILD_ROOT=${MXBUILD_ROOT:-/var/lib/mxbuild}
+scripts/base-images.sh "$MXBUILD_ROOT" >/dev/null
 
-log "Raspberry Pi models and the platform to build for"
-cargo run --quiet -p mxbuild -- platforms
+# The xx helpers for `COPY --from=xx / /`: this checkout's static binary and
+# its links (images/xx/Dockerfile builds the same thing as an image).
+xxctx=$(mktemp -d)
+trap 'rm -rf "$xxctx"' EXIT
+mkdir -p "$xxctx/usr/bin"
+cp target/release/xx "$xxctx/usr/bin/xx"
+"$xxctx/usr/bin/xx" install-links "$xxctx/usr/bin"
 
-log "what xx-info tells a build stage, per target platform (this host: $(uname -m))"
-printf '%-14s %-30s %-32s %-9s %-8s %s\n' PLATFORM "DEBIAN TRIPLE" "ALPINE TRIPLE" DEB-ARCH GOARM CROSS
-for p in linux/amd64 linux/arm64 linux/arm/v7 linux/arm/v6 linux/386 linux/riscv64; do
-  deb=$(TARGETPLATFORM=$p XX_VENDOR=debian "$links/xx-info" triple)
-  alp=$(TARGETPLATFORM=$p XX_VENDOR=alpine XX_LIBC=musl "$links/xx-info" triple)
-  debarch=$(TARGETPLATFORM=$p XX_VENDOR=debian "$links/xx-info" pkg-arch)
-  variant=$(TARGETPLATFORM=$p "$links/xx-info" variant)
-  goarm=-
-  case "$variant" in v5) goarm=5 ;; v6) goarm=6 ;; v7) goarm=7 ;; esac
-  if TARGETPLATFORM=$p "$links/xx-info" is-cross; then cross=yes; else cross=no; fi
-  printf '%-14s %-30s %-32s %-9s %-8s %s\n' "$p" "$deb" "$alp" "$debarch" "$goarm" "$cross"
-done
+log "what the build will do"
+"$mx" plan --platform linux/amd64,linux/arm64,linux/arm/v7 --build-context xx="$xxctx" testdata/hello-rust
+
+log "mxbuild build --platform linux/amd64,linux/arm64,linux/arm/v7 testdata/hello-rust"
+mkdir -p out
+"$mx" build --progress tty \
+  --platform linux/amd64,linux/arm64,linux/arm/v7 \
+  --build-context xx="$xxctx" \
+  --verify strict \
+  --smoke-test hello-rust \
+  -t hello-rust:demo \
+  -o type=oci,dest=out/hello-rust.oci.tar \
+  testdata/hello-rust
+
+log "the result, as skopeo sees it"
+skopeo inspect --raw oci-archive:out/hello-rust.oci.tar | python3 -m json.tool
+ls -l out/hello-rust.oci.tar

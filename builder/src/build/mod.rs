@@ -618,7 +618,7 @@ pub fn added_layer_dirs(store: &Store, st: &State) -> Result<Vec<PathBuf>, Strin
         .collect()
 }
 
-/// Runs `cmd` (through `/bin/sh -c`) in a throwaway container of `st`, as
+/// Runs `cmd` (through `/bin/sh -c` where the image has a shell) in a throwaway container of `st`, as
 /// `--smoke-test` does: the image's ENV, USER and WORKDIR apply, and QEMU
 /// runs it where the platform is foreign. Returns the exit code and output.
 pub fn smoke_test(
@@ -645,6 +645,16 @@ pub fn smoke_test(
     if !env.iter().any(|e| e.starts_with("PATH=")) {
         env.push(crate::image::import::DEFAULT_PATH.to_string());
     }
+    // Through the image's shell when it has one, else run the words directly
+    // (a `FROM scratch` image has no /bin/sh).
+    let has_sh = crate::build::fsutil::resolve(&dirs[2], "/bin/sh")
+        .map(|p| p.exists())
+        .unwrap_or(false);
+    let args = if has_sh {
+        vec!["/bin/sh".to_string(), "-c".to_string(), cmd.to_string()]
+    } else {
+        cmd.split_whitespace().map(str::to_string).collect()
+    };
     let spec = crate::exec::RunSpec {
         id: format!(
             "mxbuild-{}-{}",

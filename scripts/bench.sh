@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Benchmarks (not tests), every comparison measured side by side in one run,
+# written to BENCHMARKS.md with the date and the machine:
+#  1. mxbuild vs `buildah build --runtime runc` on the same Dockerfile for two
+#     platforms (linux/amd64, linux/arm64): cold (--no-cache) and no-op rebuild.
+#  2. testdata/hello-c for three platforms: the xx way with mxbuild (compile
+#     native, only the final RUN emulated) vs the naive Dockerfile (compile in
+#     the target stage, all under QEMU) with buildah.
+#  3. Layer creation throughput vs `tar -c | gzip -6 | sha256sum` (bench-layer.sh).
+# Needs root, the packages of scripts/setup.sh, network for apt inside builds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+scripts/setup.sh
+cargo build --release -q -p mxbuild -p xx
+mx=$PWD/target/release/mxbuild
+export MXBUILD_ROOT=${MXBUILD_BENCH_STORE:-/var/cache/mxbuild-test/bench-store}
+scripts/base-images.sh "$MXBUILD_ROOT" >/dev/null
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# buildah gets the very same debian:bookworm (all three platforms) in its storage.
+"$mx" image export debian:bookworm -o "type=oci,dest=$work/debian.oci.tar" >/dev/null
+for arch in amd64 arm64 arm; do
+  buildah rmi -f "localhost/bench-debian-$arch" >/dev/null 2>&1 || true
+done
+skopeo copy -q --all "oci-archive:$work/debian.oci.tar:latest" containers-storage:docker.io/library/debian:bookworm
+
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+now() { date +%s.%N; }
+timeit() { # timeit VAR CMD...: runs CMD (output to the log), stores seconds in VAR
+  local __var=$1; shift
+  local t0 t1
+  t0=$(now)
+  "$@" >>"$work/log" 2>&1 || { tail -30 "$work/log"; echo "failed: $*" >&2; exit 1; }
+  t1=$(now)
+  printf -v "$__var" '%s' "$(secs "$t0" "$t1")"
+}
+
+xxctx=$work/xx
+mkdir -p "$xxctx/usr/bin"
+cp target/release/xx "$xxctx/usr/bin/xx"
+"$xxctx/usr/bin/xx" install-links "$xxctx/usr/bin"
+
+basic=testdata/dockerfiles/build/basic
+two=linux/amd64,linux/arm64
+three=linux/amd64,linux/arm64,linux/arm/v7
+
+log "1. same Dockerfile, two platforms: cold and no-op rebuild"
+timeit mx_cold "$mx" build --no-cache --progress plain --platform "$two" "$basic"
+timeit mx_noop "$mx" build --progress plain --platform "$two" "$basic"
+buildah manifest rm bench-basic >/dev/null 2>&1 || true
+timeit bh_cold buildah build --runtime runc --pull=never --no-cache --platform "$two" --manifest bench-basic "$basic"
+buildah manifest rm bench-basic >/dev/null 2>&1 || true
+timeit bh_noop buildah build --runtime runc --pull=never --platform "$two" --manifest bench-basic "$basic"
+
+log "2. hello-c for three platforms: xx way (mxbuild) vs naive under QEMU (buildah)"
+timeit mx_xx "$mx" build --no-cache --progress plain --platform "$three" --build-context xx="$xxctx" testdata/hello-c
+buildah manifest rm bench-naive >/dev/null 2>&1 || true
+timeit bh_naive buildah build --runtime runc --pull=never --no-cache --platform "$three" --manifest bench-naive -f testdata/hello-c/naive.Dockerfile testdata/hello-c
+timeit mx_naive "$mx" build --no-cache --progress plain --platform "$three" -f testdata/hello-c/naive.Dockerfile testdata/hello-c
+
+log "3. layer creation vs tar | gzip"
+layer=$(scripts/bench-layer.sh 2>/dev/null)
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", a / b }'; }
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+{
+  echo "# Benchmarks"
+  echo
+  echo "Measured by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d) on $(uname -srm), $(nproc) cores ($cpu),"
+  echo "$(free -g | awk '/Mem:/ {print $2}') GB RAM; buildah $(buildah --version | awk '{print $3}'), runc $(runc --version | awk 'NR==1 {print $3}')."
+  echo "Every row compares two tools in the same run on the same machine. Times in seconds."
+  echo
+  echo "## 1. Same Dockerfile, linux/amd64 + linux/arm64 (\`testdata/dockerfiles/build/basic\`)"
+  echo
+  echo "| | mxbuild | buildah --runtime runc | buildah / mxbuild |"
+  echo "|---|---:|---:|---:|"
+  echo "| cold (--no-cache) | $mx_cold | $bh_cold | $(ratio "$bh_cold" "$mx_cold") |"
+  echo "| no-op rebuild | $mx_noop | $bh_noop | $(ratio "$bh_noop" "$mx_noop") |"
+  echo
+  echo "## 2. hello-c for linux/amd64, linux/arm64, linux/arm/v7 (cold)"
+  echo
+  echo "| | time | vs xx way |"
+  echo "|---|---:|---:|"
+  echo "| mxbuild, xx way (\`testdata/hello-c/Dockerfile\`: clang native, xx-clang cross, final RUN emulated) | $mx_xx | 1.0x |"
+  echo "| buildah, naive (\`naive.Dockerfile\`: apt-get + gcc in the target stage, all under QEMU) | $bh_naive | $(ratio "$bh_naive" "$mx_xx") |"
+  echo "| mxbuild, naive (same naive Dockerfile) | $mx_naive | $(ratio "$mx_naive" "$mx_xx") |"
+  echo
+  echo "## 3. Layer creation, ~1 GB / 20,000 files (\`scripts/bench-layer.sh\`)"
+  echo
+  echo '```'
+  echo "$layer"
+  echo '```'
+} >BENCHMARKS.md
+cat BENCHMARKS.md
