@@ -667,7 +667,7 @@ pub fn smoke_test(
         ),
         rootfs: dirs[2].clone(),
         bundle: scratch.0.join("bundle"),
-        args: vec!["/bin/sh".to_string(), "-c".to_string(), cmd.to_string()],
+        args,
         env,
         cwd: st
             .config
