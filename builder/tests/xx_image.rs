@@ -79,9 +79,9 @@ fn xx_image_for_three_platforms_then_used_by_hello_c() {
     assert!(o.status.success(), "{out}");
     // Each platform's xx is a static binary for that platform, and runs there.
     for (platform, triple) in [
-        ("linux/amd64", "x86_64-linux-gnu"),
-        ("linux/arm64", "aarch64-linux-gnu"),
-        ("linux/arm/v7", "arm-linux-gnueabihf"),
+        ("linux/amd64", "x86_64-unknown-linux-gnu"),
+        ("linux/arm64", "aarch64-unknown-linux-gnu"),
+        ("linux/arm/v7", "arm-unknown-linux-gnueabihf"),
     ] {
         assert!(
             out.contains(&format!(
