@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 
+# Build tests add layers, snapshots and cache records on every run: start each
+# run from the named images of the cached test store (debian:bookworm, ...) so
+# it never fills the disk. setup.sh built target/debug/mxbuild.
+MXBUILD_ROOT=${MXBUILD_TEST_CACHE:-/var/cache/mxbuild-test}/store target/debug/mxbuild prune --all >/dev/null
+
 log "cargo fmt --check"
 cargo fmt --all --check
 log "cargo clippy"

@@ -10,55 +10,20 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use testkit::require;
 
 mod common;
+use common::mxbuild::{mx, ok, repo, store, text, tool};
 use common::registry::Registry;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn store() -> PathBuf {
-    let cache = std::env::var("MXBUILD_TEST_CACHE")
-        .unwrap_or_else(|_| "/var/cache/mxbuild-test".to_string());
-    Path::new(&cache).join("store")
-}
-
 fn dockerfiles() -> PathBuf {
     repo().join("testdata/dockerfiles/build")
-}
-
-fn tool(name: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-fn mx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mxbuild"))
-        .args(args)
-        .env("MXBUILD_ROOT", store())
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn mx_ok(args: &[&str]) -> String {
@@ -103,12 +68,6 @@ fn tmp(tag: &str) -> PathBuf {
     let _ = fs::remove_dir_all(&p);
     fs::create_dir_all(&p).unwrap();
     p
-}
-
-fn ok(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{cmd:?}: {}", text(&out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Unpacks one platform of an OCI layout with skopeo + umoci; returns the rootfs.

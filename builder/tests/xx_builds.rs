@@ -11,48 +11,15 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::Mutex;
 
 use testkit::require;
 
+mod common;
+use common::mxbuild::{mx, repo, text, tool};
+
 static SERIAL: Mutex<()> = Mutex::new(());
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn store() -> PathBuf {
-    let cache = std::env::var("MXBUILD_TEST_CACHE")
-        .unwrap_or_else(|_| "/var/cache/mxbuild-test".to_string());
-    Path::new(&cache).join("store")
-}
-
-fn tool(name: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn mx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mxbuild"))
-        .args(args)
-        .env("MXBUILD_ROOT", store())
-        .output()
-        .unwrap()
-}
 
 fn ready() -> bool {
     // SAFETY: geteuid has no preconditions.

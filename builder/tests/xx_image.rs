@@ -6,40 +6,12 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 use testkit::require;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn store() -> PathBuf {
-    let cache = std::env::var("MXBUILD_TEST_CACHE")
-        .unwrap_or_else(|_| "/var/cache/mxbuild-test".to_string());
-    Path::new(&cache).join("store")
-}
-
-fn mx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mxbuild"))
-        .args(args)
-        .env("MXBUILD_ROOT", store())
-        .current_dir(repo())
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+mod common;
+use common::mxbuild::{mx, repo, text};
 
 #[test]
 fn xx_image_for_three_platforms_then_used_by_hello_c() {

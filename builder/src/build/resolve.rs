@@ -184,12 +184,7 @@ pub fn resolve(
     for (r, platforms) in by_ref {
         if let Some(spec) = r.strip_prefix("oci-layout://") {
             let idx = import_layout(store, spec)?;
-            for p in platforms {
-                let (digest, state) = state_of(store, &idx, &p)?;
-                let key = format!("{r}@{p}");
-                out.infos.insert(key.clone(), info(&digest, &state));
-                out.states.insert(key, state);
-            }
+            record(store, &mut out, r, &idx, &platforms)?;
             continue;
         }
         let norm = reference::normalize(r).map_err(|e| format!("FROM {r}: {e}"))?;
@@ -242,28 +237,26 @@ pub fn resolve(
             idx = Some(merged);
         }
         let Some(idx) = idx else { continue };
-        for p in platforms {
-            let (digest, state) = state_of(store, &idx, &p)?;
-            let key = format!("{r}@{p}");
-            out.infos.insert(
-                key.clone(),
-                ImageInfo {
-                    digest,
-                    env: state
-                        .config
-                        .env
-                        .iter()
-                        .filter_map(|kv| {
-                            kv.split_once('=')
-                                .map(|(k, v)| (k.to_string(), v.to_string()))
-                        })
-                        .collect(),
-                },
-            );
-            out.states.insert(key, state);
-        }
+        record(store, &mut out, r, &idx, &platforms)?;
     }
     Ok(out)
+}
+
+/// Adds the state and planner info of `platforms` of the image `idx` (named `r`).
+fn record(
+    store: &Store,
+    out: &mut Resolved,
+    r: &str,
+    idx: &crate::store::digest::Digest,
+    platforms: &[Platform],
+) -> Result<(), String> {
+    for p in platforms {
+        let (digest, state) = state_of(store, idx, p)?;
+        let key = format!("{r}@{p}");
+        out.infos.insert(key.clone(), info(&digest, &state));
+        out.states.insert(key, state);
+    }
+    Ok(())
 }
 
 fn info(digest: &str, state: &State) -> ImageInfo {

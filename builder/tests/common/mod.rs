@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 pub use testkit::require;
 
+pub mod mxbuild;
 pub mod registry;
 
 /// BuildKit's conformance data: `$BUILDKIT_CONFORMANCE_DIR`, else
