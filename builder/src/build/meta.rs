@@ -4,12 +4,12 @@
 //! EXPOSE defaults to tcp, ENTRYPOINT clears a CMD inherited from the base.
 
 use super::fsutil::clean_abs;
-use super::state::Config;
+use crate::image::config::{Healthcheck, RunConfig};
 use crate::plan::Op;
 
 /// Applies a metadata-only op; returns false if `op` is not one.
 /// `cmd_set_here` tracks whether CMD was set in this stage (for ENTRYPOINT).
-pub fn apply(c: &mut Config, op: &Op, cmd_set_here: &mut bool) -> bool {
+pub fn apply(c: &mut RunConfig, op: &Op, cmd_set_here: &mut bool) -> bool {
     match op {
         Op::Env(pairs) => pairs.iter().for_each(|(k, v)| c.env_set(k, v)),
         Op::Label(pairs) => {
@@ -55,7 +55,14 @@ pub fn apply(c: &mut Config, op: &Op, cmd_set_here: &mut bool) -> bool {
             durations,
             retries,
         } => {
-            c.healthcheck = Some((test.clone(), *durations, *retries));
+            c.healthcheck = Some(Healthcheck {
+                test: test.clone(),
+                interval: durations[0],
+                timeout: durations[1],
+                start_period: durations[2],
+                start_interval: durations[3],
+                retries: *retries,
+            });
         }
         Op::Onbuild(t) => c.on_build.push(t.clone()),
         Op::Maintainer(_) | Op::Nothing => {}
@@ -65,7 +72,7 @@ pub fn apply(c: &mut Config, op: &Op, cmd_set_here: &mut bool) -> bool {
 }
 
 /// The new working directory after `WORKDIR w`.
-pub fn workdir(c: &Config, w: &str) -> String {
+pub fn workdir(c: &RunConfig, w: &str) -> String {
     if w.starts_with('/') {
         clean_abs(w)
     } else {
@@ -79,9 +86,9 @@ mod tests {
 
     #[test]
     fn docker_rules() {
-        let mut c = Config {
+        let mut c = RunConfig {
             cmd: Some(vec!["bash".into()]),
-            ..Config::default()
+            ..RunConfig::default()
         };
         let mut here = false;
         apply(

@@ -28,13 +28,14 @@ use xx::Platform;
 
 use crate::dockerfile::ignore::IgnoreMatcher;
 use crate::exec::{Network, Runtime, binfmt, mounts::Overlay};
+use crate::image::config::History;
 use crate::image::layer::{self, LayerOptions};
 use crate::image::oci;
 use crate::plan::{Instance, Op, Plan, Source, Step};
 use crate::store::Store;
 use crate::store::digest::Digest;
 use progress::Progress;
-use state::{HistRec, LayerRec, State};
+use state::{LayerRec, State};
 
 /// What to build.
 #[derive(Debug, Clone)]
@@ -188,7 +189,7 @@ impl Ctx<'_> {
             .map(|mut d| d.next().is_none())
             .unwrap_or(true);
         if empty {
-            st.history.push(HistRec {
+            st.history.push(History {
                 created_by,
                 empty_layer: true,
             });
@@ -208,7 +209,7 @@ impl Ctx<'_> {
         let rec = LayerRec::of(&l);
         self.snapshots.adopt(upper, &rec)?;
         st.layers.push(rec);
-        st.history.push(HistRec {
+        st.history.push(History {
             created_by,
             empty_layer: false,
         });
@@ -375,8 +376,8 @@ pub fn build(
             &store.blobs,
             p,
             &layers,
-            &st.config.run_config(),
-            &st.history(),
+            &st.config,
+            &st.history,
             Some(&created),
         )
         .map_err(|e| e.to_string())?;
@@ -574,7 +575,7 @@ fn exec_step(
         Op::Nothing => Ok(st),
         op => {
             meta::apply(&mut st.config, op, cmd_set_here);
-            st.history.push(HistRec {
+            st.history.push(History {
                 created_by: step.text.clone(),
                 empty_layer: true,
             });

@@ -9,7 +9,8 @@ use std::io::Cursor;
 use oci_spec::image::ImageIndex;
 use xx::Platform;
 
-use super::state::{Config, HistRec, LayerRec, State};
+use super::state::{LayerRec, State};
+use crate::image::config::{Healthcheck, History, RunConfig};
 use crate::image::index;
 use crate::image::manifest::{self, Node};
 use crate::plan::{ImageInfo, Op, Plan, Source};
@@ -96,7 +97,7 @@ pub fn state_of(
         ));
     }
     let c = &cfg["config"];
-    let config = Config {
+    let config = RunConfig {
         env: strings(&c["Env"]).unwrap_or_default(),
         cmd: strings(&c["Cmd"]),
         entrypoint: strings(&c["Entrypoint"]),
@@ -122,16 +123,14 @@ pub fn state_of(
         healthcheck: strings(&c["Healthcheck"]["Test"]).map(|t| {
             let h = &c["Healthcheck"];
             let d = |k: &str| h[k].as_u64().unwrap_or(0);
-            (
-                t,
-                [
-                    d("Interval"),
-                    d("Timeout"),
-                    d("StartPeriod"),
-                    d("StartInterval"),
-                ],
-                h["Retries"].as_u64().unwrap_or(0) as u32,
-            )
+            Healthcheck {
+                test: t,
+                interval: d("Interval"),
+                timeout: d("Timeout"),
+                start_period: d("StartPeriod"),
+                start_interval: d("StartInterval"),
+                retries: h["Retries"].as_u64().unwrap_or(0) as u32,
+            }
         }),
         on_build: strings(&c["OnBuild"]).unwrap_or_default(),
         shell: strings(&c["Shell"]),
@@ -140,7 +139,7 @@ pub fn state_of(
         .as_array()
         .map(|a| {
             a.iter()
-                .map(|h| HistRec {
+                .map(|h| History {
                     created_by: h["created_by"].as_str().unwrap_or("").to_string(),
                     empty_layer: h["empty_layer"].as_bool().unwrap_or(false),
                 })

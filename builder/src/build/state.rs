@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::image::config::{Healthcheck, History, RunConfig};
+use crate::image::config::{History, RunConfig};
 use crate::image::layer::Layer;
 use crate::store::digest::Digest;
 
@@ -60,92 +60,6 @@ impl LayerRec {
     }
 }
 
-/// Runtime config, serialisable.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Config {
-    /// ENV `K=V`.
-    pub env: Vec<String>,
-    /// CMD.
-    pub cmd: Option<Vec<String>>,
-    /// ENTRYPOINT.
-    pub entrypoint: Option<Vec<String>>,
-    /// WORKDIR.
-    pub working_dir: Option<String>,
-    /// USER.
-    pub user: Option<String>,
-    /// LABELs.
-    pub labels: Vec<(String, String)>,
-    /// EXPOSE.
-    pub exposed_ports: Vec<String>,
-    /// VOLUME.
-    pub volumes: Vec<String>,
-    /// STOPSIGNAL.
-    pub stop_signal: Option<String>,
-    /// HEALTHCHECK: test, [interval, timeout, start period, start interval], retries.
-    pub healthcheck: Option<(Vec<String>, [u64; 4], u32)>,
-    /// ONBUILD.
-    pub on_build: Vec<String>,
-    /// SHELL.
-    pub shell: Option<Vec<String>>,
-}
-
-impl Config {
-    /// As the image module's type.
-    pub fn run_config(&self) -> RunConfig {
-        RunConfig {
-            env: self.env.clone(),
-            cmd: self.cmd.clone(),
-            entrypoint: self.entrypoint.clone(),
-            working_dir: self.working_dir.clone(),
-            user: self.user.clone(),
-            labels: self.labels.clone(),
-            exposed_ports: self.exposed_ports.clone(),
-            volumes: self.volumes.clone(),
-            stop_signal: self.stop_signal.clone(),
-            healthcheck: self.healthcheck.as_ref().map(|(t, d, r)| Healthcheck {
-                test: t.clone(),
-                interval: d[0],
-                timeout: d[1],
-                start_period: d[2],
-                start_interval: d[3],
-                retries: *r,
-            }),
-            on_build: self.on_build.clone(),
-            shell: self.shell.clone(),
-        }
-    }
-
-    /// A variable's value from ENV.
-    pub fn env_get(&self, name: &str) -> Option<&str> {
-        self.env
-            .iter()
-            .rev()
-            .find_map(|kv| kv.strip_prefix(name).and_then(|r| r.strip_prefix('=')))
-    }
-
-    /// Sets ENV `name` (replacing, keeping position).
-    pub fn env_set(&mut self, name: &str, value: &str) {
-        let kv = format!("{name}={value}");
-        match self
-            .env
-            .iter_mut()
-            .find(|e| e.split_once('=').map(|(k, _)| k) == Some(name))
-        {
-            Some(e) => *e = kv,
-            None => self.env.push(kv),
-        }
-    }
-}
-
-/// One history entry, serialisable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HistRec {
-    /// created_by.
-    pub created_by: String,
-    /// No layer.
-    pub empty_layer: bool,
-}
-
 /// The image after a step.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
@@ -155,20 +69,7 @@ pub struct State {
     /// unpacked together into one snapshot; every later layer has its own.
     pub base_layers: usize,
     /// Runtime config.
-    pub config: Config,
-    /// History.
-    pub history: Vec<HistRec>,
-}
-
-impl State {
-    /// History for the image config.
-    pub fn history(&self) -> Vec<History> {
-        self.history
-            .iter()
-            .map(|h| History {
-                created_by: h.created_by.clone(),
-                empty_layer: h.empty_layer,
-            })
-            .collect()
-    }
+    pub config: RunConfig,
+    /// History, one entry per step (and the base image's).
+    pub history: Vec<History>,
 }

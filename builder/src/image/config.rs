@@ -8,13 +8,14 @@
 use oci_spec::image::{
     Arch, ConfigBuilder, HistoryBuilder, ImageConfigurationBuilder, Os, RootFsBuilder,
 };
+use serde::{Deserialize, Serialize};
 use xx::Platform;
 
 use super::oci::ImageError;
 use crate::store::digest::Digest;
 
 /// `HEALTHCHECK` (durations in nanoseconds, as docker stores them; 0 = default).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Healthcheck {
     /// `["CMD", ...]`, `["CMD-SHELL", "..."]` or `["NONE"]`.
     pub test: Vec<String>,
@@ -31,7 +32,8 @@ pub struct Healthcheck {
 }
 
 /// Runtime settings of an image (the `config` part of the image config).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Serialisable because the builder's step cache stores it with each step.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunConfig {
     /// `ENV` as `K=V`.
     pub env: Vec<String>,
@@ -59,8 +61,32 @@ pub struct RunConfig {
     pub shell: Option<Vec<String>>,
 }
 
+impl RunConfig {
+    /// A variable's value from `ENV` (the last definition wins).
+    pub fn env_get(&self, name: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .rev()
+            .find_map(|kv| kv.strip_prefix(name).and_then(|r| r.strip_prefix('=')))
+    }
+
+    /// Sets `ENV name=value`, replacing an existing definition in place so the
+    /// order of the others stays as docker keeps it.
+    pub fn env_set(&mut self, name: &str, value: &str) {
+        let kv = format!("{name}={value}");
+        match self
+            .env
+            .iter_mut()
+            .find(|e| e.split_once('=').map(|(k, _)| k) == Some(name))
+        {
+            Some(e) => *e = kv,
+            None => self.env.push(kv),
+        }
+    }
+}
+
 /// One history entry.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct History {
     /// What made it, e.g. `RUN /bin/sh -c make # buildkit`.
     pub created_by: String,
