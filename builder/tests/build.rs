@@ -170,6 +170,43 @@ fn build_stage_runs_once_targets_run_emulated_and_rebuild_is_cached() {
         took < Duration::from_secs(2),
         "cached rebuild took {took:?}"
     );
+
+    // --no-cache ignores earlier builds, not this one. A build stage that
+    // declares ARG TARGETARCH part-way is one instance per target, sharing
+    // the steps before the ARG; with one job the instances run one after
+    // the other, and the second still reuses the shared RUN the first ran.
+    let split = t.join("split");
+    std::fs::create_dir_all(&split).unwrap();
+    std::fs::write(
+        split.join("Dockerfile"),
+        "FROM --platform=$BUILDPLATFORM debian:bookworm AS build\n\
+         RUN head -c 16 /dev/urandom | od -An -tx1 > /token\n\
+         ARG TARGETARCH\n\
+         RUN echo $TARGETARCH > /arch\n\
+         FROM debian:bookworm\n\
+         COPY --from=build /token /arch /\n",
+    )
+    .unwrap();
+    let serial = mx_ok(&[
+        "build",
+        "--no-cache",
+        "--jobs",
+        "1",
+        "--progress",
+        "plain",
+        "--platform",
+        "linux/amd64,linux/arm64",
+        split.to_str().unwrap(),
+    ]);
+    let shared_runs = serial
+        .lines()
+        .filter(|l| l.contains(" build 1/3] RUN head"))
+        .count();
+    let split_runs = serial
+        .lines()
+        .filter(|l| l.contains(" build 3/3] RUN echo"))
+        .count();
+    assert_eq!((shared_runs, split_runs), (1, 2), "{serial}");
 }
 
 #[test]

@@ -118,6 +118,10 @@ pub(crate) struct Ctx<'a> {
     /// one run instead of repeating it.
     inflight: Mutex<std::collections::BTreeSet<String>>,
     inflight_done: std::sync::Condvar,
+    /// Step keys this build has run: `--no-cache` ignores what earlier
+    /// builds cached, but a step shared by several platforms' instances
+    /// still runs once per build.
+    fresh: Mutex<std::collections::BTreeSet<String>>,
     abort: AtomicBool,
     counts: Mutex<(usize, usize)>,
 }
@@ -342,6 +346,7 @@ pub fn build(
         finals: Mutex::new(vec![None; plan.instances.len()]),
         inflight: Mutex::new(std::collections::BTreeSet::new()),
         inflight_done: std::sync::Condvar::new(),
+        fresh: Mutex::new(std::collections::BTreeSet::new()),
         abort: AtomicBool::new(false),
         counts: Mutex::new((0, 0)),
     };
@@ -472,7 +477,11 @@ fn run_instance(ctx: &Ctx, i: usize) -> Result<State, String> {
             return Err("cancelled".to_string());
         }
         let _release = Release(ctx, claimed.then(|| step.key.clone()));
-        if !ctx.opts.no_cache || !claimed {
+        let ran_here = ctx
+            .fresh
+            .lock()
+            .is_ok_and(|set| set.contains(&step.key));
+        if !ctx.opts.no_cache || ran_here {
             if let Some(hit) = ctx.cache.get(&step.key) {
                 let blobs_ok = hit
                     .layers
@@ -502,6 +511,9 @@ fn run_instance(ctx: &Ctx, i: usize) -> Result<State, String> {
         ctx.cache
             .put(&step.key, &st)
             .map_err(|e| format!("writing the step cache: {e}"))?;
+        if let Ok(mut set) = ctx.fresh.lock() {
+            set.insert(step.key.clone());
+        }
         if let Ok(mut c) = ctx.counts.lock() {
             c.0 += 1;
         }
