@@ -22,12 +22,39 @@ log "cargo test"
 mkdir -p target
 export MXBUILD_SKIP_LOG="$PWD/target/test-skips.log"
 : >"$MXBUILD_SKIP_LOG"
-cargo test --workspace 2>&1 | tee target/test-output.log
+cargo_status=0
+cargo test --workspace 2>&1 | tee target/test-output.log || cargo_status=$?
 
 # One closing line for the whole run: cargo prints a result per test binary,
 # and the last of them (doc-tests) often says 0 passed.
 passed=$(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1/p' target/test-output.log | paste -sd+ | bc)
 failed=$(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\2/p' target/test-output.log | paste -sd+ | bc)
+passed=${passed:-0} failed=${failed:-0}
+# A build that does not compile prints no result line at all.
+[ "$cargo_status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+
+# The README's main command is a test too: scripts/demo.sh must build
+# hello-rust for three platforms, verify it and print each platform's
+# smoke-test line. It runs cold in its own store, pruned like the test store.
+log "scripts/demo.sh (the README's main command)"
+demo_store=${MXBUILD_TEST_CACHE:-/var/cache/mxbuild-test}/demo-store
+if [ -d "$demo_store" ]; then
+  MXBUILD_ROOT=$demo_store target/debug/mxbuild prune --all >/dev/null
+fi
+demo_ok=1
+MXBUILD_ROOT=$demo_store scripts/demo.sh 2>&1 | tee target/demo-output.log || demo_ok=0
+for arch in x86_64 aarch64 arm; do
+  grep -q "hello from Rust on $arch " target/demo-output.log || demo_ok=0
+done
+if [ "$demo_ok" -eq 1 ]; then
+  echo "demo: ok (three platforms built, verified and smoke-tested)"
+  passed=$((passed + 1))
+else
+  echo "demo: FAILED (see target/demo-output.log)"
+  failed=$((failed + 1))
+fi
+
 skipped=$(sort -u "$MXBUILD_SKIP_LOG" | grep -c . || true)
 sort -u "$MXBUILD_SKIP_LOG"
-echo "tests: ${passed:-0} passed, ${failed:-0} failed, ${skipped} skipped"
+echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+[ "$failed" -eq 0 ]
