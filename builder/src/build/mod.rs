@@ -477,10 +477,7 @@ fn run_instance(ctx: &Ctx, i: usize) -> Result<State, String> {
             return Err("cancelled".to_string());
         }
         let _release = Release(ctx, claimed.then(|| step.key.clone()));
-        let ran_here = ctx
-            .fresh
-            .lock()
-            .is_ok_and(|set| set.contains(&step.key));
+        let ran_here = ctx.fresh.lock().is_ok_and(|set| set.contains(&step.key));
         if !ctx.opts.no_cache || ran_here {
             if let Some(hit) = ctx.cache.get(&step.key) {
                 let blobs_ok = hit
