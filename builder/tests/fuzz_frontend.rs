@@ -157,6 +157,7 @@ fn front_end_never_panics() {
         context: None,
         named_contexts: BTreeMap::new(),
         images: BTreeMap::new(),
+        urls: BTreeMap::new(),
     };
     let env = |k: &str| match k {
         "A" => Some("a/b.c".to_string()),

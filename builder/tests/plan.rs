@@ -31,6 +31,7 @@ fn plan_of(file: &str, platforms: &str, target: Option<&str>, args: &[(&str, &st
         context: Some(dir()),
         named_contexts: BTreeMap::new(),
         images: BTreeMap::new(),
+        urls: BTreeMap::new(),
     };
     plan::plan(&df, &opts).unwrap()
 }
@@ -179,6 +180,7 @@ fn plan_works_on_every_dockerfile_in_testdata() {
                     context: p.parent().map(Path::to_path_buf),
                     named_contexts: BTreeMap::new(),
                     images: BTreeMap::new(),
+                    urls: BTreeMap::new(),
                 };
                 plan::plan(&df, &opts).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             }
@@ -199,6 +201,7 @@ fn named_contexts_win_over_images_in_from() {
         context: Some(dir()),
         named_contexts: BTreeMap::new(),
         images: BTreeMap::new(),
+        urls: BTreeMap::new(),
     };
     let as_image = plan::plan(&df, &opts).unwrap();
     opts.named_contexts

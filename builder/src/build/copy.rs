@@ -3,8 +3,10 @@
 //! stage or an image; Docker's rules for globs, directories (their contents
 //! are copied) and destinations (a trailing `/`, or several sources, means a
 //! directory; relative means under WORKDIR); `--chown`/`--chmod`; here-docs;
-//! ADD of a local tar archive extracts it. `--link` writes the files into an
-//! empty layer that does not depend on what is below it.
+//! ADD of a local tar archive extracts it; ADD of an http(s) URL writes the
+//! file [`super::fetch`] downloaded (mode 0600, the server's time, never
+//! extracted). `--link` writes the files into an empty layer that does not
+//! depend on what is below it.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -14,7 +16,18 @@ use super::{Ctx, fsutil};
 use crate::exec::users;
 use crate::image::compress::Compression;
 use crate::image::extract;
+use crate::plan::url::{self, SourceKind};
 use crate::plan::{Instance, Op, Source, Step};
+
+/// One thing a COPY/ADD source resolved to.
+enum Matched {
+    /// A path under the source root.
+    Path(String),
+    /// A here-document, by name.
+    Heredoc(String),
+    /// A downloaded URL.
+    Url(String),
+}
 
 /// Source paths (relative to the source root) matching one COPY source.
 fn expand_source(
@@ -99,20 +112,13 @@ pub(crate) fn copy_step(
         link,
         exclude,
         heredocs,
+        ..
     } = &step.op
     else {
         return Err("internal: not a COPY".to_string());
     };
     let at = ctx.at(step);
     let kw = if *add { "ADD" } else { "COPY" };
-    if sources
-        .iter()
-        .any(|s| s.starts_with("http://") || s.starts_with("https://") || s.starts_with("git@"))
-    {
-        return Err(format!(
-            "{at}: {kw} from a URL is not supported yet; hint: download it in a RUN step or into the context"
-        ));
-    }
     let scratch = super::run::Scratch(ctx.store.scratch("copy").map_err(|e| e.to_string())?);
 
     // Where sources are read.
@@ -149,7 +155,7 @@ pub(crate) fn copy_step(
     };
 
     let heredoc_names: Vec<&str> = heredocs.iter().map(|h| h.name.as_str()).collect();
-    let mut matched: Vec<(String, bool)> = Vec::new(); // (rel, is heredoc)
+    let mut matched: Vec<Matched> = Vec::new();
     let mut wildcard = false;
     for s in sources {
         if let Some(h) = s.strip_prefix("<<").map(|h| {
@@ -157,9 +163,13 @@ pub(crate) fn copy_step(
                 .trim_matches(|c| c == '"' || c == '\'')
         }) {
             if heredoc_names.contains(&h) {
-                matched.push((h.to_string(), true));
+                matched.push(Matched::Heredoc(h.to_string()));
                 continue;
             }
+        }
+        if *add && url::kind(s) == SourceKind::Http {
+            matched.push(Matched::Url(s.clone()));
+            continue;
         }
         wildcard |= fsutil::has_glob(s);
         let m = expand_source(&src_root, s, &ignored)?;
@@ -171,7 +181,7 @@ pub(crate) fn copy_step(
             };
             return Err(format!("error: {at}: {kw} failed: {s:?}: {why}"));
         }
-        matched.extend(m.into_iter().map(|r| (r, false)));
+        matched.extend(m.into_iter().map(Matched::Path));
     }
 
     let cwd = st
@@ -228,8 +238,23 @@ pub(crate) fn copy_step(
             fsutil::mkdir_all(merged, &parent.to_string_lossy(), 0, 0)
                 .map_err(|e| format!("{at}: {dest}: {e}"))?;
         }
-        for (rel, is_heredoc) in &matched {
-            if *is_heredoc {
+        for m in &matched {
+            let rel = match m {
+                Matched::Path(rel) => rel,
+                Matched::Url(u) => {
+                    let name = url::file_name(u);
+                    let target = if into_dir {
+                        format!("{dest_abs}/{name}")
+                    } else {
+                        dest_abs.clone()
+                    };
+                    write_download(ctx, u, merged, &target, uid, gid, chmod_bits)
+                        .map_err(|e| format!("{at}: ADD {u}: {e}"))?;
+                    continue;
+                }
+                Matched::Heredoc(name) => name,
+            };
+            if let Matched::Heredoc(_) = m {
                 let h = heredocs
                     .iter()
                     .find(|h| &h.name == rel)
@@ -300,4 +325,37 @@ pub(crate) fn copy_step(
     drop(scratch);
     ctx.commit_upper(&mut st, &upper, format!("{} # buildkit", step.text))?;
     Ok(st)
+}
+
+/// Writes the blob downloaded for `url` to `target` in the image: a regular
+/// file, mode 0600 unless `--chmod`, with the server's `Last-Modified` time
+/// (else SOURCE_DATE_EPOCH, else now).
+fn write_download(
+    ctx: &Ctx,
+    url: &str,
+    merged: &Path,
+    target: &str,
+    uid: u32,
+    gid: u32,
+    chmod: Option<u32>,
+) -> Result<(), String> {
+    let info = ctx
+        .urls
+        .get(url)
+        .ok_or_else(|| "internal: the URL was not downloaded before the build".to_string())?;
+    let digest: crate::store::digest::Digest = info.digest.parse()?;
+    let blob = ctx.store.blobs.path(&digest);
+    let host = fsutil::resolve(merged, target).map_err(|e| e.to_string())?;
+    let own = fsutil::Ownership {
+        uid,
+        gid,
+        chmod: Some(chmod.unwrap_or(0o600)),
+    };
+    fsutil::copy_entry(&blob, &host, own, "", &|_, _| false).map_err(|e| e.to_string())?;
+    let mtime = info.mtime.or(ctx.epoch).unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
+    });
+    fsutil::set_times(&host, mtime, 0).map_err(|e| e.to_string())
 }

@@ -234,7 +234,8 @@ pub fn copy_entry(
     Ok(n)
 }
 
-fn set_times(p: &Path, secs: i64, nsec: i64) -> io::Result<()> {
+/// Sets a path's access and modification times (not following a symlink).
+pub fn set_times(p: &Path, secs: i64, nsec: i64) -> io::Result<()> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(io::Error::other)?;
     let t = libc::timespec {

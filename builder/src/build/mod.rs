@@ -9,6 +9,7 @@
 
 pub mod cache;
 pub mod copy;
+pub mod fetch;
 pub mod fsutil;
 pub mod meta;
 pub mod output;
@@ -112,6 +113,8 @@ pub(crate) struct Ctx<'a> {
     pub progress: &'a Progress,
     pub ignore: Option<IgnoreMatcher>,
     pub epoch: Option<i64>,
+    /// What `ADD <url>` steps downloaded (URL -> blob), see [`fetch`].
+    pub urls: BTreeMap<String, crate::plan::UrlInfo>,
     finals: Mutex<Vec<Option<State>>>,
     /// Step keys being executed right now: instances that share leading
     /// steps (a build stage before its `ARG TARGETPLATFORM`) wait for the
@@ -287,6 +290,7 @@ pub fn check_emulation(plan: &Plan, host: &Platform) -> Result<(), String> {
 fn plan_with(
     opts: &Options,
     images: BTreeMap<String, crate::plan::ImageInfo>,
+    urls: BTreeMap<String, crate::plan::UrlInfo>,
 ) -> Result<(Plan, String), String> {
     let text = std::fs::read_to_string(&opts.dockerfile).map_err(|e| {
         format!(
@@ -304,6 +308,7 @@ fn plan_with(
         context: Some(opts.context.clone()),
         named_contexts: opts.named_contexts.clone(),
         images,
+        urls,
     };
     let plan = crate::plan::plan(&df, &popts).map_err(|e| e.to_string())?;
     Ok((plan, shown))
@@ -317,12 +322,19 @@ pub fn build(
     progress: &Progress,
 ) -> Result<Built, BuildError> {
     let host = Platform::host();
-    let (first, _) = plan_with(opts, BTreeMap::new())?;
+    let (first, _) = plan_with(opts, BTreeMap::new(), BTreeMap::new())?;
     // Before pulling anything or running any step.
     check_emulation(&first, &host)?;
     let wanted = resolve::wanted(&first);
     let resolved = resolve::resolve(store, &wanted, opts.pull, &mut |s| progress.line(s))?;
-    let (plan, file) = plan_with(opts, resolved.infos.clone())?;
+    let (mut plan, file) = plan_with(opts, resolved.infos.clone(), BTreeMap::new())?;
+    // ADD URLs may use the base images' ENV, so they are known only now;
+    // their content digests then go into the final plan's keys.
+    let urls_wanted = fetch::wanted(&plan, &file);
+    let urls = fetch::fetch(store, &urls_wanted, &mut |s| progress.line(s))?;
+    if !urls.is_empty() {
+        plan = plan_with(opts, resolved.infos.clone(), urls.clone())?.0;
+    }
     for w in &plan.warnings {
         progress.line(&format!(
             "warning: {file}:{}: {} ({})",
@@ -343,6 +355,7 @@ pub fn build(
         progress,
         ignore,
         epoch: crate::image::time::source_date_epoch(),
+        urls,
         finals: Mutex::new(vec![None; plan.instances.len()]),
         inflight: Mutex::new(std::collections::BTreeSet::new()),
         inflight_done: std::sync::Condvar::new(),

@@ -17,6 +17,7 @@ pub mod platform_args;
 pub mod render;
 mod scope;
 pub mod stages;
+pub mod url;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -30,6 +31,7 @@ use keys::Hasher;
 pub use op::{Op, RunMount, Source};
 use scope::Scope;
 use stages::{Stage, Stages};
+pub use url::UrlInfo;
 
 /// What to plan.
 #[derive(Debug, Clone)]
@@ -52,6 +54,9 @@ pub struct Options {
     /// a moved tag invalidates the cache, and their ENV is what the stage's
     /// expansions see, as in BuildKit. Empty for `mxbuild plan`.
     pub images: BTreeMap<String, ImageInfo>,
+    /// `ADD` URLs already downloaded by the caller: their content digest
+    /// goes into the step key. Empty for `mxbuild plan`.
+    pub urls: BTreeMap<String, UrlInfo>,
 }
 
 /// What the planner needs to know of a base image.
@@ -736,6 +741,43 @@ impl Planner<'_> {
                 for s in sources {
                     srcs.push(self.expand_used(scope, s, span, &mut used)?);
                 }
+                let kw = if *add { "ADD" } else { "COPY" };
+                let mut has_url = false;
+                for s in &srcs {
+                    match url::kind(s) {
+                        url::SourceKind::Path => {}
+                        url::SourceKind::Git => {
+                            return Err(self.err(
+                                span,
+                                format!("{kw} from a git repository ({s}) is not supported yet"),
+                                "clone it in a RUN step, or check it out and pass it as --build-context NAME=DIR",
+                            ));
+                        }
+                        url::SourceKind::Http if !*add => {
+                            return Err(self.err(
+                                span,
+                                format!("COPY cannot download a URL ({s})"),
+                                "use ADD for files from http(s) URLs",
+                            ));
+                        }
+                        url::SourceKind::Http => {
+                            has_url = true;
+                            let got = self
+                                .opts
+                                .urls
+                                .get(s)
+                                .map_or_else(|| "unresolved".to_string(), UrlInfo::key);
+                            extra.push(("url".to_string(), format!("{s} {got}")));
+                        }
+                    }
+                }
+                if checksum.is_some() && !has_url {
+                    return Err(self.err(
+                        span,
+                        "ADD --checksum is only for http(s) sources",
+                        "remove --checksum, or ADD the file from its URL",
+                    ));
+                }
                 let dest = self.expand_used(scope, dest, span, &mut used)?;
                 let mut flags = Vec::new();
                 for (name, v) in [("chown", chown), ("chmod", chmod), ("checksum", checksum)] {
@@ -773,7 +815,9 @@ impl Planner<'_> {
                         let ctx_srcs: Vec<String> = srcs
                             .iter()
                             .filter(|s| {
-                                !s.starts_with("<<") && !heredoc_names.iter().any(|n| s.contains(n))
+                                !s.starts_with("<<")
+                                    && !heredoc_names.iter().any(|n| s.contains(n))
+                                    && url::kind(s) == url::SourceKind::Path
                             })
                             .cloned()
                             .collect();
@@ -786,7 +830,11 @@ impl Planner<'_> {
                 }
                 let mut chown_v = None;
                 let mut chmod_v = None;
+                let mut checksum_v = None;
                 for f in &flags {
+                    if let Some(v) = f.strip_prefix("--checksum=") {
+                        checksum_v = Some(v.to_string());
+                    }
                     if let Some(v) = f.strip_prefix("--chown=") {
                         chown_v = Some(v.to_string());
                     }
@@ -801,6 +849,7 @@ impl Planner<'_> {
                     from: copy_from,
                     chown: chown_v,
                     chmod: chmod_v,
+                    checksum: checksum_v,
                     link: *link,
                     exclude: flags
                         .iter()
@@ -819,7 +868,6 @@ impl Planner<'_> {
                         })
                         .collect(),
                 };
-                let kw = if *add { "ADD" } else { "COPY" };
                 let flags = if flags.is_empty() {
                     String::new()
                 } else {

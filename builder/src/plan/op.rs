@@ -71,6 +71,8 @@ pub enum Op {
         chown: Option<String>,
         /// `--chmod` (expanded).
         chmod: Option<String>,
+        /// ADD `--checksum` (expanded): the `sha256:…` a URL's content must have.
+        checksum: Option<String>,
         /// `--link`.
         link: bool,
         /// `--exclude` patterns (expanded).

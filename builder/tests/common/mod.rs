@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 pub use testkit::require;
 
+pub mod http;
 pub mod mxbuild;
 pub mod registry;
 

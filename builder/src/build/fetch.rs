@@ -1,0 +1,156 @@
+//! Downloads for `ADD <http(s) URL>`, before the final plan: each URL is
+//! fetched once per build into the blob store (checked against `--checksum`
+//! when given), and its digest and `Last-Modified` time go into the step's
+//! cache key, so a changed file on the server re-runs the step, as in
+//! BuildKit. The COPY step then writes the blob into the layer.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use futures_util::StreamExt;
+
+use crate::image::time::parse_http_date;
+use crate::plan::url::{self, SourceKind};
+use crate::plan::{Op, Plan, UrlInfo};
+use crate::store::Store;
+use crate::store::blobs::BlobError;
+use crate::store::digest::Digest;
+
+/// One URL a plan's ADD steps download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wanted {
+    /// The URL, as written after expansion.
+    pub url: String,
+    /// `--checksum` values it must match, with the `file:line` of each ADD.
+    pub checks: Vec<(Option<String>, String)>,
+}
+
+/// The URLs `plan`'s ADD steps download (each once), `file` naming the Dockerfile.
+pub fn wanted(plan: &Plan, file: &str) -> Vec<Wanted> {
+    let mut by_url: BTreeMap<String, Wanted> = BTreeMap::new();
+    for inst in &plan.instances {
+        for step in &inst.steps {
+            let Op::Copy {
+                add: true,
+                sources,
+                checksum,
+                ..
+            } = &step.op
+            else {
+                continue;
+            };
+            for s in sources {
+                if url::kind(s) != SourceKind::Http {
+                    continue;
+                }
+                let w = by_url.entry(s.clone()).or_insert_with(|| Wanted {
+                    url: s.clone(),
+                    checks: Vec::new(),
+                });
+                let check = (checksum.clone(), format!("{file}:{}", step.line));
+                if !w.checks.contains(&check) {
+                    w.checks.push(check);
+                }
+            }
+        }
+    }
+    by_url.into_values().collect()
+}
+
+/// Downloads every wanted URL into the store.
+pub fn fetch(
+    store: &Store,
+    wanted: &[Wanted],
+    progress: &mut dyn FnMut(&str),
+) -> Result<BTreeMap<String, UrlInfo>, String> {
+    let mut out = BTreeMap::new();
+    if wanted.is_empty() {
+        return Ok(out);
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("error: cannot start the downloader: {e}"))?;
+    let client = reqwest::Client::builder()
+        .user_agent(concat!("mxbuild/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| format!("error: cannot set up an HTTP client: {e}"))?;
+    for w in wanted {
+        let at = w.checks.first().map_or("", |(_, at)| at.as_str());
+        // Parse every --checksum before downloading anything.
+        let mut expected = Vec::new();
+        for (sum, at) in &w.checks {
+            if let Some(sum) = sum {
+                let d: Digest = sum.parse().map_err(|e| {
+                    format!(
+                        "error: {at}: ADD --checksum={sum}: {e}\nhint: give the file's digest as sha256:<64 hex digits> (sha256sum prints the hex part)"
+                    )
+                })?;
+                expected.push((d, at.clone()));
+            }
+        }
+        progress(&format!("downloading {}", w.url));
+        let info = rt.block_on(download(&client, store, &w.url, at))?;
+        for (d, at) in &expected {
+            if d.to_string() != info.digest {
+                return Err(format!(
+                    "error: {at}: ADD {}: checksum mismatch: --checksum={d} but the download is {}\nhint: the file on the server changed, or the checksum is wrong",
+                    w.url, info.digest
+                ));
+            }
+        }
+        out.insert(w.url.clone(), info);
+    }
+    Ok(out)
+}
+
+async fn download(
+    client: &reqwest::Client,
+    store: &Store,
+    url: &str,
+    at: &str,
+) -> Result<UrlInfo, String> {
+    let failed = |e: &dyn std::fmt::Display| format!("error: {at}: ADD {url}: {e}");
+    let resp = client.get(url).send().await.map_err(|e| {
+        format!(
+            "{}\nhint: check the URL and that this machine reaches it (HTTPS_PROXY/HTTP_PROXY are honoured)",
+            failed(&causes(&e))
+        )
+    })?;
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(format!(
+            "{}\nhint: check the URL",
+            failed(&format!("the server answered {status}"))
+        ));
+    }
+    let mtime = resp
+        .headers()
+        .get(reqwest::header::LAST_MODIFIED)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_http_date);
+    let mut writer = store.blobs.writer().map_err(|e| failed(&e))?;
+    let mut body = resp.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| failed(&format!("download interrupted: {}", causes(&e))))?;
+        writer.write_all(&chunk).map_err(|e| failed(&e))?;
+    }
+    let (digest, _) = writer.commit(None).map_err(|e: BlobError| failed(&e))?;
+    Ok(UrlInfo {
+        digest: digest.to_string(),
+        mtime,
+    })
+}
+
+/// An error with its causes: reqwest's own message ("error sending request")
+/// says nothing of why (refused, DNS, TLS).
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    text
+}
