@@ -474,6 +474,9 @@ fn schedule(ctx: &Ctx) -> Result<(), BuildError> {
 fn run_instance(ctx: &Ctx, i: usize) -> Result<State, String> {
     let inst = &ctx.plan.instances[i];
     let mut st = ctx.state_of(&inst.source)?;
+    // The base's ONBUILD triggers are this instance's first steps (the plan
+    // put them there); like docker, the new image does not pass them on.
+    st.config.on_build.clear();
     let total = inst.steps.len();
     let mut cmd_set_here = false;
     for (k, step) in inst.steps.iter().enumerate() {

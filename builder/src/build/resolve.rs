@@ -270,6 +270,7 @@ fn info(digest: &str, state: &State) -> ImageInfo {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
             })
             .collect(),
+        on_build: state.config.on_build.clone(),
     }
 }
 

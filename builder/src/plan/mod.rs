@@ -66,6 +66,8 @@ pub struct ImageInfo {
     pub digest: String,
     /// The image's ENV.
     pub env: Vec<(String, String)>,
+    /// The image's `ONBUILD` triggers: they run first in a stage built on it.
+    pub on_build: Vec<String>,
 }
 
 /// A lint finding.
@@ -403,8 +405,19 @@ impl Planner<'_> {
             })
             .map(|s| s.index);
 
+        // ONBUILD triggers of the base (an image's config, or the parent
+        // stage's ONBUILD instructions) run first, as if written after FROM.
+        let mut triggers: Vec<String> = Vec::new();
         let (platform, base, mut key, mut scope, source) = match parent_stage {
             Some(pi) => {
+                triggers = self.stages.stages[pi]
+                    .body
+                    .iter()
+                    .filter_map(|l| match &l.instruction {
+                        Instruction::Onbuild(t) => Some(t.clone()),
+                        _ => None,
+                    })
+                    .collect();
                 let parent = self.instance(pi, p, memo, path)?;
                 let inst = &self.instances[parent];
                 let scope = Scope {
@@ -451,6 +464,7 @@ impl Planner<'_> {
                     if let Some(info) = self.opts.images.get(&format!("{image}@{platform}")) {
                         h.add("digest", &info.digest);
                         scope.env = info.env.clone();
+                        triggers = info.on_build.clone();
                     }
                     Source::Image {
                         reference: image.clone(),
@@ -465,7 +479,8 @@ impl Planner<'_> {
         let mut steps = Vec::new();
         let mut shell = vec!["/bin/sh".to_string(), "-c".to_string()];
         let mut reads_target = false;
-        let body = stage.body.clone();
+        let mut body = self.triggers(&triggers, &image, stage.from.span)?;
+        body.extend(stage.body.iter().cloned());
         for located in &body {
             let (text, extra, used, op) = self.step_parts(
                 located,
@@ -532,6 +547,47 @@ impl Planner<'_> {
         };
         memo.insert(index, idx);
         Ok(idx)
+    }
+
+    /// The base's ONBUILD triggers as instructions placed at the FROM line.
+    /// As in BuildKit, a trigger may not be FROM, ONBUILD or MAINTAINER.
+    fn triggers(
+        &self,
+        triggers: &[String],
+        base: &str,
+        at: Span,
+    ) -> Result<Vec<Located>, SourceError> {
+        if triggers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let text = triggers.join("\n");
+        let label = format!("ONBUILD triggers of {base}");
+        let bad = |e: SourceError| {
+            self.err(
+                at,
+                format!("{label}: {e}"),
+                "the base image's ONBUILD instructions must be valid Dockerfile instructions",
+            )
+        };
+        let df = dockerfile::parse(&text, &label).map_err(bad)?;
+        let mut out = dockerfile::instruction::from_nodes(&df.nodes, &label, &text).map_err(bad)?;
+        for l in &mut out {
+            if matches!(
+                l.instruction,
+                Instruction::From { .. } | Instruction::Onbuild(_) | Instruction::Maintainer(_)
+            ) {
+                return Err(self.err(
+                    at,
+                    format!(
+                        "{label}: {:?} is not allowed as an ONBUILD trigger",
+                        l.original
+                    ),
+                    "FROM, ONBUILD and MAINTAINER cannot be triggers",
+                ));
+            }
+            l.span = at;
+        }
+        Ok(out)
     }
 
     /// ENV at the end of stage `index` (what a child stage inherits).
