@@ -61,6 +61,8 @@ pub struct Options {
     pub jobs: usize,
     /// `--secret id=…,src=…`.
     pub secrets: BTreeMap<String, PathBuf>,
+    /// `--ssh ID=SOCKET`: SSH agent sockets for RUN --mount=type=ssh.
+    pub ssh: BTreeMap<String, PathBuf>,
     /// Default network of RUN.
     pub network: Network,
     /// `--cache-from type=local,src=DIR`.

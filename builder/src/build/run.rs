@@ -226,6 +226,7 @@ pub(crate) fn run_step(
     let mut _locks = Vec::new();
     let mut _views = Vec::new();
     let secrets_dir = scratch.0.join("secrets");
+    let mut ssh_mounts = 0;
     for rm in mounts {
         let m = &rm.mount;
         let target = m.target.clone().unwrap_or_default();
@@ -377,9 +378,34 @@ pub(crate) fn run_step(
                 }
             }
             MountKind::Ssh => {
-                return Err(format!(
-                    "{at}: RUN --mount=type=ssh is not supported yet; hint: use --secret"
-                ));
+                // The host agent's socket itself is bound in (builds run as
+                // root, so the container's root can use it); BuildKit's
+                // default path, and SSH_AUTH_SOCK for the first one.
+                let id = m.id.clone().unwrap_or_else(|| "default".to_string());
+                let n = ssh_mounts;
+                ssh_mounts += 1;
+                let Some(socket) = ctx.opts.ssh.get(&id) else {
+                    if m.required {
+                        return Err(format!(
+                            "{at}: ssh agent {id:?} is required but was not given\nhint: mxbuild build --ssh {id} (uses $SSH_AUTH_SOCK) or --ssh {id}=SOCKET"
+                        ));
+                    }
+                    continue;
+                };
+                let dest = if m.target.is_some() {
+                    target_abs
+                } else {
+                    format!("/run/buildkit/ssh_agent.{n}")
+                };
+                if n == 0 {
+                    set("SSH_AUTH_SOCK", &dest, &mut envv);
+                }
+                stubs.extend(first_missing(&merged, &dest));
+                specs.push(MountSpec::Bind {
+                    source: socket.clone(),
+                    destination: dest,
+                    readonly: false,
+                });
             }
         }
     }

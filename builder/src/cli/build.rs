@@ -54,6 +54,10 @@ pub struct BuildArgs {
     /// Secret for RUN --mount=type=secret: id=ID,src=FILE (repeatable).
     #[arg(long)]
     secret: Vec<String>,
+    /// SSH agent for RUN --mount=type=ssh: default|ID[=SOCKET] (repeatable;
+    /// without a socket, $SSH_AUTH_SOCK).
+    #[arg(long)]
+    ssh: Vec<String>,
     /// Default network of RUN steps.
     #[arg(long, default_value = "host", value_parser = ["host", "none", "default"])]
     network: String,
@@ -141,6 +145,43 @@ fn secrets(items: &[String]) -> Result<BTreeMap<String, PathBuf>, String> {
     Ok(m)
 }
 
+/// `--ssh default`, `--ssh ID=SOCKET`: each id to an SSH agent socket.
+/// Key files (which buildx loads into an agent of its own) are refused with
+/// the way to do it with the system's ssh-agent.
+fn ssh_agents(items: &[String]) -> Result<BTreeMap<String, PathBuf>, String> {
+    use std::os::unix::fs::FileTypeExt;
+    let mut m = BTreeMap::new();
+    for s in items {
+        let (id, path) = match s.split_once('=') {
+            Some((id, p)) => (id.to_string(), PathBuf::from(p)),
+            None => {
+                let sock = std::env::var_os("SSH_AUTH_SOCK").ok_or_else(|| {
+                    format!(
+                        "--ssh {s}: SSH_AUTH_SOCK is not set\nhint: start an agent (eval $(ssh-agent); ssh-add) or pass --ssh {s}=SOCKET"
+                    )
+                })?;
+                (s.clone(), PathBuf::from(sock))
+            }
+        };
+        if id.is_empty() || id.contains(',') {
+            return Err(format!("--ssh {s:?}: expected default or ID[=SOCKET]"));
+        }
+        match std::fs::metadata(&path) {
+            Ok(md) if md.file_type().is_socket() => {}
+            Ok(_) => {
+                return Err(format!(
+                    "--ssh {s}: {} is not an agent socket (key files are not supported)\nhint: load the key into an agent (eval $(ssh-agent); ssh-add {}) and pass --ssh {id}",
+                    path.display(),
+                    path.display()
+                ));
+            }
+            Err(e) => return Err(format!("--ssh {s}: {}: {e}", path.display())),
+        }
+        m.insert(id, path);
+    }
+    Ok(m)
+}
+
 /// Runs `mxbuild build`.
 pub fn run(args: &BuildArgs) -> ExitCode {
     match run_inner(args) {
@@ -211,6 +252,7 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
                 .unwrap_or(2)
         }),
         secrets: secrets(&args.secret)?,
+        ssh: ssh_agents(&args.ssh)?,
         cache_from: args
             .cache_from
             .iter()
