@@ -18,8 +18,9 @@ ensure_packages runc
 # buildah: the peer builder for benchmarks and for `mxbuild verify` on images we did not build.
 ensure_packages buildah
 # openssh-client (ssh-agent, ssh-add, ssh-keygen): the agent RUN --mount=type=ssh tests forward;
-# python3: the file server of the ADD <url> tests.
+# python3: the file server of the ADD <url> tests; git: ADD <git URL> fetches with it.
 ensure_packages openssh-client python3
+command -v git >/dev/null || ensure_packages git
 ensure_rust_components
 # QEMU user emulation through binfmt_misc (handlers vanish on reboot).
 scripts/setup-binfmt.sh

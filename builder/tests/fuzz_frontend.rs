@@ -158,6 +158,7 @@ fn front_end_never_panics() {
         named_contexts: BTreeMap::new(),
         images: BTreeMap::new(),
         urls: BTreeMap::new(),
+        git: BTreeMap::new(),
     };
     let env = |k: &str| match k {
         "A" => Some("a/b.c".to_string()),

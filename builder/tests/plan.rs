@@ -32,6 +32,7 @@ fn plan_of(file: &str, platforms: &str, target: Option<&str>, args: &[(&str, &st
         named_contexts: BTreeMap::new(),
         images: BTreeMap::new(),
         urls: BTreeMap::new(),
+        git: BTreeMap::new(),
     };
     plan::plan(&df, &opts).unwrap()
 }
@@ -181,6 +182,7 @@ fn plan_works_on_every_dockerfile_in_testdata() {
                     named_contexts: BTreeMap::new(),
                     images: BTreeMap::new(),
                     urls: BTreeMap::new(),
+                    git: BTreeMap::new(),
                 };
                 plan::plan(&df, &opts).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             }
@@ -202,6 +204,7 @@ fn named_contexts_win_over_images_in_from() {
         named_contexts: BTreeMap::new(),
         images: BTreeMap::new(),
         urls: BTreeMap::new(),
+        git: BTreeMap::new(),
     };
     let as_image = plan::plan(&df, &opts).unwrap();
     opts.named_contexts

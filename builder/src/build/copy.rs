@@ -3,7 +3,8 @@
 //! stage or an image; Docker's rules for globs, directories (their contents
 //! are copied) and destinations (a trailing `/`, or several sources, means a
 //! directory; relative means under WORKDIR); `--chown`/`--chmod`; here-docs;
-//! ADD of a local tar archive extracts it; ADD of an http(s) URL writes the
+//! ADD of a local tar archive extracts it; ADD of a git source writes the
+//! commit's files ([`super::git`]); ADD of an http(s) URL writes the
 //! file [`super::fetch`] downloaded (mode 0600, the server's time, never
 //! extracted). `--link` writes the files into an empty layer that does not
 //! depend on what is below it.
@@ -27,6 +28,8 @@ enum Matched {
     Heredoc(String),
     /// A downloaded URL.
     Url(String),
+    /// A fetched git source.
+    Git(String),
 }
 
 /// Source paths (relative to the source root) matching one COPY source.
@@ -167,9 +170,16 @@ pub(crate) fn copy_step(
                 continue;
             }
         }
-        if *add && url::kind(s) == SourceKind::Http {
-            matched.push(Matched::Url(s.clone()));
-            continue;
+        match url::kind(s) {
+            SourceKind::Http if *add => {
+                matched.push(Matched::Url(s.clone()));
+                continue;
+            }
+            SourceKind::Git if *add => {
+                matched.push(Matched::Git(s.clone()));
+                continue;
+            }
+            _ => {}
         }
         wildcard |= fsutil::has_glob(s);
         let m = expand_source(&src_root, s, &ignored)?;
@@ -250,6 +260,25 @@ pub(crate) fn copy_step(
                     };
                     write_download(ctx, u, merged, &target, uid, gid, chmod_bits)
                         .map_err(|e| format!("{at}: ADD {u}: {e}"))?;
+                    continue;
+                }
+                Matched::Git(src) => {
+                    let commit = ctx.git.get(src).ok_or_else(|| {
+                        format!("{at}: internal: {src} was not fetched before the build")
+                    })?;
+                    let files = scratch.0.join("git");
+                    let _ = fs::remove_dir_all(&files);
+                    super::git::export(ctx.store, src, commit, &files)
+                        .map_err(|e| format!("{at}: ADD {src}: {e}"))?;
+                    let target = fsutil::mkdir_all(merged, &dest_abs, uid, gid)
+                        .map_err(|e| format!("{at}: {dest}: {e}"))?;
+                    for e in fs::read_dir(&files).map_err(|e| e.to_string())?.flatten() {
+                        let name = e.file_name().to_string_lossy().into_owned();
+                        fsutil::copy_entry(&e.path(), &target.join(&name), own, &name, &|_, _| {
+                            false
+                        })
+                        .map_err(|e| format!("{at}: ADD {src}: {name}: {e}"))?;
+                    }
                     continue;
                 }
                 Matched::Heredoc(name) => name,

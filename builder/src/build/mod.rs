@@ -11,6 +11,7 @@ pub mod cache;
 pub mod copy;
 pub mod fetch;
 pub mod fsutil;
+pub mod git;
 pub mod meta;
 pub mod output;
 pub mod progress;
@@ -117,6 +118,8 @@ pub(crate) struct Ctx<'a> {
     pub epoch: Option<i64>,
     /// What `ADD <url>` steps downloaded (URL -> blob), see [`fetch`].
     pub urls: BTreeMap<String, crate::plan::UrlInfo>,
+    /// What `ADD <git URL>` steps fetched (source -> commit), see [`git`].
+    pub git: BTreeMap<String, String>,
     finals: Mutex<Vec<Option<State>>>,
     /// Step keys being executed right now: instances that share leading
     /// steps (a build stage before its `ARG TARGETPLATFORM`) wait for the
@@ -293,6 +296,7 @@ fn plan_with(
     opts: &Options,
     images: BTreeMap<String, crate::plan::ImageInfo>,
     urls: BTreeMap<String, crate::plan::UrlInfo>,
+    git: BTreeMap<String, String>,
 ) -> Result<(Plan, String), String> {
     let text = std::fs::read_to_string(&opts.dockerfile).map_err(|e| {
         format!(
@@ -311,6 +315,7 @@ fn plan_with(
         named_contexts: opts.named_contexts.clone(),
         images,
         urls,
+        git,
     };
     let plan = crate::plan::plan(&df, &popts).map_err(|e| e.to_string())?;
     Ok((plan, shown))
@@ -324,18 +329,25 @@ pub fn build(
     progress: &Progress,
 ) -> Result<Built, BuildError> {
     let host = Platform::host();
-    let (first, _) = plan_with(opts, BTreeMap::new(), BTreeMap::new())?;
+    let (first, _) = plan_with(opts, BTreeMap::new(), BTreeMap::new(), BTreeMap::new())?;
     // Before pulling anything or running any step.
     check_emulation(&first, &host)?;
     let wanted = resolve::wanted(&first);
     let resolved = resolve::resolve(store, &wanted, opts.pull, &mut |s| progress.line(s))?;
-    let (mut plan, file) = plan_with(opts, resolved.infos.clone(), BTreeMap::new())?;
+    let (mut plan, file) = plan_with(
+        opts,
+        resolved.infos.clone(),
+        BTreeMap::new(),
+        BTreeMap::new(),
+    )?;
     // ADD URLs may use the base images' ENV, so they are known only now;
-    // their content digests then go into the final plan's keys.
-    let urls_wanted = fetch::wanted(&plan, &file);
-    let urls = fetch::fetch(store, &urls_wanted, &mut |s| progress.line(s))?;
-    if !urls.is_empty() {
-        plan = plan_with(opts, resolved.infos.clone(), urls.clone())?.0;
+    // their content digests and commits then go into the final plan's keys.
+    let urls = fetch::fetch(store, &fetch::wanted(&plan, &file), &mut |s| {
+        progress.line(s)
+    })?;
+    let git = git::fetch(store, &git::wanted(&plan, &file), &mut |s| progress.line(s))?;
+    if !urls.is_empty() || !git.is_empty() {
+        plan = plan_with(opts, resolved.infos.clone(), urls.clone(), git.clone())?.0;
     }
     for w in &plan.warnings {
         progress.line(&format!(
@@ -358,6 +370,7 @@ pub fn build(
         ignore,
         epoch: crate::image::time::source_date_epoch(),
         urls,
+        git,
         finals: Mutex::new(vec![None; plan.instances.len()]),
         inflight: Mutex::new(std::collections::BTreeSet::new()),
         inflight_done: std::sync::Condvar::new(),

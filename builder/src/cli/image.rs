@@ -429,7 +429,11 @@ pub fn prune(all: bool) -> ExitCode {
         }
         let cache_dir = store.root.join("cache");
         if all {
-            for d in [cache_dir.clone(), store.root.join("cache-mounts")] {
+            for d in [
+                cache_dir.clone(),
+                store.root.join("cache-mounts"),
+                store.root.join("git"),
+            ] {
                 if d.exists() {
                     std::fs::remove_dir_all(&d).map_err(|e| format!("{}: {e}", d.display()))?;
                 }

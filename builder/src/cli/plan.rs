@@ -84,6 +84,7 @@ fn plan_text(args: &PlanArgs) -> Result<String, String> {
             .collect::<Result<_, _>>()?,
         images: Default::default(),
         urls: Default::default(),
+        git: Default::default(),
     };
     let plan = crate::plan::plan(&df, &opts).map_err(|e| e.to_string())?;
     Ok(match args.format.as_str() {

@@ -57,6 +57,8 @@ pub struct Options {
     /// `ADD` URLs already downloaded by the caller: their content digest
     /// goes into the step key. Empty for `mxbuild plan`.
     pub urls: BTreeMap<String, UrlInfo>,
+    /// `ADD` git sources already fetched by the caller: source -> commit.
+    pub git: BTreeMap<String, String>,
 }
 
 /// What the planner needs to know of a base image.
@@ -791,6 +793,7 @@ impl Planner<'_> {
                 parents,
                 exclude,
                 checksum,
+                keep_git_dir,
                 ..
             } => {
                 let mut srcs = Vec::new();
@@ -799,15 +802,26 @@ impl Planner<'_> {
                 }
                 let kw = if *add { "ADD" } else { "COPY" };
                 let mut has_url = false;
+                if *keep_git_dir {
+                    return Err(self.err(
+                        span,
+                        "ADD --keep-git-dir is not supported yet",
+                        "drop the flag (the files are copied without .git), or clone in a RUN step",
+                    ));
+                }
                 for s in &srcs {
                     match url::kind(s) {
                         url::SourceKind::Path => {}
-                        url::SourceKind::Git => {
+                        url::SourceKind::Git if !*add => {
                             return Err(self.err(
                                 span,
-                                format!("{kw} from a git repository ({s}) is not supported yet"),
-                                "clone it in a RUN step, or check it out and pass it as --build-context NAME=DIR",
+                                format!("COPY cannot fetch a git repository ({s})"),
+                                "use ADD for git sources",
                             ));
+                        }
+                        url::SourceKind::Git => {
+                            let got = self.opts.git.get(s).map_or("unresolved", String::as_str);
+                            extra.push(("git".to_string(), format!("{s} {got}")));
                         }
                         url::SourceKind::Http if !*add => {
                             return Err(self.err(

@@ -4,7 +4,9 @@
 //! extracted. The content is fetched before planning (the caller passes
 //! what it got in [`super::Options::urls`]), so the step's cache key holds
 //! the content digest and a changed download invalidates the step.
-//! Git sources are recognised only to refuse them clearly.
+//! `ADD <git URL>` (`https://host/repo.git#ref:subdir`, `git@host:repo`)
+//! copies the repository's files at `ref` (default: the remote's HEAD);
+//! the resolved commit goes into the key, see [`GitRef`].
 
 use serde::Serialize;
 
@@ -47,6 +49,33 @@ pub fn file_name(url: &str) -> String {
     }
 }
 
+/// A git source split as BuildKit reads it: `REMOTE#REF:SUBDIR`, both parts
+/// of the fragment optional.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitRef {
+    /// What `git fetch` is given.
+    pub remote: String,
+    /// Branch, tag or commit; `None` for the remote's HEAD.
+    pub reference: Option<String>,
+    /// A directory of the repository to copy instead of all of it.
+    pub subdir: Option<String>,
+}
+
+/// Splits a git source.
+pub fn git_ref(src: &str) -> GitRef {
+    let (remote, fragment) = src.split_once('#').unwrap_or((src, ""));
+    let (reference, subdir) = fragment.split_once(':').unwrap_or((fragment, ""));
+    let some = |s: &str| {
+        let s = s.trim_matches('/');
+        (!s.is_empty()).then(|| s.to_string())
+    };
+    GitRef {
+        remote: remote.to_string(),
+        reference: some(reference),
+        subdir: some(subdir),
+    }
+}
+
 /// A downloaded URL, as the planner keys it and COPY writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UrlInfo {
@@ -82,6 +111,26 @@ mod tests {
         assert_eq!(kind("git://example.com/r"), SourceKind::Git);
         assert_eq!(kind("src/http://x"), SourceKind::Path);
         assert_eq!(kind("./a"), SourceKind::Path);
+    }
+
+    #[test]
+    fn git_refs() {
+        assert_eq!(
+            git_ref("https://h/r.git#v1.2:docs/api/"),
+            GitRef {
+                remote: "https://h/r.git".into(),
+                reference: Some("v1.2".into()),
+                subdir: Some("docs/api".into()),
+            }
+        );
+        let plain = git_ref("git@github.com:moby/buildkit.git");
+        assert_eq!(plain.remote, "git@github.com:moby/buildkit.git");
+        assert_eq!((plain.reference, plain.subdir), (None, None));
+        let sub_only = git_ref("https://h/r.git#:sub");
+        assert_eq!(
+            (sub_only.reference, sub_only.subdir),
+            (None, Some("sub".into()))
+        );
     }
 
     #[test]
