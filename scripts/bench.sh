@@ -121,6 +121,8 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
   echo '```'
 } >BENCHMARKS.md
 cat BENCHMARKS.md
-# What buildah built stays in its storage otherwise.
+# What buildah and mxbuild built stays in their storage otherwise (--no-cache
+# builds add new layers every run).
 buildah manifest rm bench-basic bench-naive >/dev/null 2>&1 || true
 buildah rmi --prune >/dev/null 2>&1 || true
+"$mx" prune --all >/dev/null

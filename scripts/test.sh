@@ -19,6 +19,8 @@ log "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 log "cargo test"
+# Integration tests leave unpacked images in target/tmp (several GB a run).
+rm -rf target/tmp
 mkdir -p target
 export MXBUILD_SKIP_LOG="$PWD/target/test-skips.log"
 : >"$MXBUILD_SKIP_LOG"
