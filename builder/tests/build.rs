@@ -655,6 +655,9 @@ fn onbuild_triggers_run_in_the_child_build_and_are_not_inherited() {
     ]);
     let child = context_with(&t, "child", "FROM test/onbuild-base:1\nRUN test -s /trig\n");
     fs::write(child.join("hello.txt"), "from the child's context\n").unwrap();
+    // `mxbuild plan` reads the base from the local store: the triggers are steps.
+    let plan = mx_ok(&["plan", "--platform", "linux/arm64", child.to_str().unwrap()]);
+    assert!(plan.contains("steps: 3 in all"), "{plan}");
     let out = t.join("child.oci.tar");
     mx_ok(&[
         "build",

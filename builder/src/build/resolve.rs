@@ -241,6 +241,31 @@ pub fn resolve(
     Ok(out)
 }
 
+/// Planner info for the wanted images the local store already has, for
+/// `mxbuild plan`: nothing is pulled, and what is missing or unreadable is
+/// left out (the plan then shows the steps the Dockerfile alone gives).
+pub fn local_infos(
+    store: &Store,
+    wanted: &BTreeSet<(String, String)>,
+) -> BTreeMap<String, ImageInfo> {
+    let mut out = BTreeMap::new();
+    for (r, p) in wanted {
+        let Ok(platform) = p.parse::<Platform>() else {
+            continue;
+        };
+        let Ok(norm) = reference::normalize(r) else {
+            continue;
+        };
+        let Ok(Some(idx)) = store.refs.get(&norm) else {
+            continue;
+        };
+        if let Ok((digest, state)) = state_of(store, &idx, &platform) {
+            out.insert(format!("{r}@{p}"), info(&digest, &state));
+        }
+    }
+    out
+}
+
 /// Adds the state and planner info of `platforms` of the image `idx` (named `r`).
 fn record(
     store: &Store,

@@ -68,7 +68,7 @@ fn plan_text(args: &PlanArgs) -> Result<String, String> {
         };
         build_args.insert(k, v);
     }
-    let opts = crate::plan::Options {
+    let mut opts = crate::plan::Options {
         platforms,
         host,
         target: args.target.clone(),
@@ -86,7 +86,19 @@ fn plan_text(args: &PlanArgs) -> Result<String, String> {
         urls: Default::default(),
         git: Default::default(),
     };
-    let plan = crate::plan::plan(&df, &opts).map_err(|e| e.to_string())?;
+    let mut plan = crate::plan::plan(&df, &opts).map_err(|e| e.to_string())?;
+    // Base images already in the local store (never pulled here) give the
+    // plan what a build sees: their digests, ENV and ONBUILD triggers.
+    let root = crate::store::default_root();
+    if root.join("refs").is_dir() {
+        if let Ok(store) = crate::store::Store::open(&root, crate::store::lock::Mode::Shared) {
+            let wanted = crate::build::resolve::wanted(&plan);
+            opts.images = crate::build::resolve::local_infos(&store, &wanted);
+            if !opts.images.is_empty() {
+                plan = crate::plan::plan(&df, &opts).map_err(|e| e.to_string())?;
+            }
+        }
+    }
     Ok(match args.format.as_str() {
         "json" => crate::plan::render::json(&plan) + "\n",
         _ => crate::plan::render::text(&plan, &shown),
