@@ -20,20 +20,23 @@ scripts/base-images.sh "$MXBUILD_ROOT" >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# buildah gets the very same debian:bookworm (all three platforms) in its storage.
+# buildah works in a storage of its own (never the host's), with the very same
+# debian:bookworm (all three platforms).
+bh_root=${MXBUILD_BENCH_BUILDAH:-/var/cache/mxbuild-test/bench-buildah}
+bh() { buildah --root "$bh_root/root" --runroot "$bh_root/run" --storage-driver overlay "$@"; }
 "$mx" image export debian:bookworm -o "type=oci,dest=$work/debian.oci.tar" >/dev/null
 # skopeo 1.9 cannot copy a whole index into containers-storage: copy each
 # platform under its own name, then group them in a local manifest list named
 # debian:bookworm, which buildah resolves per --platform.
-buildah manifest rm docker.io/library/debian:bookworm >/dev/null 2>&1 || true
-buildah manifest create docker.io/library/debian:bookworm >/dev/null
+bh manifest rm docker.io/library/debian:bookworm >/dev/null 2>&1 || true
+bh manifest create docker.io/library/debian:bookworm >/dev/null
 for p in amd64 arm64 arm/v7; do
   arch=${p%/*} variant=
   [ "$p" != "$arch" ] && variant=${p#*/}
   name=localhost/bench-debian-$arch$variant
   skopeo copy -q --override-arch "$arch" ${variant:+--override-variant "$variant"} \
-    "oci-archive:$work/debian.oci.tar" "containers-storage:$name"
-  buildah manifest add docker.io/library/debian:bookworm "containers-storage:$name" >/dev/null
+    "oci-archive:$work/debian.oci.tar" "containers-storage:[overlay@$bh_root/root+$bh_root/run]$name"
+  bh manifest add docker.io/library/debian:bookworm "containers-storage:$name" >/dev/null
 done
 
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
@@ -62,20 +65,20 @@ three=linux/amd64,linux/arm64,linux/arm/v7
 mkdir -p "$work/warm"
 printf 'FROM debian:bookworm\nRUN true\n' >"$work/warm/Dockerfile"
 "$mx" build --progress plain --platform "$three" "$work/warm" >>"$work/log" 2>&1
-buildah build --runtime runc --layers --pull=never --platform "$three" "$work/warm" >>"$work/log" 2>&1
+bh build --runtime runc --layers --pull=never --platform "$three" "$work/warm" >>"$work/log" 2>&1
 
 log "1. same Dockerfile, two platforms: cold and no-op rebuild"
 timeit mx_cold "$mx" build --no-cache --progress plain --platform "$two" "$basic"
 timeit mx_noop "$mx" build --progress plain --platform "$two" "$basic"
-buildah manifest rm bench-basic >/dev/null 2>&1 || true
-timeit bh_cold buildah build --runtime runc --layers --pull=never --no-cache --platform "$two" --manifest bench-basic "$basic"
-buildah manifest rm bench-basic >/dev/null 2>&1 || true
-timeit bh_noop buildah build --runtime runc --layers --pull=never --platform "$two" --manifest bench-basic "$basic"
+bh manifest rm bench-basic >/dev/null 2>&1 || true
+timeit bh_cold bh build --runtime runc --layers --pull=never --no-cache --platform "$two" --manifest bench-basic "$basic"
+bh manifest rm bench-basic >/dev/null 2>&1 || true
+timeit bh_noop bh build --runtime runc --layers --pull=never --platform "$two" --manifest bench-basic "$basic"
 
 log "2. hello-c for three platforms: xx way (mxbuild) vs naive under QEMU (buildah)"
 timeit mx_xx "$mx" build --no-cache --progress plain --platform "$three" --build-context xx="$xxctx" testdata/hello-c
-buildah manifest rm bench-naive >/dev/null 2>&1 || true
-timeit bh_naive buildah build --runtime runc --layers --pull=never --no-cache --platform "$three" --manifest bench-naive -f testdata/hello-c/naive.Dockerfile testdata/hello-c
+bh manifest rm bench-naive >/dev/null 2>&1 || true
+timeit bh_naive bh build --runtime runc --layers --pull=never --no-cache --platform "$three" --manifest bench-naive -f testdata/hello-c/naive.Dockerfile testdata/hello-c
 timeit mx_naive "$mx" build --no-cache --progress plain --platform "$three" -f testdata/hello-c/naive.Dockerfile testdata/hello-c
 
 log "3. layer creation vs tar | gzip"
@@ -123,6 +126,6 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 cat BENCHMARKS.md
 # What buildah and mxbuild built stays in their storage otherwise (--no-cache
 # builds add new layers every run).
-buildah manifest rm bench-basic bench-naive >/dev/null 2>&1 || true
-buildah rmi --prune >/dev/null 2>&1 || true
+bh manifest rm bench-basic bench-naive >/dev/null 2>&1 || true
+bh rmi --prune >/dev/null 2>&1 || true
 "$mx" prune --all >/dev/null

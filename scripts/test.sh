@@ -25,7 +25,8 @@ mkdir -p target
 export MXBUILD_SKIP_LOG="$PWD/target/test-skips.log"
 : >"$MXBUILD_SKIP_LOG"
 cargo_status=0
-cargo test --workspace 2>&1 | tee target/test-output.log || cargo_status=$?
+# --no-fail-fast: one failing test binary must not hide the results of the others.
+cargo test --workspace --no-fail-fast 2>&1 | tee target/test-output.log || cargo_status=$?
 
 # One closing line for the whole run: cargo prints a result per test binary,
 # and the last of them (doc-tests) often says 0 passed.

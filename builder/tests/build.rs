@@ -613,11 +613,6 @@ fn add_downloads_urls_checks_checksums_and_rebuilds_when_they_change() {
             format!("FROM debian:bookworm\nCOPY {} /x\n", server.url("data.txt")),
             "COPY cannot download",
         ),
-        (
-            "git",
-            "FROM debian:bookworm\nADD https://github.com/moby/buildkit.git /src\n".to_string(),
-            "not supported yet",
-        ),
     ] {
         let dir = context_with(&t, name, &df);
         let o = mx(&["build", "--platform", "linux/amd64", dir.to_str().unwrap()]);
@@ -795,6 +790,24 @@ fn ssh_mount_forwards_the_agent_and_leaves_nothing_in_the_layer() {
         out.contains("Dockerfile:2") && out.contains("--ssh default"),
         "{out}"
     );
+    let uid = context_with(
+        &t,
+        "uid",
+        "FROM debian:bookworm\nRUN --mount=type=ssh,uid=1000 true\n",
+    );
+    let o = mx(&[
+        "build",
+        "--platform",
+        "linux/amd64",
+        "--ssh",
+        &ssh,
+        uid.to_str().unwrap(),
+    ]);
+    let out = text(&o);
+    assert!(
+        !o.status.success() && out.contains("Dockerfile:2") && out.contains("uid"),
+        "{out}"
+    );
     let key = format!("default={}", t.join("key").display());
     let o = mx(&[
         "build",
@@ -908,11 +921,20 @@ fn add_copies_git_sources_at_their_commit() {
             format!("ADD {repo_url}#v1:missing /x"),
             "is not a directory",
         ),
-        ("copy", format!("COPY {repo_url} /x"), "COPY cannot fetch"),
+        (
+            "copy",
+            format!("COPY {repo_url} /x"),
+            "COPY cannot download",
+        ),
         (
             "keep",
             format!("ADD --keep-git-dir=true {repo_url} /x"),
             "--keep-git-dir",
+        ),
+        (
+            "inject",
+            format!("ADD {repo_url}#--upload-pack=touch${{IFS}}/tmp/pwned /x"),
+            "not a valid git reference",
         ),
     ] {
         let dir = context_with(&t, name, &format!("FROM debian:bookworm\n{df}\n"));

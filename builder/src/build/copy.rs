@@ -170,7 +170,7 @@ pub(crate) fn copy_step(
                 continue;
             }
         }
-        match url::kind(s) {
+        match url::kind(s, *add) {
             SourceKind::Http if *add => {
                 matched.push(Matched::Url(s.clone()));
                 continue;
@@ -259,7 +259,7 @@ pub(crate) fn copy_step(
                         dest_abs.clone()
                     };
                     write_download(ctx, u, merged, &target, uid, gid, chmod_bits)
-                        .map_err(|e| format!("{at}: ADD {u}: {e}"))?;
+                        .map_err(|e| format!("{at}: ADD {}: {e}", url::redact(u)))?;
                     continue;
                 }
                 Matched::Git(src) => {
@@ -268,16 +268,17 @@ pub(crate) fn copy_step(
                     })?;
                     let files = scratch.0.join("git");
                     let _ = fs::remove_dir_all(&files);
-                    super::git::export(ctx.store, src, commit, &files)
-                        .map_err(|e| format!("{at}: ADD {src}: {e}"))?;
+                    super::git::export(ctx.store, src, commit, &scratch.0, &files)
+                        .map_err(|e| format!("{at}: ADD {}: {e}", url::redact(src)))?;
                     let target = fsutil::mkdir_all(merged, &dest_abs, uid, gid)
                         .map_err(|e| format!("{at}: {dest}: {e}"))?;
-                    for e in fs::read_dir(&files).map_err(|e| e.to_string())?.flatten() {
+                    let entries = fs::read_dir(&files).map_err(|e| format!("{at}: ADD: {e}"))?;
+                    for e in entries.flatten() {
                         let name = e.file_name().to_string_lossy().into_owned();
                         fsutil::copy_entry(&e.path(), &target.join(&name), own, &name, &|_, _| {
                             false
                         })
-                        .map_err(|e| format!("{at}: ADD {src}: {name}: {e}"))?;
+                        .map_err(|e| format!("{at}: ADD {}: {name}: {e}", url::redact(src)))?;
                     }
                     continue;
                 }

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::time::Duration;
 
 use futures_util::StreamExt;
 
@@ -40,7 +41,7 @@ pub fn wanted(plan: &Plan, file: &str) -> Vec<Wanted> {
                 continue;
             };
             for s in sources {
-                if url::kind(s) != SourceKind::Http {
+                if url::kind(s, true) != SourceKind::Http {
                     continue;
                 }
                 let w = by_url.entry(s.clone()).or_insert_with(|| Wanted {
@@ -71,13 +72,16 @@ pub fn fetch(
         .enable_all()
         .build()
         .map_err(|e| format!("error: cannot start the downloader: {e}"))?;
+    // A dead or stalled server fails the build instead of hanging it.
     let client = reqwest::Client::builder()
         .user_agent(concat!("mxbuild/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(30))
+        .read_timeout(Duration::from_secs(120))
         .build()
         .map_err(|e| format!("error: cannot set up an HTTP client: {e}"))?;
     for w in wanted {
         let at = w.checks.first().map_or("", |(_, at)| at.as_str());
-        // Parse every --checksum before downloading anything.
+        // The planner checked the format; parsed again, as a Digest.
         let mut expected = Vec::new();
         for (sum, at) in &w.checks {
             if let Some(sum) = sum {
@@ -89,14 +93,25 @@ pub fn fetch(
                 expected.push((d, at.clone()));
             }
         }
-        progress(&format!("downloading {}", w.url));
-        let info = rt.block_on(download(&client, store, &w.url, at))?;
+        let shown = url::redact(&w.url);
+        progress(&format!("downloading {shown}"));
+        let mismatch = |at: &str, d: &Digest, got: &str| {
+            format!(
+                "error: {at}: ADD {shown}: checksum mismatch: --checksum={d} but the download is {got}\nhint: the file on the server changed, or the checksum is wrong"
+            )
+        };
+        // With a checksum, a wrong download is never stored.
+        let first = expected.first().map(|(d, _)| d);
+        let info = rt
+            .block_on(download(&client, store, &w.url, at, first))
+            .map_err(|e| match (e, expected.first()) {
+                (Failure::Mismatch(got), Some((d, at))) => mismatch(at, d, &got),
+                (Failure::Mismatch(got), None) => got,
+                (Failure::Other(e), _) => e,
+            })?;
         for (d, at) in &expected {
             if d.to_string() != info.digest {
-                return Err(format!(
-                    "error: {at}: ADD {}: checksum mismatch: --checksum={d} but the download is {}\nhint: the file on the server changed, or the checksum is wrong",
-                    w.url, info.digest
-                ));
+                return Err(mismatch(at, d, &info.digest));
             }
         }
         out.insert(w.url.clone(), info);
@@ -104,25 +119,39 @@ pub fn fetch(
     Ok(out)
 }
 
+/// Why a download failed.
+enum Failure {
+    /// The content hashes to this, not to the `--checksum`.
+    Mismatch(String),
+    /// Anything else, as a finished message.
+    Other(String),
+}
+
 async fn download(
     client: &reqwest::Client,
     store: &Store,
     url: &str,
     at: &str,
-) -> Result<UrlInfo, String> {
-    let failed = |e: &dyn std::fmt::Display| format!("error: {at}: ADD {url}: {e}");
+    expected: Option<&Digest>,
+) -> Result<UrlInfo, Failure> {
+    let shown = url::redact(url);
+    let failed = |e: &dyn std::fmt::Display| {
+        Failure::Other(format!(
+            "error: {at}: ADD {shown}: {}",
+            url::redact(&e.to_string())
+        ))
+    };
     let resp = client.get(url).send().await.map_err(|e| {
-        format!(
-            "{}\nhint: check the URL and that this machine reaches it (HTTPS_PROXY/HTTP_PROXY are honoured)",
-            failed(&causes(&e))
-        )
+        Failure::Other(format!(
+            "error: {at}: ADD {shown}: {}\nhint: check the URL and that this machine reaches it (HTTPS_PROXY/HTTP_PROXY are honoured)",
+            url::redact(&causes(&e))
+        ))
     })?;
     let status = resp.status();
     if !status.is_success() {
-        return Err(format!(
-            "{}\nhint: check the URL",
-            failed(&format!("the server answered {status}"))
-        ));
+        return Err(Failure::Other(format!(
+            "error: {at}: ADD {shown}: the server answered {status}\nhint: check the URL"
+        )));
     }
     let mtime = resp
         .headers()
@@ -135,7 +164,10 @@ async fn download(
         let chunk = chunk.map_err(|e| failed(&format!("download interrupted: {}", causes(&e))))?;
         writer.write_all(&chunk).map_err(|e| failed(&e))?;
     }
-    let (digest, _) = writer.commit(None).map_err(|e: BlobError| failed(&e))?;
+    let (digest, _) = writer.commit(expected).map_err(|e| match e {
+        BlobError::Corrupt { actual, .. } => Failure::Mismatch(actual.to_string()),
+        e => failed(&e),
+    })?;
     Ok(UrlInfo {
         digest: digest.to_string(),
         mtime,

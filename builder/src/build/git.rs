@@ -36,7 +36,7 @@ pub fn wanted(plan: &Plan, file: &str) -> Vec<Wanted> {
                 continue;
             };
             for s in sources {
-                if url::kind(s) == SourceKind::Git {
+                if url::kind(s, true) == SourceKind::Git {
                     out.entry(s.clone()).or_insert_with(|| Wanted {
                         source: s.clone(),
                         at: format!("{file}:{}", step.line),
@@ -50,18 +50,33 @@ pub fn wanted(plan: &Plan, file: &str) -> Vec<Wanted> {
 
 /// The bare cache repository for `remote` in the store.
 fn cache_repo(store: &Store, remote: &str) -> PathBuf {
-    let h = Sha256::digest(remote.as_bytes());
-    let name: String = h.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    store.root.join("git").join(name)
+    store.root.join("git").join(short_hash(remote))
 }
 
-fn git(dir: &Path) -> Command {
+fn short_hash(s: &str) -> String {
+    Sha256::digest(s.as_bytes())
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// git on the cache repository `dir`, never interactive: no password or
+/// host-key prompts (ssh in batch mode, through the `--ssh default` agent
+/// when given), no background gc that could drop what a build just fetched,
+/// and no stall forever on a dead server.
+fn git(dir: &Path, agent: Option<&Path>) -> Command {
     let mut c = Command::new("git");
     c.arg("--git-dir")
         .arg(dir)
-        // No prompts: a build never waits for a password.
+        .args(["-c", "gc.auto=0", "-c", "maintenance.auto=false"])
+        .args(["-c", "http.lowSpeedLimit=1", "-c", "http.lowSpeedTime=120"])
         .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
         .stdin(Stdio::null());
+    if let Some(sock) = agent {
+        c.env("SSH_AUTH_SOCK", sock);
+    }
     c
 }
 
@@ -76,19 +91,23 @@ fn run(mut c: Command) -> Result<String, String> {
     }
 }
 
-/// Fetches every wanted source; returns source -> commit.
+/// Fetches every wanted source; returns source -> commit. `agent` is the
+/// `--ssh default` socket, for `git@…` and `ssh://` remotes.
 pub fn fetch(
     store: &Store,
     wanted: &[Wanted],
+    agent: Option<&Path>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
     for w in wanted {
         let r = url::git_ref(&w.source);
+        let shown = url::redact(&w.source);
         let failed = |e: String| {
             format!(
-                "error: {}: ADD {}: {e}\nhint: check the repository URL and reference; private repositories need git credentials (or ssh keys) set up for root on this machine",
-                w.at, w.source
+                "error: {}: ADD {shown}: {}\nhint: check the repository URL and reference; private repositories need git credentials set up for root, or --ssh default for git@ remotes",
+                w.at,
+                url::redact(&e)
             )
         };
         let dir = cache_repo(store, &r.remote);
@@ -97,27 +116,65 @@ pub fn fetch(
             let mut init = Command::new("git");
             init.args(["init", "-q", "--bare"]).arg(&dir);
             run(init).map_err(failed)?;
+            // Files as a checkout has them: no export-ignore or
+            // export-subst from the repository's .gitattributes.
+            std::fs::create_dir_all(dir.join("info")).map_err(|e| failed(e.to_string()))?;
+            std::fs::write(
+                dir.join("info/attributes"),
+                "* -export-ignore -export-subst\n",
+            )
+            .map_err(|e| failed(e.to_string()))?;
         }
-        progress(&format!("fetching {}", w.source));
+        progress(&format!("fetching {shown}"));
         let want = r.reference.clone().unwrap_or_else(|| "HEAD".to_string());
-        // Shallow first; dumb-HTTP servers and some commit references need a full fetch.
-        let mut shallow = git(&dir);
-        shallow.args(["fetch", "-q", "--depth", "1", "--no-tags", &r.remote, &want]);
-        if run(shallow).is_err() {
-            let mut full = git(&dir);
-            full.args(["fetch", "-q", "--no-tags", &r.remote, &want]);
-            run(full).map_err(failed)?;
+        // Each source has its own ref, so builds fetching other refs of the
+        // same remote at the same time cannot swap results.
+        let local = format!("refs/mxbuild/{}", short_hash(&w.source));
+        let refspec = format!("+{want}:{local}");
+        let fetch = |depth: bool| {
+            let mut c = git(&dir, agent);
+            c.args(["fetch", "-q", "--no-tags"]);
+            if depth {
+                c.args(["--depth", "1"]);
+            }
+            c.arg("--").arg(&r.remote).arg(&refspec);
+            run(c)
+        };
+        // Shallow first; dumb-HTTP servers need a full fetch.
+        let mut got = fetch(true).or_else(|_| fetch(false));
+        let is_sha = want.len() == 40 && want.bytes().all(|b| b.is_ascii_hexdigit());
+        if got.is_err() && is_sha {
+            // Servers that refuse to fetch an unadvertised commit: take
+            // every branch and tag, then look for it.
+            let all = format!("refs/mxbuild-all/{}", short_hash(&r.remote));
+            let mut c = git(&dir, agent);
+            c.args(["fetch", "-q", "--"]).arg(&r.remote).args([
+                format!("+refs/heads/*:{all}/heads/*"),
+                format!("+refs/tags/*:{all}/tags/*"),
+            ]);
+            got = run(c);
+            if got.is_ok() {
+                let mut c = git(&dir, agent);
+                c.args(["update-ref", &local, &want]);
+                got = run(c);
+            }
         }
-        let mut rev = git(&dir);
-        rev.args(["rev-parse", "FETCH_HEAD^{commit}"]);
-        let commit = run(rev).map_err(failed)?;
+        got.map_err(failed)?;
+        let mut rev = git(&dir, agent);
+        rev.args([
+            "rev-parse",
+            "--verify",
+            "-q",
+            &format!("{local}^{{commit}}"),
+        ]);
+        let commit = run(rev).map_err(|_| failed(format!("{want} is not a commit")))?;
         if let Some(sub) = &r.subdir {
-            let mut kind = git(&dir);
+            let mut kind = git(&dir, agent);
             kind.args(["cat-file", "-t", &format!("{commit}:{sub}")]);
             if run(kind).as_deref() != Ok("tree") {
                 return Err(failed(format!(
                     "{sub:?} is not a directory at {}",
-                    &commit[..commit.len().min(12)]
+                    commit.get(..12).unwrap_or(&commit)
                 )));
             }
         }
@@ -127,41 +184,45 @@ pub fn fetch(
 }
 
 /// Writes the files of `commit` (or its `subdir`) under `dest`, a new
-/// directory, with the system's `git archive | tar -x` (modes, symlinks and
-/// the commit time as git records them).
-pub fn export(store: &Store, source: &str, commit: &str, dest: &Path) -> Result<(), String> {
+/// directory: `git archive` of the commit (so every file has the commit's
+/// time, and the modes and symlinks git records) into a file in `scratch`,
+/// unpacked with the system's tar.
+pub fn export(
+    store: &Store,
+    source: &str,
+    commit: &str,
+    scratch: &Path,
+    dest: &Path,
+) -> Result<(), String> {
     let r = url::git_ref(source);
     let dir = cache_repo(store, &r.remote);
-    let tree = match &r.subdir {
-        Some(sub) => format!("{commit}:{sub}"),
-        None => commit.to_string(),
-    };
-    std::fs::create_dir_all(dest).map_err(|e| e.to_string())?;
-    let mut archive = git(&dir)
-        // 0755/0644 as a checkout with the usual umask (git's default is 002).
-        .args(["-c", "tar.umask=0022", "archive", "--format=tar", &tree])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run git: {e}"))?;
-    let stdout = archive.stdout.take().ok_or("git archive: no output")?;
-    let untar = Command::new("tar")
-        .args(["-x", "--no-same-owner", "-C"])
-        .arg(dest)
-        .stdin(stdout)
-        .output()
-        .map_err(|e| format!("cannot run tar: {e}"))?;
-    let archived = archive.wait_with_output().map_err(|e| e.to_string())?;
-    if !archived.status.success() {
-        return Err(format!(
-            "git archive {tree}: {}",
-            String::from_utf8_lossy(&archived.stderr).trim()
-        ));
+    let tar_file = scratch.join("git.tar");
+    let mut archive = git(&dir, None);
+    // 0755/0644 as a checkout with the usual umask (git's default is 002).
+    archive
+        .args(["-c", "tar.umask=0022", "archive", "--format=tar", "-o"])
+        .arg(&tar_file)
+        .arg(commit);
+    if let Some(sub) = &r.subdir {
+        archive.arg("--").arg(format!(":(literal){sub}"));
     }
-    if !untar.status.success() {
+    run(archive).map_err(|e| format!("git archive: {e}"))?;
+    std::fs::create_dir_all(dest).map_err(|e| e.to_string())?;
+    let mut untar = Command::new("tar");
+    untar
+        .args(["-x", "--no-same-owner", "-f"])
+        .arg(&tar_file)
+        .arg("-C")
+        .arg(dest);
+    if let Some(sub) = &r.subdir {
+        untar.arg(format!("--strip-components={}", sub.split('/').count()));
+    }
+    let out = untar.output().map_err(|e| format!("cannot run tar: {e}"))?;
+    let _ = std::fs::remove_file(&tar_file);
+    if !out.status.success() {
         return Err(format!(
             "tar: {}",
-            String::from_utf8_lossy(&untar.stderr).trim()
+            String::from_utf8_lossy(&out.stderr).trim()
         ));
     }
     Ok(())

@@ -332,20 +332,42 @@ pub fn build(
     let (first, _) = plan_with(opts, BTreeMap::new(), BTreeMap::new(), BTreeMap::new())?;
     // Before pulling anything or running any step.
     check_emulation(&first, &host)?;
-    let wanted = resolve::wanted(&first);
-    let resolved = resolve::resolve(store, &wanted, opts.pull, &mut |s| progress.line(s))?;
+    let mut wanted = resolve::wanted(&first);
+    let mut resolved = resolve::resolve(store, &wanted, opts.pull, &mut |s| progress.line(s))?;
     let (mut plan, file) = plan_with(
         opts,
         resolved.infos.clone(),
         BTreeMap::new(),
         BTreeMap::new(),
     )?;
+    // A base image's ONBUILD triggers (known only now) may name images of
+    // their own (`COPY --from=img`): resolve those too, until nothing is new.
+    loop {
+        let more = resolve::wanted(&plan);
+        if more.is_subset(&wanted) {
+            break;
+        }
+        wanted.extend(more);
+        resolved = resolve::resolve(store, &wanted, opts.pull, &mut |s| progress.line(s))?;
+        plan = plan_with(
+            opts,
+            resolved.infos.clone(),
+            BTreeMap::new(),
+            BTreeMap::new(),
+        )?
+        .0;
+    }
+    // Triggers may add RUN steps to instances that had none.
+    check_emulation(&plan, &host)?;
     // ADD URLs may use the base images' ENV, so they are known only now;
     // their content digests and commits then go into the final plan's keys.
     let urls = fetch::fetch(store, &fetch::wanted(&plan, &file), &mut |s| {
         progress.line(s)
     })?;
-    let git = git::fetch(store, &git::wanted(&plan, &file), &mut |s| progress.line(s))?;
+    let agent = opts.ssh.get("default").map(PathBuf::as_path);
+    let git = git::fetch(store, &git::wanted(&plan, &file), agent, &mut |s| {
+        progress.line(s)
+    })?;
     if !urls.is_empty() || !git.is_empty() {
         plan = plan_with(opts, resolved.infos.clone(), urls.clone(), git.clone())?.0;
     }

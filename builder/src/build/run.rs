@@ -384,6 +384,19 @@ pub(crate) fn run_step(
                 let id = m.id.clone().unwrap_or_else(|| "default".to_string());
                 let n = ssh_mounts;
                 ssh_mounts += 1;
+                // The host socket keeps its owner and mode; only BuildKit's
+                // defaults (root, 0600) can be honoured.
+                let uid_ok = m.uid.as_deref().is_none_or(|u| u == "0");
+                let gid_ok = m.gid.as_deref().is_none_or(|g| g == "0");
+                let mode_ok = m
+                    .mode
+                    .as_deref()
+                    .is_none_or(|x| x.trim_start_matches('0') == "600");
+                if !(uid_ok && gid_ok && mode_ok) {
+                    return Err(format!(
+                        "{at}: --mount=type=ssh with uid, gid or mode other than root and 0600 is not supported yet (the agent socket is shared as it is)\nhint: run this step as root (USER root) and drop uid/gid/mode"
+                    ));
+                }
                 let Some(socket) = ctx.opts.ssh.get(&id) else {
                     if m.required {
                         return Err(format!(
@@ -392,12 +405,18 @@ pub(crate) fn run_step(
                     }
                     continue;
                 };
-                let dest = if m.target.is_some() {
-                    target_abs
-                } else {
-                    format!("/run/buildkit/ssh_agent.{n}")
+                // An empty target means the default; a relative one is taken
+                // from the root, as BuildKit passes it unchanged.
+                let dest = match m.target.as_deref().filter(|t| !t.is_empty()) {
+                    Some(t) => fsutil::clean_abs(&format!("/{t}")),
+                    None => format!("/run/buildkit/ssh_agent.{n}"),
                 };
-                if n == 0 {
+                if dest == "/" {
+                    return Err(format!(
+                        "{at}: --mount=type=ssh,target=/ would cover the whole filesystem\nhint: drop target= (the default is /run/buildkit/ssh_agent.N)"
+                    ));
+                }
+                if n == 0 && !envv.iter().any(|e| e.starts_with("SSH_AUTH_SOCK=")) {
                     set("SSH_AUTH_SOCK", &dest, &mut envv);
                 }
                 stubs.extend(first_missing(&merged, &dest));

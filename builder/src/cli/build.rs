@@ -177,6 +177,10 @@ fn ssh_agents(items: &[String]) -> Result<BTreeMap<String, PathBuf>, String> {
             }
             Err(e) => return Err(format!("--ssh {s}: {}: {e}", path.display())),
         }
+        // runc needs an absolute source.
+        let path = path
+            .canonicalize()
+            .map_err(|e| format!("--ssh {s}: {}: {e}", path.display()))?;
         m.insert(id, path);
     }
     Ok(m)

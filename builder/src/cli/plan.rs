@@ -91,7 +91,7 @@ fn plan_text(args: &PlanArgs) -> Result<String, String> {
     // plan what a build sees: their digests, ENV and ONBUILD triggers.
     let root = crate::store::default_root();
     if root.join("refs").is_dir() {
-        if let Ok(store) = crate::store::Store::open(&root, crate::store::lock::Mode::Shared) {
+        if let Ok(store) = crate::store::Store::open(&root, crate::store::lock::Mode::TryShared) {
             let wanted = crate::build::resolve::wanted(&plan);
             opts.images = crate::build::resolve::local_infos(&store, &wanted);
             if !opts.images.is_empty() {

@@ -76,7 +76,28 @@ pub fn parse_http_date(s: &str) -> Option<i64> {
     let [h, mi, sec] = t.as_slice() else {
         return None;
     };
-    if !(1..=31).contains(&d) || *h > 23 || *mi > 59 || *sec > 60 {
+    // Bounded fields (a header is untrusted input): no overflow, no 31 Feb.
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let in_range = (1970..=9999).contains(&y)
+        && (1..=month_days[m as usize - 1]).contains(&d)
+        && (0..=23).contains(h)
+        && (0..=59).contains(mi)
+        && (0..=60).contains(sec);
+    if !in_range {
         return None;
     }
     Some(days_from_civil(y, m, d) * 86_400 + h * 3600 + mi * 60 + sec)
@@ -104,6 +125,12 @@ mod tests {
         assert_eq!(parse_http_date("Sun Nov  6 08:49:37 1994"), None);
         assert_eq!(parse_http_date(""), None);
         assert_eq!(parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT"), None);
+        assert_eq!(parse_http_date("Sun, 31 Feb 1994 08:49:37 GMT"), None);
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 99999999999999 08:49:37 GMT"),
+            None
+        );
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 -1:49:37 GMT"), None);
     }
 
     #[test]

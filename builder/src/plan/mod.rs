@@ -562,32 +562,38 @@ impl Planner<'_> {
         if triggers.is_empty() {
             return Ok(Vec::new());
         }
-        let text = triggers.join("\n");
         let label = format!("ONBUILD triggers of {base}");
-        let bad = |e: SourceError| {
-            self.err(
-                at,
-                format!("{label}: {e}"),
-                "the base image's ONBUILD instructions must be valid Dockerfile instructions",
-            )
-        };
-        let df = dockerfile::parse(&text, &label).map_err(bad)?;
-        let mut out = dockerfile::instruction::from_nodes(&df.nodes, &label, &text).map_err(bad)?;
-        for l in &mut out {
-            if matches!(
-                l.instruction,
-                Instruction::From { .. } | Instruction::Onbuild(_) | Instruction::Maintainer(_)
-            ) {
-                return Err(self.err(
+        let mut out = Vec::new();
+        // One at a time: a trailing escape or a here-doc in one trigger must
+        // not run on into the next.
+        for text in triggers {
+            let bad = |e: SourceError| {
+                self.err(
                     at,
-                    format!(
-                        "{label}: {:?} is not allowed as an ONBUILD trigger",
-                        l.original
-                    ),
-                    "FROM, ONBUILD and MAINTAINER cannot be triggers",
-                ));
+                    format!("{label}: {e}"),
+                    "the base image's ONBUILD instructions must be valid Dockerfile instructions",
+                )
+            };
+            let df = dockerfile::parse(text, &label).map_err(bad)?;
+            for mut l in
+                dockerfile::instruction::from_nodes(&df.nodes, &label, text).map_err(bad)?
+            {
+                if matches!(
+                    l.instruction,
+                    Instruction::From { .. } | Instruction::Onbuild(_) | Instruction::Maintainer(_)
+                ) {
+                    return Err(self.err(
+                        at,
+                        format!(
+                            "{label}: {:?} is not allowed as an ONBUILD trigger",
+                            l.original
+                        ),
+                        "FROM, ONBUILD and MAINTAINER cannot be triggers",
+                    ));
+                }
+                l.span = at;
+                out.push(l);
             }
-            l.span = at;
         }
         Ok(out)
     }
@@ -810,23 +816,23 @@ impl Planner<'_> {
                     ));
                 }
                 for s in &srcs {
-                    match url::kind(s) {
+                    match url::kind(s, *add) {
                         url::SourceKind::Path => {}
-                        url::SourceKind::Git if !*add => {
-                            return Err(self.err(
-                                span,
-                                format!("COPY cannot fetch a git repository ({s})"),
-                                "use ADD for git sources",
-                            ));
-                        }
                         url::SourceKind::Git => {
+                            url::check_git(s).map_err(|e| {
+                                self.err(
+                                    span,
+                                    format!("ADD {}: {e}", url::redact(s)),
+                                    "use REMOTE#BRANCH_OR_TAG:SUBDIR",
+                                )
+                            })?;
                             let got = self.opts.git.get(s).map_or("unresolved", String::as_str);
                             extra.push(("git".to_string(), format!("{s} {got}")));
                         }
                         url::SourceKind::Http if !*add => {
                             return Err(self.err(
                                 span,
-                                format!("COPY cannot download a URL ({s})"),
+                                format!("COPY cannot download a URL ({})", url::redact(s)),
                                 "use ADD for files from http(s) URLs",
                             ));
                         }
@@ -841,12 +847,28 @@ impl Planner<'_> {
                         }
                     }
                 }
-                if checksum.is_some() && !has_url {
-                    return Err(self.err(
-                        span,
-                        "ADD --checksum is only for http(s) sources",
-                        "remove --checksum, or ADD the file from its URL",
-                    ));
+                if let Some(sum) = checksum {
+                    let sum = self.expand_used(scope, sum, span, &mut used)?;
+                    let hint = "give the file's digest as sha256:<64 hex digits> (sha256sum prints the hex part)";
+                    if !has_url || srcs.len() != 1 {
+                        return Err(self.err(
+                            span,
+                            "ADD --checksum needs exactly one source, an http(s) URL",
+                            hint,
+                        ));
+                    }
+                    let hex = sum.strip_prefix("sha256:").unwrap_or("");
+                    if hex.len() != 64
+                        || !hex
+                            .bytes()
+                            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                    {
+                        return Err(self.err(
+                            span,
+                            format!("ADD --checksum={sum} is not a sha256 digest"),
+                            hint,
+                        ));
+                    }
                 }
                 let dest = self.expand_used(scope, dest, span, &mut used)?;
                 let mut flags = Vec::new();
@@ -887,7 +909,7 @@ impl Planner<'_> {
                             .filter(|s| {
                                 !s.starts_with("<<")
                                     && !heredoc_names.iter().any(|n| s.contains(n))
-                                    && url::kind(s) == url::SourceKind::Path
+                                    && url::kind(s, *add) == url::SourceKind::Path
                             })
                             .cloned()
                             .collect();

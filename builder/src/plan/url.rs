@@ -21,20 +21,83 @@ pub enum SourceKind {
     Git,
 }
 
-/// Classifies a source as BuildKit's Dockerfile frontend does.
-pub fn kind(src: &str) -> SourceKind {
-    let lower = src.to_ascii_lowercase();
-    if lower.starts_with("git@") || lower.starts_with("git://") || lower.starts_with("ssh://") {
-        return SourceKind::Git;
-    }
-    if lower.starts_with("http://") || lower.starts_with("https://") {
-        let path = lower.split(['#', '?']).next().unwrap_or("");
-        if path.ends_with(".git") {
+/// Classifies a source of ADD (`add`) or COPY as BuildKit's Dockerfile
+/// frontend does: schemes are case-sensitive, and only ADD knows git (for
+/// COPY, `git@x` is a file of that name).
+pub fn kind(src: &str, add: bool) -> SourceKind {
+    let http = src.starts_with("http://") || src.starts_with("https://");
+    if add {
+        let path = src.split(['#', '?']).next().unwrap_or("");
+        if src.starts_with("git@")
+            || src.starts_with("git://")
+            || src.starts_with("ssh://")
+            || (http && path.ends_with(".git"))
+        {
             return SourceKind::Git;
         }
-        return SourceKind::Http;
     }
-    SourceKind::Path
+    if http {
+        SourceKind::Http
+    } else {
+        SourceKind::Path
+    }
+}
+
+/// `url` with any `user:password@` replaced, for messages and progress.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    match authority.rfind('@') {
+        Some(at) => format!("{scheme}://xxxxx{}", &rest[at..]),
+        None => url.to_string(),
+    }
+}
+
+/// Why a git source cannot be fetched safely, if so: the reference goes on
+/// git's command line, so it may not look like an option.
+pub fn check_git(src: &str) -> Result<(), String> {
+    let r = git_ref(src);
+    if let Some(reference) = &r.reference {
+        if reference.starts_with('-')
+            || reference.contains("..")
+            || reference
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(format!("{reference:?} is not a valid git reference"));
+        }
+    }
+    if let Some(sub) = &r.subdir {
+        if sub.split('/').any(|seg| seg == "..") {
+            return Err(format!("subdirectory {sub:?} leaves the repository"));
+        }
+    }
+    Ok(())
+}
+
+/// `%XX` escapes decoded; an invalid escape is kept as written.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let hex = |c: u8| (c as char).to_digit(16);
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            if let (Some(h), Some(l)) = (
+                b.get(i + 1).copied().and_then(hex),
+                b.get(i + 2).copied().and_then(hex),
+            ) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The name a downloaded file gets: the last segment of the URL's path,
@@ -43,9 +106,12 @@ pub fn file_name(url: &str) -> String {
     let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
     let without_query = after_scheme.split(['?', '#']).next().unwrap_or("");
     let path = without_query.split_once('/').map_or("", |(_, p)| p);
-    match path.trim_end_matches('/').rsplit('/').next() {
-        Some(last) if !last.is_empty() && last != "." && last != ".." => last.to_string(),
-        _ => "__unnamed__".to_string(),
+    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    let name = percent_decode(last);
+    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
+        "__unnamed__".to_string()
+    } else {
+        name
     }
 }
 
@@ -101,16 +167,40 @@ mod tests {
 
     #[test]
     fn kinds() {
-        assert_eq!(kind("https://example.com/a.tar.gz"), SourceKind::Http);
-        assert_eq!(kind("HTTP://example.com/a"), SourceKind::Http);
+        assert_eq!(kind("https://example.com/a.tar.gz", true), SourceKind::Http);
         assert_eq!(
-            kind("https://github.com/moby/buildkit.git#v0.12"),
+            kind("https://example.com/a.tar.gz", false),
+            SourceKind::Http
+        );
+        assert_eq!(kind("HTTP://example.com/a", true), SourceKind::Path);
+        assert_eq!(
+            kind("https://github.com/moby/buildkit.git#v0.12", true),
             SourceKind::Git
         );
-        assert_eq!(kind("git@github.com:moby/buildkit.git"), SourceKind::Git);
-        assert_eq!(kind("git://example.com/r"), SourceKind::Git);
-        assert_eq!(kind("src/http://x"), SourceKind::Path);
-        assert_eq!(kind("./a"), SourceKind::Path);
+        assert_eq!(
+            kind("git@github.com:moby/buildkit.git", true),
+            SourceKind::Git
+        );
+        assert_eq!(
+            kind("git@github.com:moby/buildkit.git", false),
+            SourceKind::Path
+        );
+        assert_eq!(kind("git://example.com/r", true), SourceKind::Git);
+        assert_eq!(kind("src/http://x", true), SourceKind::Path);
+        assert_eq!(kind("./a", true), SourceKind::Path);
+    }
+
+    #[test]
+    fn redaction_and_git_checks() {
+        assert_eq!(
+            redact("https://me:tok@example.com/a@b"),
+            "https://xxxxx@example.com/a@b"
+        );
+        assert_eq!(redact("https://example.com/a@b"), "https://example.com/a@b");
+        assert_eq!(redact("git@github.com:x/y.git"), "git@github.com:x/y.git");
+        assert!(check_git("https://h/r.git#v1:sub").is_ok());
+        assert!(check_git("https://h/r.git#--upload-pack=touch /x").is_err());
+        assert!(check_git("https://h/r.git#main:../../etc").is_err());
     }
 
     #[test]
@@ -144,5 +234,8 @@ mod tests {
         assert_eq!(file_name("https://example.com"), "__unnamed__");
         assert_eq!(file_name("https://example.com/"), "__unnamed__");
         assert_eq!(file_name("http://127.0.0.1:8080/.."), "__unnamed__");
+        assert_eq!(file_name("https://h/my%20file.txt"), "my file.txt");
+        assert_eq!(file_name("https://h/a%2Fb"), "__unnamed__");
+        assert_eq!(file_name("https://h/100%"), "100%");
     }
 }

@@ -20,6 +20,9 @@ pub enum Mode {
     Shared,
     /// Prune: alone.
     Exclusive,
+    /// Shared, but fail at once instead of waiting for a prune
+    /// (`mxbuild plan`, which can do without the store).
+    TryShared,
 }
 
 impl StoreLock {
@@ -31,10 +34,10 @@ impl StoreLock {
             .truncate(false)
             .write(true)
             .open(root.join("lock"))?;
-        let op = if mode == Mode::Shared {
-            libc::LOCK_SH
-        } else {
-            libc::LOCK_EX
+        let op = match mode {
+            Mode::Shared => libc::LOCK_SH,
+            Mode::TryShared => libc::LOCK_SH | libc::LOCK_NB,
+            Mode::Exclusive => libc::LOCK_EX,
         };
         // SAFETY: flock on a descriptor we own; no memory is passed.
         let rc = unsafe { libc::flock(file.as_raw_fd(), op) };
