@@ -215,3 +215,68 @@ fn named_contexts_win_over_images_in_from() {
         as_context.instances[0].steps[0].key
     );
 }
+
+/// Plans Dockerfile `text` for linux/amd64 with the given base image info.
+fn plan_text(text: &str, images: &[(&str, plan::ImageInfo)]) -> Plan {
+    let df = dockerfile::parse(text, "Dockerfile").unwrap();
+    let opts = Options {
+        platforms: Platform::parse_list("linux/amd64").unwrap(),
+        host: "linux/amd64".parse().unwrap(),
+        target: None,
+        build_args: BTreeMap::new(),
+        context: None,
+        named_contexts: BTreeMap::new(),
+        images: images
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+        urls: BTreeMap::new(),
+        git: BTreeMap::new(),
+    };
+    plan::plan(&df, &opts).unwrap()
+}
+
+fn run_argv(p: &Plan, stage: &str) -> Vec<String> {
+    let inst = p.instances.iter().find(|i| i.stage == stage).unwrap();
+    inst.steps
+        .iter()
+        .find_map(|s| match &s.op {
+            plan::Op::Run { argv, .. } => Some(argv.clone()),
+            _ => None,
+        })
+        .unwrap()
+}
+
+#[test]
+fn shell_and_onbuild_come_from_the_base() {
+    // A parent stage's SHELL applies in the child, as docker inherits it.
+    let p = plan_text(
+        "FROM debian:bookworm AS base\nSHELL [\"/bin/bash\", \"-eu\", \"-c\"]\nFROM base\nRUN echo hi\n",
+        &[],
+    );
+    assert_eq!(run_argv(&p, "1"), ["/bin/bash", "-eu", "-c", "echo hi"]);
+
+    // An image's Shell and OnBuild: the triggers are the stage's first steps.
+    let info = plan::ImageInfo {
+        digest: "sha256:0000".into(),
+        env: vec![],
+        on_build: vec!["RUN echo triggered".into(), "ENV FROM_TRIGGER=1".into()],
+        shell: Some(vec!["/bin/ash".into(), "-c".into()]),
+    };
+    let p = plan_text(
+        "FROM alpine:3\nRUN echo mine\n",
+        &[("alpine:3@linux/amd64", info)],
+    );
+    let inst = &p.instances[0];
+    let texts: Vec<&str> = inst.steps.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(texts.len(), 3, "{texts:?}");
+    assert!(
+        texts[0].contains("echo triggered") && texts[2].contains("echo mine"),
+        "{texts:?}"
+    );
+    assert!(
+        inst.steps.iter().take(2).all(|s| s.line == 1),
+        "triggers sit at the FROM line"
+    );
+    assert_eq!(run_argv(&p, "0")[0], "/bin/ash");
+}

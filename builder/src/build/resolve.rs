@@ -296,6 +296,7 @@ fn info(digest: &str, state: &State) -> ImageInfo {
             })
             .collect(),
         on_build: state.config.on_build.clone(),
+        shell: state.config.shell.clone(),
     }
 }
 

@@ -70,6 +70,8 @@ pub struct ImageInfo {
     pub env: Vec<(String, String)>,
     /// The image's `ONBUILD` triggers: they run first in a stage built on it.
     pub on_build: Vec<String>,
+    /// The image's `SHELL`, when it set one: shell-form RUN/CMD/ENTRYPOINT use it.
+    pub shell: Option<Vec<String>>,
 }
 
 /// A lint finding.
@@ -250,6 +252,17 @@ fn image_context(source: &str) -> Option<String> {
     None
 }
 
+/// What a stage passes to a stage built FROM it.
+struct Inherited {
+    env: Vec<(String, String)>,
+    shell: Vec<String>,
+}
+
+/// The shell of shell-form instructions when nothing set one.
+fn default_shell() -> Vec<String> {
+    vec!["/bin/sh".to_string(), "-c".to_string()]
+}
+
 /// The argv of a RUN/CMD/ENTRYPOINT: exec form as is, shell form through SHELL.
 fn wrap(c: &Command, shell: &[String]) -> Vec<String> {
     match c {
@@ -410,6 +423,8 @@ impl Planner<'_> {
         // ONBUILD triggers of the base (an image's config, or the parent
         // stage's ONBUILD instructions) run first, as if written after FROM.
         let mut triggers: Vec<String> = Vec::new();
+        // SHELL is inherited like ENV: from the parent stage or the image.
+        let mut shell = default_shell();
         let (platform, base, mut key, mut scope, source) = match parent_stage {
             Some(pi) => {
                 triggers = self.stages.stages[pi]
@@ -422,8 +437,10 @@ impl Planner<'_> {
                     .collect();
                 let parent = self.instance(pi, p, memo, path)?;
                 let inst = &self.instances[parent];
+                let inherited = self.inherited_after(pi, p)?;
+                shell = inherited.shell;
                 let scope = Scope {
-                    env: self.env_after(pi, p)?,
+                    env: inherited.env,
                     ..Scope::default()
                 };
                 let platform: Platform = inst.platform.parse().unwrap_or_else(|_| p.clone());
@@ -467,6 +484,9 @@ impl Planner<'_> {
                         h.add("digest", &info.digest);
                         scope.env = info.env.clone();
                         triggers = info.on_build.clone();
+                        if let Some(s) = &info.shell {
+                            shell = s.clone();
+                        }
                     }
                     Source::Image {
                         reference: image.clone(),
@@ -479,7 +499,6 @@ impl Planner<'_> {
 
         let emulated = !platform_args::runs_natively(&self.opts.host, &platform);
         let mut steps = Vec::new();
-        let mut shell = vec!["/bin/sh".to_string(), "-c".to_string()];
         let mut reads_target = false;
         let mut body = self.triggers(&triggers, &image, stage.from.span)?;
         body.extend(stage.body.iter().cloned());
@@ -598,8 +617,9 @@ impl Planner<'_> {
         Ok(out)
     }
 
-    /// ENV at the end of stage `index` (what a child stage inherits).
-    fn env_after(&self, index: usize, p: &Platform) -> Result<Vec<(String, String)>, SourceError> {
+    /// ENV and SHELL at the end of stage `index` (what a child stage inherits).
+    fn inherited_after(&self, index: usize, p: &Platform) -> Result<Inherited, SourceError> {
+        let mut shell = default_shell();
         let stage = &self.stages.stages[index];
         let global = self.global_scope(p)?;
         let image = self.expand(&global, &stage.image, stage.from.span)?.text;
@@ -610,7 +630,9 @@ impl Planner<'_> {
             .iter()
             .find(|s| s.index < index && s.name.as_deref() == Some(&image.to_ascii_lowercase()))
         {
-            scope.env = self.env_after(parent.index, p)?;
+            let parent = self.inherited_after(parent.index, p)?;
+            scope.env = parent.env;
+            shell = parent.shell;
         } else {
             let platform = match &stage.platform {
                 Some(raw) => self.expand(&global, raw, stage.from.span)?.text,
@@ -622,10 +644,14 @@ impl Planner<'_> {
                 .unwrap_or(platform);
             if let Some(info) = self.opts.images.get(&format!("{image}@{platform}")) {
                 scope.env = info.env.clone();
+                if let Some(s) = &info.shell {
+                    shell = s.clone();
+                }
             }
         }
         for located in &stage.body {
             match &located.instruction {
+                Instruction::Shell(s) => shell = s.clone(),
                 Instruction::Arg(list) => {
                     self.declare_args(&mut scope, list, &global, located.span)?
                 }
@@ -638,7 +664,10 @@ impl Planner<'_> {
                 _ => {}
             }
         }
-        Ok(scope.env)
+        Ok(Inherited {
+            env: scope.env,
+            shell,
+        })
     }
 
     fn declare_args(
