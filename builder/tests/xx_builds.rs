@@ -233,9 +233,20 @@ fn mxbuild_verify_checks_an_image_built_by_buildah() {
         "FROM scratch\nCOPY hello-amd64 /hello\n",
     )
     .unwrap();
+    // buildah in a storage of its own under the test's directory: nothing
+    // is left in (or taken from) the host's.
+    let buildah = || {
+        let mut c = Command::new("buildah");
+        c.arg("--root")
+            .arg(t.join("buildah/root"))
+            .arg("--runroot")
+            .arg(t.join("buildah/run"))
+            .args(["--storage-driver", "overlay"]);
+        c
+    };
     for (file, name) in [("Containerfile", "good"), ("Wrongfile", "bad")] {
         let manifest = format!("mxbuild-test-{name}-{}", std::process::id());
-        let o = Command::new("buildah")
+        let o = buildah()
             .args([
                 "build",
                 "--runtime",
@@ -253,15 +264,13 @@ fn mxbuild_verify_checks_an_image_built_by_buildah() {
             .unwrap();
         assert!(o.status.success(), "buildah build: {}", text(&o));
         let layout = t.join(format!("{name}-layout"));
-        let o = Command::new("buildah")
+        let o = buildah()
             .args(["manifest", "push", "--all", &manifest])
             .arg(format!("oci:{}:latest", layout.display()))
             .output()
             .unwrap();
         assert!(o.status.success(), "buildah manifest push: {}", text(&o));
-        let _ = Command::new("buildah")
-            .args(["manifest", "rm", &manifest])
-            .output();
+        let _ = buildah().args(["manifest", "rm", &manifest]).output();
         let v = mx(&[
             "verify",
             &format!("oci-layout://{}:latest", layout.display()),
