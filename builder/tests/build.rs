@@ -562,9 +562,26 @@ fn add_downloads_urls_checks_checksums_and_rebuilds_when_they_change() {
         );
     }
 
-    // Unchanged on the server: everything cached.
-    let again = mx_ok(&["build", "--platform", "linux/amd64", full.to_str().unwrap()]);
+    // Unchanged on the server: everything cached, and nothing downloaded
+    // again (a conditional request, or none at all with --checksum).
+    let again = mx_ok(&[
+        "build",
+        "--progress",
+        "plain",
+        "--platform",
+        "linux/amd64",
+        full.to_str().unwrap(),
+    ]);
     assert!(again.contains("(0 steps run"), "{again}");
+    assert!(!again.contains("downloading"), "{again}");
+    assert!(
+        again.contains("pkg.tar.gz: not modified since the last build"),
+        "{again}"
+    );
+    assert!(
+        again.contains("data.txt: stored by an earlier build (checksum matches)"),
+        "{again}"
+    );
 
     // Changed on the server: the step runs again and takes the new content.
     fs::write(www.join("data.txt"), "v2\n").unwrap();

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
+use super::downloads;
 use crate::image::time::parse_http_date;
 use crate::plan::url::{self, SourceKind};
 use crate::plan::{Op, Plan, UrlInfo};
@@ -94,7 +95,28 @@ pub fn fetch(
             }
         }
         let shown = url::redact(&w.url);
-        progress(&format!("downloading {shown}"));
+        let known = downloads::load(store, &w.url);
+        // The content is fixed by --checksum and already stored: no request.
+        if let (Some(k), Some((d, _))) = (&known, expected.first()) {
+            if k.digest == d.to_string() && expected.iter().all(|(e, _)| e == d) {
+                progress(&format!(
+                    "{shown}: stored by an earlier build (checksum matches)"
+                ));
+                out.insert(
+                    w.url.clone(),
+                    UrlInfo {
+                        digest: k.digest.clone(),
+                        mtime: k.mtime,
+                    },
+                );
+                continue;
+            }
+        }
+        progress(&if known.is_some() {
+            format!("checking {shown} (downloaded by an earlier build)")
+        } else {
+            format!("downloading {shown}")
+        });
         let mismatch = |at: &str, d: &Digest, got: &str| {
             format!(
                 "error: {at}: ADD {shown}: checksum mismatch: --checksum={d} but the download is {got}\nhint: the file on the server changed, or the checksum is wrong"
@@ -103,18 +125,29 @@ pub fn fetch(
         // With a checksum, a wrong download is never stored.
         let first = expected.first().map(|(d, _)| d);
         let info = rt
-            .block_on(download(&client, store, &w.url, at, first))
+            .block_on(download(&client, store, &w.url, at, first, known.as_ref()))
             .map_err(|e| match (e, expected.first()) {
                 (Failure::Mismatch(got), Some((d, at))) => mismatch(at, d, &got),
                 (Failure::Mismatch(got), None) => got,
                 (Failure::Other(e), _) => e,
             })?;
         for (d, at) in &expected {
-            if d.to_string() != info.digest {
-                return Err(mismatch(at, d, &info.digest));
+            if d.to_string() != info.record.digest {
+                return Err(mismatch(at, d, &info.record.digest));
             }
         }
-        out.insert(w.url.clone(), info);
+        if info.not_modified {
+            progress(&format!("{shown}: not modified since the last build"));
+        }
+        // Only an optimisation: a record that cannot be written costs a download next time.
+        let _ = downloads::save(store, &info.record);
+        out.insert(
+            w.url.clone(),
+            UrlInfo {
+                digest: info.record.digest.clone(),
+                mtime: info.record.mtime,
+            },
+        );
     }
     Ok(out)
 }
@@ -127,13 +160,22 @@ enum Failure {
     Other(String),
 }
 
+/// A finished download (or a confirmed earlier one).
+struct Fetched {
+    /// What to remember for the next build.
+    record: downloads::Record,
+    /// True when the server answered 304 for the earlier download.
+    not_modified: bool,
+}
+
 async fn download(
     client: &reqwest::Client,
     store: &Store,
     url: &str,
     at: &str,
     expected: Option<&Digest>,
-) -> Result<UrlInfo, Failure> {
+    known: Option<&downloads::Record>,
+) -> Result<Fetched, Failure> {
     let shown = url::redact(url);
     let failed = |e: &dyn std::fmt::Display| {
         Failure::Other(format!(
@@ -141,23 +183,42 @@ async fn download(
             url::redact(&e.to_string())
         ))
     };
-    let resp = client.get(url).send().await.map_err(|e| {
+    let mut req = client.get(url);
+    if let Some(k) = known {
+        if let Some(etag) = &k.etag {
+            req = req.header(reqwest::header::IF_NONE_MATCH, etag);
+        }
+        if let Some(lm) = &k.last_modified {
+            req = req.header(reqwest::header::IF_MODIFIED_SINCE, lm);
+        }
+    }
+    let resp = req.send().await.map_err(|e| {
         Failure::Other(format!(
             "error: {at}: ADD {shown}: {}\nhint: check the URL and that this machine reaches it (HTTPS_PROXY/HTTP_PROXY are honoured)",
             url::redact(&causes(&e))
         ))
     })?;
     let status = resp.status();
+    if let (reqwest::StatusCode::NOT_MODIFIED, Some(k)) = (status, known) {
+        return Ok(Fetched {
+            record: k.clone(),
+            not_modified: true,
+        });
+    }
     if !status.is_success() {
         return Err(Failure::Other(format!(
             "error: {at}: ADD {shown}: the server answered {status}\nhint: check the URL"
         )));
     }
-    let mtime = resp
-        .headers()
-        .get(reqwest::header::LAST_MODIFIED)
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_http_date);
+    let header = |name: reqwest::header::HeaderName| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let etag = header(reqwest::header::ETAG);
+    let last_modified = header(reqwest::header::LAST_MODIFIED);
+    let mtime = last_modified.as_deref().and_then(parse_http_date);
     let mut writer = store.blobs.writer().map_err(|e| failed(&e))?;
     let mut body = resp.bytes_stream();
     while let Some(chunk) = body.next().await {
@@ -168,9 +229,15 @@ async fn download(
         BlobError::Corrupt { actual, .. } => Failure::Mismatch(actual.to_string()),
         e => failed(&e),
     })?;
-    Ok(UrlInfo {
-        digest: digest.to_string(),
-        mtime,
+    Ok(Fetched {
+        record: downloads::Record {
+            url: url.to_string(),
+            digest: digest.to_string(),
+            mtime,
+            etag,
+            last_modified,
+        },
+        not_modified: false,
     })
 }
 

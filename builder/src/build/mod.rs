@@ -9,6 +9,7 @@
 
 pub mod cache;
 pub mod copy;
+pub mod downloads;
 pub mod fetch;
 pub mod fsutil;
 pub mod git;

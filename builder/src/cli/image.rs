@@ -433,6 +433,7 @@ pub fn prune(all: bool) -> ExitCode {
                 cache_dir.clone(),
                 store.root.join("cache-mounts"),
                 store.root.join("git"),
+                store.root.join("downloads"),
             ] {
                 if d.exists() {
                     std::fs::remove_dir_all(&d).map_err(|e| format!("{}: {e}", d.display()))?;
