@@ -3,7 +3,7 @@
 #
 # Makes sure the mxbuild store STORE (default: $MXBUILD_ROOT, else the test
 # cache ${MXBUILD_TEST_CACHE:-/var/cache/mxbuild-test}/store) holds
-# `debian:bookworm` for linux/amd64, linux/arm64 and linux/arm/v7: Debian
+# `debian:bookworm` for linux/amd64, linux/arm64, linux/arm/v7 and linux/arm/v5: Debian
 # bookworm minbase root filesystems made with debootstrap (cached by
 # scripts/base-rootfs.sh) and imported with `mxbuild image import`. No
 # registry is needed. Idempotent: platforms already there are skipped.
@@ -19,7 +19,7 @@ cargo build -q -p mxbuild
 mx=target/debug/mxbuild
 # A fixed date: the same rootfs gives the same image digest on every machine.
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
-for pair in amd64=linux/amd64 arm64=linux/arm64 armhf=linux/arm/v7; do
+for pair in amd64=linux/amd64 arm64=linux/arm64 armhf=linux/arm/v7 armel=linux/arm/v5; do
   arch=${pair%%=*}
   platform=${pair#*=}
   if MXBUILD_ROOT=$store $mx image inspect --platform "$platform" debian:bookworm >/dev/null 2>&1; then

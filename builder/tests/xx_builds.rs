@@ -123,6 +123,49 @@ fn hello_c_for_three_platforms_is_verified_and_runs_everywhere() {
 }
 
 #[test]
+fn hello_c_for_arm_v5_is_soft_float_and_runs() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !ready() {
+        return;
+    }
+    let have = text(&mx(&["image", "inspect", "debian:bookworm"]));
+    if !require(
+        have.contains("linux/arm/v5"),
+        "debian:bookworm has no linux/arm/v5 (run scripts/base-images.sh)",
+    ) {
+        return;
+    }
+    let Some(xx) = xx_context() else { return };
+    let ctx = repo().join("testdata/hello-c");
+    let o = mx(&[
+        "build",
+        "--platform",
+        "linux/arm/v5",
+        "--build-context",
+        &format!("xx={}", xx.display()),
+        "--verify",
+        "strict",
+        "--smoke-test",
+        "hello",
+        ctx.to_str().unwrap(),
+    ]);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains(
+            "linux/arm/v5  /usr/local/bin/hello: ELF 32-bit LSB ARM, ARMv5 (v5TE), soft-float"
+        ),
+        "xx-clang targets armel (ARMv5TE, soft-float): {out}"
+    );
+    assert!(out.contains("hello from C on arm"), "{out}");
+    // Debian's armel libnettle carries ARMv6/VFP code behind run-time checks: a note.
+    assert!(
+        out.contains("note linux/arm/v5") && out.contains("libnettle"),
+        "{out}"
+    );
+}
+
+#[test]
 fn hello_rust_for_three_platforms_is_verified_and_runs_everywhere() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     if !ready() {

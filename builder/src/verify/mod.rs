@@ -104,16 +104,21 @@ pub fn verify_root(root: &Path, platform: &Platform, added: &[String]) -> Platfo
 }
 
 /// A shared library (no program interpreter, `.so` name) whose only
-/// problem is an ARM architecture level above the platform's.
+/// problems are an ARM architecture level above the platform's and, on a
+/// platform without an FPU, VFP instructions: the float ABI matches, and
+/// distributions build libraries this way with the instructions chosen at
+/// run time (Debian's armhf libgcrypt is tagged ARMv8, its armel libnettle
+/// ARMv6 with VFP).
 fn runtime_dispatch_library(r: &Report) -> bool {
     let is_lib =
         r.interpreter.is_none() && r.file.rsplit('/').next().is_some_and(|n| n.contains(".so"));
     is_lib
         && r.error.is_none()
         && !r.problems.is_empty()
-        && r.problems
-            .iter()
-            .all(|p| p.starts_with("needs ARMv") && p.contains("newer than"))
+        && r.problems.iter().all(|p| {
+            (p.starts_with("needs ARMv") && p.contains("newer than"))
+                || (p.starts_with("uses VFP instructions") && p.ends_with("has no FPU"))
+        })
 }
 
 /// In-image paths of the ELF files in some layer directories (the layers
@@ -123,4 +128,45 @@ pub fn elf_files_in(dirs: &[std::path::PathBuf]) -> Vec<String> {
     v.sort();
     v.dedup();
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(file: &str, interpreter: Option<&str>, problems: &[&str]) -> Report {
+        Report {
+            file: file.to_string(),
+            ok: problems.is_empty(),
+            target: "linux/arm/v5".to_string(),
+            error: None,
+            format: None,
+            platform: Some("linux/arm/v6".to_string()),
+            linkage: Some("dynamic".to_string()),
+            interpreter: interpreter.map(str::to_string),
+            needed: Vec::new(),
+            max_glibc: None,
+            problems: problems.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn only_libraries_with_newer_instructions_are_notes() {
+        let newer = "needs ARMv6 (Tag_CPU_arch v6), newer than the ARMv5 CPU of linux/arm/v5";
+        let vfp = "uses VFP instructions (Tag_FP_arch 3), but linux/arm/v5 has no FPU";
+        let lib = "/usr/lib/arm-linux-gnueabi/libnettle.so.8.6";
+        assert!(runtime_dispatch_library(&report(lib, None, &[newer, vfp])));
+        assert!(runtime_dispatch_library(&report(lib, None, &[newer])));
+        // A program, or a wrong float ABI, is a failure.
+        assert!(!runtime_dispatch_library(&report(
+            "/usr/bin/tool",
+            Some("/lib/ld-linux.so.3"),
+            &[newer, vfp]
+        )));
+        assert!(!runtime_dispatch_library(&report(
+            lib,
+            None,
+            &[newer, "hard-float ABI, but linux/arm/v5 is soft-float"]
+        )));
+    }
 }
