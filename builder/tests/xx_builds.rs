@@ -123,7 +123,7 @@ fn hello_c_for_three_platforms_is_verified_and_runs_everywhere() {
 }
 
 #[test]
-fn hello_c_for_arm_v5_is_soft_float_and_runs() {
+fn hello_c_for_arm_v5_and_a_pi_zero_on_debian_armel() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     if !ready() {
         return;
@@ -162,6 +162,33 @@ fn hello_c_for_arm_v5_is_soft_float_and_runs() {
     assert!(
         out.contains("note linux/arm/v5") && out.contains("libnettle"),
         "{out}"
+    );
+
+    // A Raspberry Pi Zero (linux/arm/v6): there is no v6 debian:bookworm, so
+    // the v5 (armel) one is taken, never the v7 one, as docker does.
+    let o = mx(&[
+        "build",
+        "--platform",
+        "rpi-zero",
+        "--build-context",
+        &format!("xx={}", xx.display()),
+        "--verify",
+        "strict",
+        "--smoke-test",
+        "hello",
+        ctx.to_str().unwrap(),
+    ]);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains(
+            "linux/arm/v6  /usr/local/bin/hello: ELF 32-bit LSB ARM, ARMv5 (v5TE), soft-float"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("/lib/ld-linux.so.3"),
+        "the armel loader, not armhf's: {out}"
     );
 }
 

@@ -142,6 +142,33 @@ pub fn runs_natively(host: &Platform, p: &Platform) -> bool {
     }
 }
 
+impl Platform {
+    /// The image platforms whose binaries run on this one, best first, as
+    /// containerd picks an image's manifest: itself, then for 32-bit ARM the
+    /// older variants (a Raspberry Pi Zero, `linux/arm/v6`, takes a
+    /// `linux/arm/v5` image such as Debian's armel when there is no v6 one,
+    /// never a v7 one).
+    pub fn compatible(&self) -> Vec<Platform> {
+        let mut out = vec![self.clone()];
+        if self.arch == "arm" {
+            let levels = ["v8", "v7", "v6", "v5"];
+            if let Some(i) = levels.iter().position(|v| *v == self.variant_str()) {
+                for v in &levels[i + 1..] {
+                    out.push(Platform::new(&self.os, "arm", Some(v)));
+                }
+            }
+        }
+        out
+    }
+
+    /// The best of `have` for this platform (see [`Platform::compatible`]).
+    pub fn best_match<'a>(&self, have: &'a [Platform]) -> Option<&'a Platform> {
+        self.compatible()
+            .iter()
+            .find_map(|c| have.iter().find(|h| *h == c))
+    }
+}
+
 impl FromStr for Platform {
     type Err = PlatformError;
 
@@ -234,6 +261,40 @@ fn normalize_arch(arch: &str, variant: &str) -> (String, String) {
         _ => (&arch, &variant),
     };
     (a.to_string(), v.to_string())
+}
+
+#[cfg(test)]
+mod compat_tests {
+    use super::*;
+
+    fn p(s: &str) -> Platform {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn older_arm_variants_are_compatible_newer_never() {
+        let have = [
+            p("linux/amd64"),
+            p("linux/arm/v7"),
+            p("linux/arm/v5"),
+            p("linux/arm64"),
+        ];
+        assert_eq!(
+            p("linux/arm/v6").best_match(&have),
+            Some(&p("linux/arm/v5"))
+        );
+        assert_eq!(
+            p("linux/arm/v7").best_match(&have),
+            Some(&p("linux/arm/v7"))
+        );
+        assert_eq!(
+            p("linux/arm/v8").best_match(&have),
+            Some(&p("linux/arm/v7"))
+        );
+        assert_eq!(p("linux/arm64").best_match(&have), Some(&p("linux/arm64")));
+        assert_eq!(p("linux/arm/v5").best_match(&[p("linux/arm/v7")]), None);
+        assert_eq!(p("linux/386").best_match(&have), None);
+    }
 }
 
 #[cfg(test)]

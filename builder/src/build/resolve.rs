@@ -196,9 +196,10 @@ pub fn resolve(
                 .collect(),
             None => Vec::new(),
         };
+        // An older compatible variant counts (arm/v6 takes an arm/v5 image).
         let missing: Vec<Platform> = platforms
             .iter()
-            .filter(|p| !have.contains(p))
+            .filter(|p| p.best_match(&have).is_none())
             .cloned()
             .collect();
         if !missing.is_empty() {

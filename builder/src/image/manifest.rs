@@ -188,8 +188,11 @@ pub fn for_platform(
     platform: &Platform,
 ) -> Result<Desc, ImageError> {
     let all = platforms(blobs, index)?;
-    if let Some((_, d)) = all.iter().find(|(p, _)| p == platform) {
-        return Ok(d.clone());
+    let have: Vec<Platform> = all.iter().map(|(p, _)| p.clone()).collect();
+    if let Some(best) = platform.best_match(&have) {
+        if let Some((_, d)) = all.iter().find(|(p, _)| p == best) {
+            return Ok(d.clone());
+        }
     }
     let have: Vec<String> = all.iter().map(|(p, _)| p.to_string()).collect();
     Err(ImageError::Spec(format!(

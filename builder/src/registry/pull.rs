@@ -123,7 +123,10 @@ impl Session {
             .map_err(|e| remote("cannot log in to pull", r, e))?;
         let (top, top_digest) = self.manifest(r).await?;
         let repo = super::reference::repo_key(r);
-        let wanted = |p: &Platform| want.is_none_or(|w| w.contains(p));
+        // A wanted platform also takes an older compatible variant (arm/v6
+        // gets arm/v5 when the image has no v6), as docker does.
+        let wanted =
+            |p: &Platform| want.is_none_or(|w| w.iter().any(|x| x.compatible().contains(p)));
         let mut fetched = 0;
         let mut got: Vec<Platform> = Vec::new();
         let index = match manifest::parse(&top)? {
@@ -175,10 +178,27 @@ impl Session {
                 write_index(blobs, vec![desc])?.0
             }
             Node::Index(entries) => {
-                let chosen: Vec<&Desc> = entries
-                    .iter()
-                    .filter(|e| e.platform.as_ref().is_some_and(&wanted))
-                    .collect();
+                let chosen: Vec<&Desc> = match want {
+                    None => entries.iter().filter(|e| e.platform.is_some()).collect(),
+                    // For each wanted platform, its best entry only.
+                    Some(w) => {
+                        let have: Vec<Platform> =
+                            entries.iter().filter_map(|e| e.platform.clone()).collect();
+                        let mut best: Vec<&Desc> = Vec::new();
+                        for p in w {
+                            if let Some(b) = p.best_match(&have) {
+                                if let Some(e) =
+                                    entries.iter().find(|e| e.platform.as_ref() == Some(b))
+                                {
+                                    if !best.iter().any(|x| std::ptr::eq(*x, e)) {
+                                        best.push(e);
+                                    }
+                                }
+                            }
+                        }
+                        best
+                    }
+                };
                 if chosen.is_empty() {
                     let have: Vec<String> = entries
                         .iter()

@@ -108,7 +108,7 @@ pub fn verify_root(root: &Path, platform: &Platform, added: &[String]) -> Platfo
 /// platform without an FPU, VFP instructions: the float ABI matches, and
 /// distributions build libraries this way with the instructions chosen at
 /// run time (Debian's armhf libgcrypt is tagged ARMv8, its armel libnettle
-/// ARMv6 with VFP).
+/// ARMv6 with VFPv3).
 fn runtime_dispatch_library(r: &Report) -> bool {
     let is_lib =
         r.interpreter.is_none() && r.file.rsplit('/').next().is_some_and(|n| n.contains(".so"));
@@ -118,6 +118,7 @@ fn runtime_dispatch_library(r: &Report) -> bool {
         && r.problems.iter().all(|p| {
             (p.starts_with("needs ARMv") && p.contains("newer than"))
                 || (p.starts_with("uses VFP instructions") && p.ends_with("has no FPU"))
+                || (p.starts_with("uses VFPv3 or newer") && p.ends_with("has VFPv2"))
         })
 }
 
@@ -157,6 +158,9 @@ mod tests {
         let lib = "/usr/lib/arm-linux-gnueabi/libnettle.so.8.6";
         assert!(runtime_dispatch_library(&report(lib, None, &[newer, vfp])));
         assert!(runtime_dispatch_library(&report(lib, None, &[newer])));
+        let vfp3 =
+            "uses VFPv3 or newer (Tag_FP_arch 3), but the ARMv6 CPU of linux/arm/v6 has VFPv2";
+        assert!(runtime_dispatch_library(&report(lib, None, &[vfp3])));
         // A program, or a wrong float ABI, is a failure.
         assert!(!runtime_dispatch_library(&report(
             "/usr/bin/tool",
