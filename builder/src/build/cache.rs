@@ -38,7 +38,12 @@ impl Cache {
     /// Records `state` for `key`.
     pub fn put(&self, key: &str, state: &State) -> std::io::Result<()> {
         let name = file_name(key);
-        let tmp = self.dir.join(format!(".tmp-{}-{name}", std::process::id()));
+        // Unique per call: threads of one build never share a temp file.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = self
+            .dir
+            .join(format!(".tmp-{}-{n}-{name}", std::process::id()));
         {
             let mut f = fs::File::create(&tmp)?;
             f.write_all(&serde_json::to_vec(state).map_err(std::io::Error::other)?)?;

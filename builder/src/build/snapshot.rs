@@ -58,8 +58,16 @@ impl Snapshots {
         format!("layer-{}", hex(&l.diff_id))
     }
 
+    /// A new temp directory for `name`, unique per call: two instances of
+    /// one build can materialise the same snapshot at once (both targets
+    /// copying from one stage), and must not clear each other's work.
     fn fresh_tmp(&self, name: &str) -> std::io::Result<PathBuf> {
-        let tmp = self.dir.join(format!(".tmp-{}-{name}", std::process::id()));
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let tmp = self
+            .dir
+            .join(format!(".tmp-{}-{n}-{name}", std::process::id()));
         if tmp.exists() {
             fs::remove_dir_all(&tmp)?;
         }
@@ -165,5 +173,58 @@ impl Snapshots {
             }
         }
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Many threads materialising one layer at once all succeed and agree.
+    #[test]
+    fn concurrent_materialisation_of_one_layer() {
+        let root = std::env::temp_dir().join(format!("mxbuild-snap-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(root.join("tmp")).unwrap();
+        let blobs = Blobs::open(&root).unwrap();
+        let mut tar = tar::Builder::new(Vec::new());
+        for i in 0..200 {
+            let data = format!("file {i}\n").repeat(50);
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            tar.append_data(&mut h, format!("d/f{i}"), data.as_bytes())
+                .unwrap();
+        }
+        let bytes = tar.into_inner().unwrap();
+        let (d, size) = blobs.put(&bytes).unwrap();
+        let l = LayerRec {
+            digest: d.to_string(),
+            diff_id: d.to_string(),
+            size,
+            media_type: "application/vnd.oci.image.layer.v1.tar".to_string(),
+        };
+        let snaps = Snapshots::open(&root).unwrap();
+        let barrier = std::sync::Barrier::new(8);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        barrier.wait();
+                        snaps.ensure_layer(&blobs, &l)
+                    })
+                })
+                .collect();
+            for h in handles {
+                let name = h.join().unwrap().unwrap();
+                assert_eq!(name, Snapshots::layer_name(&l));
+            }
+        });
+        assert_eq!(
+            fs::read_to_string(snaps.path(&Snapshots::layer_name(&l)).join("d/f199")).unwrap(),
+            "file 199\n".repeat(50)
+        );
+        let _ = fs::remove_dir_all(&root);
     }
 }
