@@ -65,6 +65,26 @@ fn xx_context() -> Option<PathBuf> {
 
 const THREE: &str = "linux/amd64,linux/arm64,linux/arm/v7";
 
+/// `mxbuild build --platform P --build-context xx=XX --verify strict
+/// --smoke-test SMOKE CTX`: must succeed; returns its output.
+fn build_xx_way(platforms: &str, xx: &Path, smoke: &str, ctx: &Path) -> String {
+    let o = mx(&[
+        "build",
+        "--platform",
+        platforms,
+        "--build-context",
+        &format!("xx={}", xx.display()),
+        "--verify",
+        "strict",
+        "--smoke-test",
+        smoke,
+        ctx.to_str().unwrap(),
+    ]);
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    out
+}
+
 #[test]
 fn hello_c_for_three_platforms_is_verified_and_runs_everywhere() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -96,20 +116,7 @@ fn hello_c_for_three_platforms_is_verified_and_runs_everywhere() {
     }
     assert_eq!(p["summary"]["runs_emulated"], 2, "{}", text(&plan));
 
-    let o = mx(&[
-        "build",
-        "--platform",
-        THREE,
-        "--build-context",
-        &format!("xx={}", xx.display()),
-        "--verify",
-        "strict",
-        "--smoke-test",
-        "hello",
-        ctx.to_str().unwrap(),
-    ]);
-    let out = text(&o);
-    assert!(o.status.success(), "{out}");
+    let out = build_xx_way(THREE, &xx, "hello", &ctx);
     for arch in ["x86_64", "aarch64", "armv7l"] {
         assert!(out.contains(&format!("hello from C on {arch}")), "{out}");
     }
@@ -137,20 +144,7 @@ fn hello_c_for_arm_v5_and_a_pi_zero_on_debian_armel() {
     }
     let Some(xx) = xx_context() else { return };
     let ctx = repo().join("testdata/hello-c");
-    let o = mx(&[
-        "build",
-        "--platform",
-        "linux/arm/v5",
-        "--build-context",
-        &format!("xx={}", xx.display()),
-        "--verify",
-        "strict",
-        "--smoke-test",
-        "hello",
-        ctx.to_str().unwrap(),
-    ]);
-    let out = text(&o);
-    assert!(o.status.success(), "{out}");
+    let out = build_xx_way("linux/arm/v5", &xx, "hello", &ctx);
     assert!(
         out.contains(
             "linux/arm/v5  /usr/local/bin/hello: ELF 32-bit LSB ARM, ARMv5 (v5TE), soft-float"
@@ -166,20 +160,7 @@ fn hello_c_for_arm_v5_and_a_pi_zero_on_debian_armel() {
 
     // A Raspberry Pi Zero (linux/arm/v6): there is no v6 debian:bookworm, so
     // the v5 (armel) one is taken, never the v7 one, as docker does.
-    let o = mx(&[
-        "build",
-        "--platform",
-        "rpi-zero",
-        "--build-context",
-        &format!("xx={}", xx.display()),
-        "--verify",
-        "strict",
-        "--smoke-test",
-        "hello",
-        ctx.to_str().unwrap(),
-    ]);
-    let out = text(&o);
-    assert!(o.status.success(), "{out}");
+    let out = build_xx_way("rpi-zero", &xx, "hello", &ctx);
     assert!(
         out.contains(
             "linux/arm/v6  /usr/local/bin/hello: ELF 32-bit LSB ARM, ARMv5 (v5TE), soft-float"
@@ -200,20 +181,7 @@ fn hello_rust_for_three_platforms_is_verified_and_runs_everywhere() {
     }
     let Some(xx) = xx_context() else { return };
     let ctx = repo().join("testdata/hello-rust");
-    let o = mx(&[
-        "build",
-        "--platform",
-        THREE,
-        "--build-context",
-        &format!("xx={}", xx.display()),
-        "--verify",
-        "strict",
-        "--smoke-test",
-        "hello-rust",
-        ctx.to_str().unwrap(),
-    ]);
-    let out = text(&o);
-    assert!(o.status.success(), "{out}");
+    let out = build_xx_way(THREE, &xx, "hello-rust", &ctx);
     for (arch, bits) in [("x86_64", 64), ("aarch64", 64), ("arm", 32)] {
         assert!(
             out.contains(&format!("hello from Rust on {arch} ({bits}-bit, glibc)")),

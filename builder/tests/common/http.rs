@@ -2,10 +2,9 @@
 //! free loopback port, serving one directory (it sends `Last-Modified` from
 //! each file's mtime), stopped on drop.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// The server process, killed on drop.
 pub struct HttpServer {
@@ -28,14 +27,7 @@ impl HttpServer {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "python3 -m http.server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        super::wait_for_port(port, "python3 -m http.server");
         HttpServer { child, port }
     }
 

@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 pub use testkit::require;
 
@@ -29,4 +30,16 @@ pub fn conformance_dir() -> Option<PathBuf> {
         ),
     )
     .then_some(dir)
+}
+
+/// Waits until something listens on 127.0.0.1:`port` (a server a test started).
+pub fn wait_for_port(port: u16, what: &str) {
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{what} did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

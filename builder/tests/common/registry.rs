@@ -2,10 +2,9 @@
 //! config written here (optionally htpasswd basic auth), stopped on drop.
 
 use std::fs;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// A registry process on 127.0.0.1:<free port>, killed on drop.
 pub struct Registry {
@@ -51,14 +50,7 @@ impl Registry {
             .stderr(fs::File::create(dir.join("registry.log")).unwrap())
             .spawn()
             .unwrap();
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "registry did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        super::wait_for_port(port, "registry");
         Registry { child, port }
     }
 
