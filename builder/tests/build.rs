@@ -477,6 +477,18 @@ fn killed_build_leaves_a_consistent_store() {
     }
 }
 
+/// `mxbuild build --platform P -o type=local,dest=DEST CTX`: must succeed.
+fn build_local(platforms: &str, ctx: &Path, dest: &Path) -> String {
+    mx_ok(&[
+        "build",
+        "--platform",
+        platforms,
+        "-o",
+        &format!("type=local,dest={}", dest.display()),
+        ctx.to_str().unwrap(),
+    ])
+}
+
 /// Writes `df` as the Dockerfile of a new context directory `t/name`.
 fn context_with(t: &Path, name: &str, df: &str) -> PathBuf {
     let dir = t.join(name);
@@ -591,14 +603,7 @@ fn add_downloads_urls_checks_checksums_and_rebuilds_when_they_change() {
         &format!("FROM debian:bookworm\nADD {} /d/\n", server.url("data.txt")),
     );
     let local2 = t.join("local2");
-    mx_ok(&[
-        "build",
-        "--platform",
-        "linux/amd64",
-        "-o",
-        &format!("type=local,dest={}", local2.display()),
-        changed.to_str().unwrap(),
-    ]);
+    build_local("linux/amd64", &changed, &local2);
     assert_eq!(read(local2.join("d/data.txt")), "v2");
 
     // The old checksum no longer matches: the build fails at the ADD's line.
@@ -712,14 +717,7 @@ fn onbuild_triggers_run_in_the_child_build_and_are_not_inherited() {
          RUN test -s /st\n",
     );
     let local = t.join("local");
-    mx_ok(&[
-        "build",
-        "--platform",
-        "linux/amd64",
-        "-o",
-        &format!("type=local,dest={}", local.display()),
-        stages.to_str().unwrap(),
-    ]);
+    build_local("linux/amd64", &stages, &local);
     assert_eq!(read(local.join("st")), "stage-trigger");
 }
 
@@ -983,14 +981,7 @@ fn local_and_docker_outputs() {
     let t = tmp("outputs");
     let ctx = dockerfiles().join("basic");
     let local = t.join("local");
-    mx_ok(&[
-        "build",
-        "--platform",
-        "linux/amd64,linux/arm64",
-        "-o",
-        &format!("type=local,dest={}", local.display()),
-        ctx.to_str().unwrap(),
-    ]);
+    build_local("linux/amd64,linux/arm64", &ctx, &local);
     assert_eq!(read(local.join("linux_amd64/uname")), "x86_64");
     assert_eq!(read(local.join("linux_arm64/uname")), "aarch64");
     let d = t.join("arm64.docker.tar");
