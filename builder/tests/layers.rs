@@ -96,7 +96,15 @@ fn round_trip_keeps_everything() {
         blobs.verify(&l.digest).unwrap();
         let dest = out.join(format!("{compression:?}"));
         fs::create_dir_all(&dest).unwrap();
-        let stats = extract::apply(fs::File::open(blobs.path(&l.digest)).unwrap(), &dest).unwrap();
+        let applied = extract::apply(
+            fs::File::open(blobs.path(&l.digest)).unwrap(),
+            &dest,
+            extract::Mode::Layer,
+            Some(&l.diff_id),
+        )
+        .unwrap();
+        assert_eq!(applied.diff_id, l.diff_id);
+        let stats = applied.stats;
         assert!(stats.entries >= 8, "{stats:?}");
         assert_eq!(
             fs::read_to_string(dest.join("etc/app/config")).unwrap(),
@@ -192,7 +200,9 @@ fn whiteouts_delete_lower_content() {
         tar.append(&h, body.as_bytes()).unwrap();
     }
     let bytes = tar.into_inner().unwrap();
-    let stats = extract::apply(&bytes[..], &root).unwrap();
+    let stats = extract::apply(&bytes[..], &root, extract::Mode::Layer, None)
+        .unwrap()
+        .stats;
     assert_eq!(stats.whiteouts, 2);
     let mut names: Vec<_> = fs::read_dir(root.join("a"))
         .unwrap()
@@ -235,7 +245,15 @@ fn hostile_tars_are_refused_and_write_nothing_outside() {
             "deep traversal",
             raw_tar(&[(b"a/../../escaped", Regular, b"", b"x")]),
         ),
-        ("absolute", raw_tar(&[(b"/escaped", Regular, b"", b"x")])),
+        (
+            "whiteout of parent",
+            raw_tar(&[(b".wh...", Regular, b"", b"")]),
+        ),
+        ("whiteout of root", raw_tar(&[(b".wh.", Regular, b"", b"")])),
+        (
+            "nested whiteout of parent",
+            raw_tar(&[(b"a/.wh..", Regular, b"", b"")]),
+        ),
         (
             "symlink escape",
             raw_tar(&[
@@ -266,7 +284,7 @@ fn hostile_tars_are_refused_and_write_nothing_outside() {
         fs::create_dir_all(&root).unwrap();
         fs::create_dir_all(&outside).unwrap();
         fs::write(outside.join("secret"), "secret").unwrap();
-        let err = extract::apply(&bytes[..], &root).expect_err(what);
+        let err = extract::apply(&bytes[..], &root, extract::Mode::Layer, None).expect_err(what);
         let msg = err.to_string();
         assert!(
             msg.contains("refusing layer") || msg.contains("cannot apply"),
@@ -295,5 +313,5 @@ fn hostile_tars_are_refused_and_write_nothing_outside() {
     bytes.extend_from_slice(b"30 path=aaaaaaaaaaaaaaaaaaaaa\n");
     let root = t.0.join("pax-root");
     fs::create_dir_all(&root).unwrap();
-    assert!(extract::apply(&bytes[..], &root).is_err());
+    assert!(extract::apply(&bytes[..], &root, extract::Mode::Layer, None).is_err());
 }

@@ -312,7 +312,8 @@ pub(crate) fn copy_step(
                 let target =
                     fsutil::mkdir_all(merged, &dest_abs, uid, gid).map_err(|e| e.to_string())?;
                 let f = fs::File::open(&src).map_err(|e| e.to_string())?;
-                extract::apply(f, &target).map_err(|e| format!("{at}: ADD {rel}: {e}"))?;
+                extract::apply(f, &target, extract::Mode::Archive, None)
+                    .map_err(|e| format!("{at}: ADD {rel}: {e}"))?;
                 continue;
             }
             if meta.is_dir() {
@@ -353,7 +354,7 @@ pub(crate) fn copy_step(
     })?;
     drop(_view);
     drop(scratch);
-    ctx.commit_upper(&mut st, &upper, format!("{} # buildkit", step.text))?;
+    ctx.commit_upper(&mut st, &upper, format!("{} # buildkit", step.text), true)?;
     Ok(st)
 }
 

@@ -190,18 +190,21 @@ impl Ctx<'_> {
         }
     }
 
-    /// Turns the upperdir of a finished step into a layer (if it changed
-    /// anything) and appends it to `st`; records history either way.
+    /// Turns the upperdir of a finished step into a layer and appends it to
+    /// `st`; records history either way. An upperdir with nothing in it
+    /// makes an empty layer when `always` (RUN and COPY, as BuildKit), else
+    /// an `empty_layer` history entry.
     pub fn commit_upper(
         &self,
         st: &mut State,
         upper: &Path,
         created_by: String,
+        always: bool,
     ) -> Result<(), String> {
         let empty = std::fs::read_dir(upper)
             .map(|mut d| d.next().is_none())
             .unwrap_or(true);
-        if empty {
+        if empty && !always {
             st.history.push(History {
                 created_by,
                 empty_layer: true,
@@ -380,6 +383,10 @@ pub fn build(
     }
     let ignore = crate::dockerfile::ignore::load_for(&opts.context, &opts.dockerfile)
         .map_err(|e| format!("error: {e}"))?;
+    let snapshots = snapshot::Snapshots::open(&store.root).map_err(|e| e.to_string())?;
+    // Half-unpacked snapshots of builds killed mid-unpack (a full disk
+    // included) would hold their space until a prune.
+    snapshots.sweep_stale();
     let ctx = Ctx {
         store,
         runtime,
@@ -387,7 +394,7 @@ pub fn build(
         plan: &plan,
         file,
         resolved: &resolved,
-        snapshots: snapshot::Snapshots::open(&store.root).map_err(|e| e.to_string())?,
+        snapshots,
         cache: cache::Cache::open(&store.root).map_err(|e| e.to_string())?,
         progress,
         ignore,
@@ -632,7 +639,10 @@ fn exec_step(
                     .map_err(|e| format!("WORKDIR {dir}: {e}"))?;
                 Ok(())
             })
-            .and_then(|upper| ctx.commit_upper(&mut st2, &upper, format!("WORKDIR {dir}")))?;
+            .and_then(|upper| {
+                // A WORKDIR that creates nothing only changes metadata (BuildKit).
+                ctx.commit_upper(&mut st2, &upper, format!("WORKDIR {dir}"), false)
+            })?;
             Ok(st2)
         }
         Op::Nothing => Ok(st),

@@ -96,6 +96,40 @@ fn first_missing(root: &Path, p: &str) -> Option<String> {
     None
 }
 
+/// Removes the directories overlayfs copied up only to hold a mount point
+/// that is gone again (`etc/` for `/etc/resolv.conf`): empty, not opaque,
+/// and with the owner and mode they have below, they are not a change. As
+/// BuildKit's overlay differ, a directory's mtime alone does not count; so
+/// a step that changes nothing gives an empty layer, and two such steps
+/// never put one lowerdir twice into a later overlay.
+fn drop_copied_up_parents(upper: &Path, lowers: &[PathBuf], stub: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    for dir in stub.ancestors().skip(1) {
+        if dir.as_os_str().is_empty() {
+            return;
+        }
+        let p = upper.join(dir);
+        let Ok(m) = fs::symlink_metadata(&p) else {
+            continue;
+        };
+        let empty = fs::read_dir(&p).is_ok_and(|mut d| d.next().is_none());
+        let below = lowers
+            .iter()
+            .find_map(|l| fs::symlink_metadata(l.join(dir)).ok());
+        let same = below.is_some_and(|b| {
+            b.is_dir() && b.mode() == m.mode() && b.uid() == m.uid() && b.gid() == m.gid()
+        });
+        if !m.is_dir()
+            || !empty
+            || !same
+            || crate::image::layer::is_opaque(&p)
+            || fs::remove_dir(&p).is_err()
+        {
+            return;
+        }
+    }
+}
+
 /// True if `p` holds only what a runtime creates for mount points: empty
 /// files and directories of them.
 fn only_stubs(p: &Path) -> bool {
@@ -517,16 +551,19 @@ pub(crate) fn run_step(
         ));
     }
     for s in stubs {
-        let p = upper.join(s.trim_start_matches('/'));
+        let rel = Path::new(s.trim_start_matches('/'));
+        let p = upper.join(rel);
         if only_stubs(&p) {
             let _ = if p.is_dir() {
                 fs::remove_dir_all(&p)
             } else {
                 fs::remove_file(&p)
             };
+            drop_copied_up_parents(&upper, &lowers, rel);
         }
     }
-    ctx.commit_upper(&mut st, &upper, format!("{} # buildkit", step.text))?;
+    // BuildKit records every RUN as a layer, even one that changed nothing.
+    ctx.commit_upper(&mut st, &upper, format!("{} # buildkit", step.text), true)?;
     drop(scratch);
     Ok(st)
 }

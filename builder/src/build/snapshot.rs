@@ -12,9 +12,32 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest as _, Sha256};
 
 use super::state::LayerRec;
-use crate::image::compress::Compression;
 use crate::image::extract;
 use crate::store::blobs::Blobs;
+use crate::store::digest::Digest;
+
+/// A temp directory that is removed on drop unless it was published.
+struct TmpDir(Option<PathBuf>);
+
+impl TmpDir {
+    fn path(&self) -> Result<&Path, String> {
+        self.0
+            .as_deref()
+            .ok_or_else(|| "internal: temp snapshot already used".to_string())
+    }
+}
+
+impl Drop for TmpDir {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = fs::remove_dir_all(p);
+        }
+    }
+}
+
+fn is_empty_dir(p: &Path) -> bool {
+    fs::read_dir(p).is_ok_and(|mut d| d.next().is_none())
+}
 
 /// The snapshot directory of a store.
 #[derive(Debug, Clone)]
@@ -60,8 +83,10 @@ impl Snapshots {
 
     /// A new temp directory for `name`, unique per call: two instances of
     /// one build can materialise the same snapshot at once (both targets
-    /// copying from one stage), and must not clear each other's work.
-    fn fresh_tmp(&self, name: &str) -> std::io::Result<PathBuf> {
+    /// copying from one stage), and must not clear each other's work. It is
+    /// removed on drop unless published, so a failed unpack (a refused
+    /// layer, a full disk) leaves nothing behind.
+    fn fresh_tmp(&self, name: &str) -> std::io::Result<TmpDir> {
         use std::sync::atomic::{AtomicU64, Ordering};
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
@@ -72,20 +97,68 @@ impl Snapshots {
             fs::remove_dir_all(&tmp)?;
         }
         fs::create_dir_all(&tmp)?;
-        Ok(tmp)
+        Ok(TmpDir(Some(tmp)))
     }
 
-    fn publish(&self, tmp: &Path, name: &str) -> std::io::Result<PathBuf> {
+    fn publish(&self, mut tmp: TmpDir, name: &str) -> std::io::Result<PathBuf> {
         let dest = self.path(name);
-        match fs::rename(tmp, &dest) {
+        let Some(src) = tmp.0.take() else {
+            return Err(std::io::Error::other(
+                "internal: temp snapshot already used",
+            ));
+        };
+        match fs::rename(&src, &dest) {
             Ok(()) => Ok(dest),
             // Someone else (a parallel build) published it first.
             Err(_) if dest.is_dir() => {
-                let _ = fs::remove_dir_all(tmp);
+                let _ = fs::remove_dir_all(&src);
                 Ok(dest)
             }
-            Err(e) => Err(e),
+            Err(e) => {
+                let _ = fs::remove_dir_all(&src);
+                Err(e)
+            }
         }
+    }
+
+    /// Removes temp directories of mxbuild processes that no longer run (a
+    /// build killed mid-unpack); live ones belong to a parallel build.
+    pub fn sweep_stale(&self) -> usize {
+        let Ok(rd) = fs::read_dir(&self.dir) else {
+            return 0;
+        };
+        let mut n = 0;
+        for e in rd.flatten() {
+            let name = e.file_name();
+            let Some(pid) = name
+                .to_str()
+                .and_then(|s| s.strip_prefix(".tmp-"))
+                .and_then(|s| s.split('-').next())
+                .and_then(|p| p.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if !Path::new(&format!("/proc/{pid}")).exists() && fs::remove_dir_all(e.path()).is_ok()
+            {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Applies one stored layer onto `dir`, checking the blob against its
+    /// digest and the uncompressed stream against the config's diff_id: a
+    /// snapshot is only ever published under an id its content has.
+    fn unpack(blobs: &Blobs, l: &LayerRec, dir: &Path, mode: extract::Mode) -> Result<(), String> {
+        let d = l.blob()?;
+        let diff_id: Digest = l
+            .diff_id
+            .parse()
+            .map_err(|e| format!("layer {d}: diff_id: {e}"))?;
+        blobs.verify(&d).map_err(|e| e.to_string())?;
+        let f = fs::File::open(blobs.path(&d)).map_err(|e| format!("layer {d}: {e}"))?;
+        extract::apply(f, dir, mode, Some(&diff_id)).map_err(|e| format!("layer {d}: {e}"))?;
+        Ok(())
     }
 
     /// Makes sure the base snapshot for `layers` exists; returns its name.
@@ -96,28 +169,39 @@ impl Snapshots {
         }
         let tmp = self.fresh_tmp(&name).map_err(|e| e.to_string())?;
         for l in layers {
-            let d = l.blob()?;
-            blobs.verify(&d).map_err(|e| e.to_string())?;
-            let r = Compression::open_decompressed(&blobs.path(&d)).map_err(|e| e.to_string())?;
-            extract::apply(r, &tmp).map_err(|e| format!("layer {d}: {e}"))?;
+            Self::unpack(blobs, l, tmp.path()?, extract::Mode::Layer)?;
         }
-        self.publish(&tmp, &name).map_err(|e| e.to_string())?;
+        self.publish(tmp, &name).map_err(|e| e.to_string())?;
         Ok(name)
     }
 
-    /// Makes sure the overlay-form snapshot of one layer exists.
+    /// Makes sure the overlay-form snapshot of one layer exists (`copy` > 0:
+    /// a second unpacked copy, for a layer that appears twice in one stack).
     pub fn ensure_layer(&self, blobs: &Blobs, l: &LayerRec) -> Result<String, String> {
-        let name = Self::layer_name(l);
+        self.ensure_layer_copy(blobs, l, 0)
+    }
+
+    fn ensure_layer_copy(
+        &self,
+        blobs: &Blobs,
+        l: &LayerRec,
+        copy: usize,
+    ) -> Result<String, String> {
+        let name = Self::copy_name(l, copy);
         if self.path(&name).is_dir() {
             return Ok(name);
         }
         let tmp = self.fresh_tmp(&name).map_err(|e| e.to_string())?;
-        let d = l.blob()?;
-        blobs.verify(&d).map_err(|e| e.to_string())?;
-        let r = Compression::open_decompressed(&blobs.path(&d)).map_err(|e| e.to_string())?;
-        extract::unpack_overlay_layer(r, &tmp).map_err(|e| format!("layer {d}: {e}"))?;
-        self.publish(&tmp, &name).map_err(|e| e.to_string())?;
+        Self::unpack(blobs, l, tmp.path()?, extract::Mode::Overlay)?;
+        self.publish(tmp, &name).map_err(|e| e.to_string())?;
         Ok(name)
+    }
+
+    fn copy_name(l: &LayerRec, copy: usize) -> String {
+        match copy {
+            0 => Self::layer_name(l),
+            k => format!("{}.{k}", Self::layer_name(l)),
+        }
     }
 
     /// Keeps an upperdir as the snapshot of the layer made from it.
@@ -127,12 +211,30 @@ impl Snapshots {
             let _ = fs::remove_dir_all(upper);
             return Ok(name);
         }
-        self.publish(upper, &name).map_err(|e| e.to_string())?;
+        self.publish(TmpDir(Some(upper.to_path_buf())), &name)
+            .map_err(|e| e.to_string())?;
         Ok(name)
     }
 
+    /// The snapshots of a state's build layers, with a copy number for
+    /// each repeat of one layer (overlayfs refuses one lowerdir twice, and
+    /// two steps that change the same nothing make the same layer).
+    fn stack(state: &super::state::State) -> Vec<(&LayerRec, usize)> {
+        let n = state.base_layers.min(state.layers.len());
+        let mut seen: std::collections::BTreeMap<&str, usize> = Default::default();
+        state.layers[n..]
+            .iter()
+            .map(|l| {
+                let k = seen.entry(l.diff_id.as_str()).or_insert(0);
+                *k += 1;
+                (l, *k - 1)
+            })
+            .collect()
+    }
+
     /// The lowerdirs for `state`'s filesystem, top first (overlay order),
-    /// unpacking whatever is missing.
+    /// unpacking whatever is missing. Layers that change nothing are left
+    /// out (they add nothing, and an empty lowerdir repeated is refused).
     pub fn lowers(
         &self,
         blobs: &Blobs,
@@ -143,8 +245,16 @@ impl Snapshots {
         if n > 0 {
             out.push(self.path(&self.ensure_base(blobs, &state.layers[..n])?));
         }
-        for l in &state.layers[n..] {
-            out.push(self.path(&self.ensure_layer(blobs, l)?));
+        for (l, copy) in Self::stack(state) {
+            let first = self.path(&self.ensure_layer(blobs, l)?);
+            if is_empty_dir(&first) {
+                continue;
+            }
+            out.push(if copy == 0 {
+                first
+            } else {
+                self.path(&self.ensure_layer_copy(blobs, l, copy)?)
+            });
         }
         out.reverse();
         Ok(out)
@@ -157,7 +267,11 @@ impl Snapshots {
         if n > 0 {
             v.push(Self::base_name(&state.layers[..n]));
         }
-        v.extend(state.layers[n..].iter().map(Self::layer_name));
+        v.extend(
+            Self::stack(state)
+                .into_iter()
+                .map(|(l, k)| Self::copy_name(l, k)),
+        );
         v
     }
 

@@ -399,7 +399,9 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
                     .iter()
                     .map(|(p, _, s)| (p.clone(), s.clone()))
                     .collect();
-                build::output::export_local(&store.blobs, &imgs, dest)?;
+                if let Some(w) = build::output::export_local(&store.blobs, &imgs, dest)? {
+                    eprintln!("{w}");
+                }
             }
             Output::Registry { name: n, insecure } => {
                 let targets: Vec<String> = match n {

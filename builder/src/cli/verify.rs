@@ -54,7 +54,8 @@ fn index_of(store: &Store, source: &str, insecure: bool) -> Result<Digest, Strin
         };
         let dir = store.scratch("archive").map_err(|e| e.to_string())?;
         let f = std::fs::File::open(file).map_err(|e| format!("{file}: {e}"))?;
-        crate::image::extract::apply(f, &dir).map_err(|e| format!("{file}: {e}"))?;
+        crate::image::extract::apply(f, &dir, crate::image::extract::Mode::Archive, None)
+            .map_err(|e| format!("{file}: {e}"))?;
         let spec = match tag {
             Some(t) => format!("{}:{t}", dir.display()),
             None => dir.display().to_string(),

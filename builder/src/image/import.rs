@@ -10,6 +10,7 @@ use std::path::Path;
 use oci_spec::image::Descriptor;
 use xx::Platform;
 
+use super::extract::Mode;
 use super::layer::{self, LayerOptions};
 use super::oci::{ImageError, RunConfig, write_image};
 use crate::store::blobs::Blobs;
@@ -30,7 +31,7 @@ pub fn import(
 ) -> Result<Descriptor, ImageError> {
     if src == Path::new("-") {
         let stdin = std::io::stdin().lock();
-        super::extract::apply(stdin, scratch)
+        super::extract::apply(stdin, scratch, Mode::Archive, None)
             .map_err(|e| ImageError::Spec(format!("stdin: {e}")))?;
         let layer = layer::from_dir(scratch, blobs, opts)?;
         return finish(blobs, platform, layer);
@@ -45,7 +46,7 @@ pub fn import(
         layer::from_dir(src, blobs, opts)?
     } else {
         let f = fs::File::open(src)?;
-        super::extract::apply(f, scratch)
+        super::extract::apply(f, scratch, Mode::Archive, None)
             .map_err(|e| ImageError::Spec(format!("{}: {e}", src.display())))?;
         layer::from_dir(scratch, blobs, opts)?
     };

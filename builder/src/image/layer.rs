@@ -7,15 +7,16 @@
 //! diff_id) while the compressed one is written into the blob store.
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::fs;
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 
-use sha2::{Digest as _, Sha256};
-
 use super::compress::Compression;
+use super::extract::name::{OPAQUE, WHITEOUT};
+use super::hashing::HashingWriter;
 use crate::store::blobs::{BlobError, Blobs};
 use crate::store::digest::Digest;
 
@@ -58,17 +59,14 @@ pub fn from_dir(dir: &Path, blobs: &Blobs, opts: LayerOptions) -> Result<Layer, 
     let mut blob = blobs.writer()?;
     let diff_id = {
         let mut compressor = opts.compression.writer(&mut blob)?;
-        let mut hashing = HashingWriter {
-            inner: &mut compressor,
-            sha: Sha256::new(),
-        };
+        let mut hashing = HashingWriter::new(&mut compressor);
         {
             let mut builder = tar::Builder::new(&mut hashing);
             let mut links = BTreeMap::new();
-            walk(dir, "", &mut builder, &mut links, &opts)?;
+            walk(dir, b"", &mut builder, &mut links, &opts)?;
             builder.finish()?;
         }
-        let diff_id = Digest::from_sha(&std::mem::take(&mut hashing.sha).finalize());
+        let diff_id = hashing.digest();
         compressor.finish_box()?;
         diff_id
     };
@@ -81,110 +79,83 @@ pub fn from_dir(dir: &Path, blobs: &Blobs, opts: LayerOptions) -> Result<Layer, 
     })
 }
 
-struct HashingWriter<W: Write> {
-    inner: W,
-    sha: Sha256,
-}
+type Links = BTreeMap<(u64, u64), Vec<u8>>;
 
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.sha.update(&buf[..n]);
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
+/// `rel/name` as bytes (names are bytes on Linux and in tar: kept exactly).
+fn join(rel: &[u8], name: &[u8]) -> Vec<u8> {
+    if rel.is_empty() {
+        name.to_vec()
+    } else {
+        [rel, b"/", name].concat()
     }
 }
 
-type Links = BTreeMap<(u64, u64), String>;
+/// A user's file named like a whiteout would delete `NAME` when the layer
+/// is applied (and `.wh..` would reach outside the root in a careless
+/// unpacker); docker refuses such files too.
+fn reserved_name(path: &[u8]) -> io::Error {
+    io::Error::other(format!(
+        "{}: file names starting with .wh. are reserved for layer whiteouts and cannot go into a layer; hint: rename the file (or, if it comes from the build context, add it to .dockerignore)",
+        path.escape_ascii()
+    ))
+}
 
 /// Appends `dir/rel` (a directory) and everything below it, sorted by name.
 fn walk<W: Write>(
     root: &Path,
-    rel: &str,
+    rel: &[u8],
     b: &mut tar::Builder<W>,
     links: &mut Links,
     opts: &LayerOptions,
 ) -> io::Result<()> {
-    let mut names: Vec<_> = fs::read_dir(root.join(rel))?
+    let mut names: Vec<_> = fs::read_dir(root.join(OsStr::from_bytes(rel)))?
         .flatten()
         .map(|e| e.file_name())
         .collect();
     names.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
     for name in names {
-        let Some(name) = name.to_str().map(str::to_string) else {
-            return Err(io::Error::other(format!(
-                "{rel}: a file name that is not UTF-8 cannot go into a layer"
-            )));
-        };
-        let path = if rel.is_empty() {
-            name.clone()
-        } else {
-            format!("{rel}/{name}")
-        };
-        let full = root.join(&path);
+        let name = name.as_bytes();
+        let path = join(rel, name);
+        let full = root.join(OsStr::from_bytes(&path));
         let meta = fs::symlink_metadata(&full)?;
         let ft = meta.file_type();
         if opts.overlay && ft.is_char_device() && meta.rdev() == 0 {
             // overlayfs marks a deleted file with a 0/0 character device.
-            let wh = if rel.is_empty() {
-                format!(".wh.{name}")
-            } else {
-                format!("{rel}/.wh.{name}")
-            };
+            let wh = join(rel, &[WHITEOUT, name].concat());
             append_marker(b, &wh, &meta, opts)?;
             continue;
         }
+        if name.starts_with(WHITEOUT) {
+            return Err(reserved_name(&path));
+        }
         let xattrs = read_xattrs(&full, opts.overlay);
+        let entry = |kind, link| Entry::new(&path, &meta, kind, link, &xattrs);
         if ft.is_dir() {
+            let dir = [&path[..], b"/"].concat();
             append(
                 b,
-                &format!("{path}/"),
-                &meta,
-                tar::EntryType::Directory,
+                &Entry {
+                    path: &dir,
+                    ..entry(tar::EntryType::Directory, None)
+                },
                 opts,
-                None,
-                &xattrs,
                 &mut io::empty(),
                 0,
             )?;
             if opts.overlay && is_opaque(&full) {
-                append_marker(b, &format!("{path}/.wh..wh..opq"), &meta, opts)?;
+                append_marker(b, &join(&path, OPAQUE), &meta, opts)?;
             }
             walk(root, &path, b, links, opts)?;
         } else if ft.is_symlink() {
             let target = fs::read_link(&full)?;
-            let target = target
-                .to_str()
-                .ok_or_else(|| io::Error::other(format!("{path}: symlink target is not UTF-8")))?
-                .to_string();
-            append(
-                b,
-                &path,
-                &meta,
-                tar::EntryType::Symlink,
-                opts,
-                Some(&target),
-                &xattrs,
-                &mut io::empty(),
-                0,
-            )?;
+            let e = entry(tar::EntryType::Symlink, Some(target.as_os_str().as_bytes()));
+            append(b, &e, opts, &mut io::empty(), 0)?;
         } else if ft.is_file() {
             if meta.nlink() > 1 {
                 if let Some(first) = links.get(&(meta.dev(), meta.ino())) {
                     let first = first.clone();
-                    append(
-                        b,
-                        &path,
-                        &meta,
-                        tar::EntryType::Link,
-                        opts,
-                        Some(&first),
-                        &xattrs,
-                        &mut io::empty(),
-                        0,
-                    )?;
+                    let e = entry(tar::EntryType::Link, Some(&first));
+                    append(b, &e, opts, &mut io::empty(), 0)?;
                     continue;
                 }
                 links.insert((meta.dev(), meta.ino()), path.clone());
@@ -192,12 +163,8 @@ fn walk<W: Write>(
             let mut f = fs::File::open(&full)?;
             append(
                 b,
-                &path,
-                &meta,
-                tar::EntryType::Regular,
+                &entry(tar::EntryType::Regular, None),
                 opts,
-                None,
-                &xattrs,
                 &mut f,
                 meta.len(),
             )?;
@@ -209,17 +176,7 @@ fn walk<W: Write>(
             } else {
                 tar::EntryType::Fifo
             };
-            append(
-                b,
-                &path,
-                &meta,
-                kind,
-                opts,
-                None,
-                &xattrs,
-                &mut io::empty(),
-                0,
-            )?;
+            append(b, &entry(kind, None), opts, &mut io::empty(), 0)?;
         }
         // Sockets cannot be stored in a layer; they are skipped like docker does.
     }
@@ -229,67 +186,95 @@ fn walk<W: Write>(
 /// An empty regular file that only marks something: a whiteout.
 fn append_marker<W: Write>(
     b: &mut tar::Builder<W>,
-    path: &str,
+    path: &[u8],
     meta: &fs::Metadata,
     opts: &LayerOptions,
 ) -> io::Result<()> {
-    append(
-        b,
+    let e = Entry {
         path,
         meta,
-        tar::EntryType::Regular,
-        opts,
-        None,
-        &[],
-        &mut io::empty(),
-        0,
-    )
+        kind: tar::EntryType::Regular,
+        link: None,
+        xattrs: &[],
+    };
+    append(b, &e, opts, &mut io::empty(), 0)
+}
+
+/// What one tar entry says about a file.
+struct Entry<'a> {
+    path: &'a [u8],
+    meta: &'a fs::Metadata,
+    kind: tar::EntryType,
+    link: Option<&'a [u8]>,
+    xattrs: &'a [(String, Vec<u8>)],
+}
+
+impl<'a> Entry<'a> {
+    fn new(
+        path: &'a [u8],
+        meta: &'a fs::Metadata,
+        kind: tar::EntryType,
+        link: Option<&'a [u8]>,
+        xattrs: &'a [(String, Vec<u8>)],
+    ) -> Entry<'a> {
+        Entry {
+            path,
+            meta,
+            kind,
+            link,
+            xattrs,
+        }
+    }
 }
 
 /// Writes one entry: PAX records first when needed, then a ustar header.
-#[allow(clippy::too_many_arguments)]
+/// Names that are not UTF-8 go into PAX records as they are, marked
+/// `hdrcharset=BINARY` (POSIX), so readers keep the bytes.
 fn append<W: Write>(
     b: &mut tar::Builder<W>,
-    path: &str,
-    meta: &fs::Metadata,
-    kind: tar::EntryType,
+    e: &Entry<'_>,
     opts: &LayerOptions,
-    link: Option<&str>,
-    xattrs: &[(String, Vec<u8>)],
     data: &mut dyn io::Read,
     size: u64,
 ) -> io::Result<()> {
     let mut pax: Vec<(String, Vec<u8>)> = Vec::new();
-    if path.len() > 99 {
-        pax.push(("path".to_string(), path.as_bytes().to_vec()));
+    let mut binary = false;
+    if e.path.len() > 99 {
+        binary |= std::str::from_utf8(e.path).is_err();
+        pax.push(("path".to_string(), e.path.to_vec()));
     }
-    if let Some(l) = link {
+    if let Some(l) = e.link {
         if l.len() > 99 {
-            pax.push(("linkpath".to_string(), l.as_bytes().to_vec()));
+            binary |= std::str::from_utf8(l).is_err();
+            pax.push(("linkpath".to_string(), l.to_vec()));
         }
     }
-    for (k, v) in xattrs {
+    if binary {
+        pax.insert(0, ("hdrcharset".to_string(), b"BINARY".to_vec()));
+    }
+    for (k, v) in e.xattrs {
         pax.push((format!("SCHILY.xattr.{k}"), v.clone()));
     }
     if !pax.is_empty() {
         b.append_pax_extensions(pax.iter().map(|(k, v)| (k.as_str(), v.as_slice())))?;
     }
+    let meta = e.meta;
     let mut h = tar::Header::new_ustar();
-    set_truncated(&mut h.as_old_mut().name, path.as_bytes());
-    if let Some(l) = link {
-        set_truncated(&mut h.as_old_mut().linkname, l.as_bytes());
+    set_truncated(&mut h.as_old_mut().name, e.path);
+    if let Some(l) = e.link {
+        set_truncated(&mut h.as_old_mut().linkname, l);
     }
-    h.set_entry_type(kind);
+    h.set_entry_type(e.kind);
     h.set_mode(meta.mode() & 0o7777);
     h.set_uid(u64::from(meta.uid()));
     h.set_gid(u64::from(meta.gid()));
     let mtime = match opts.epoch {
-        Some(e) => meta.mtime().min(e),
+        Some(t) => meta.mtime().min(t),
         None => meta.mtime(),
     };
     h.set_mtime(mtime.max(0) as u64);
     h.set_size(size);
-    if matches!(kind, tar::EntryType::Char | tar::EntryType::Block) {
+    if matches!(e.kind, tar::EntryType::Char | tar::EntryType::Block) {
         let rdev = meta.rdev();
         h.set_device_major(libc::major(rdev))?;
         h.set_device_minor(libc::minor(rdev))?;
@@ -350,7 +335,7 @@ fn read_xattrs(path: &Path, overlay: bool) -> Vec<(String, Vec<u8>)> {
 }
 
 /// An overlay directory that hides the lower layers' contents.
-fn is_opaque(path: &Path) -> bool {
+pub fn is_opaque(path: &Path) -> bool {
     read_xattrs(path, false)
         .iter()
         .any(|(k, v)| k == "trusted.overlay.opaque" && v == b"y")

@@ -6,6 +6,7 @@ pub mod compress;
 pub mod config;
 pub mod docker_archive;
 pub mod extract;
+pub mod hashing;
 pub mod import;
 pub mod index;
 pub mod layer;

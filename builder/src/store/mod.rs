@@ -28,6 +28,18 @@ pub fn default_root() -> PathBuf {
     data.join("mxbuild")
 }
 
+/// Makes the store's root 0700: snapshots hold what build steps and images
+/// left, setuid-root files included, and no other user may reach them (the
+/// runtime runs as root and needs no traversal bit for others).
+fn restrict(root: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(root)?.permissions().mode() & 0o7777;
+    if mode != 0o700 {
+        std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
 /// An open store: its parts and the lock held while it is in use.
 #[derive(Debug)]
 pub struct Store {
@@ -46,6 +58,7 @@ impl Store {
     /// Opens (creating) the store at `root`, waiting for the lock in `mode`.
     pub fn open(root: &Path, mode: lock::Mode) -> std::io::Result<Store> {
         let lock = lock::StoreLock::take(root, mode)?;
+        restrict(root)?;
         Ok(Store {
             root: root.to_path_buf(),
             blobs: blobs::Blobs::open(root)?,
