@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 pub use testkit::require;
 
 pub mod http;
+pub mod layout;
 pub mod mxbuild;
 pub mod registry;
 
