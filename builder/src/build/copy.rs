@@ -354,7 +354,8 @@ pub(crate) fn copy_step(
     })?;
     drop(_view);
     drop(scratch);
-    ctx.commit_upper(&mut st, &upper, format!("{} # buildkit", step.text), true)?;
+    ctx.commit_upper(&mut st, &upper, format!("{} # buildkit", step.text), true)
+        .map_err(|e| format!("{at}: {e}"))?;
     Ok(st)
 }
 

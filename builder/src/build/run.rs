@@ -563,7 +563,8 @@ pub(crate) fn run_step(
         }
     }
     // BuildKit records every RUN as a layer, even one that changed nothing.
-    ctx.commit_upper(&mut st, &upper, format!("{} # buildkit", step.text), true)?;
+    ctx.commit_upper(&mut st, &upper, format!("{} # buildkit", step.text), true)
+        .map_err(|e| format!("{at}: {e}"))?;
     drop(scratch);
     Ok(st)
 }

@@ -11,6 +11,7 @@ use std::path::Path;
 use xx::Platform;
 
 use super::compress::Compression;
+use super::hashing::HashingReader;
 use super::manifest::{self, Node};
 use super::oci::ImageError;
 use crate::store::blobs::Blobs;
@@ -111,7 +112,7 @@ pub fn export(
                 len,
                 &mut hashing,
             )?;
-            let actual = hashing.digest();
+            let (actual, _) = hashing.finish()?;
             if &actual != diff_id {
                 let _ = fs::remove_file(&tmp);
                 return Err(ImageError::Spec(format!(
@@ -131,32 +132,6 @@ pub fn export(
     }
     fs::rename(&tmp, dest)?;
     Ok(())
-}
-
-/// Hashes what passes through.
-struct HashingReader<R> {
-    inner: R,
-    sha: sha2::Sha256,
-}
-
-impl<R: Read> HashingReader<R> {
-    fn new(inner: R) -> Self {
-        HashingReader {
-            inner,
-            sha: <sha2::Sha256 as sha2::Digest>::new(),
-        }
-    }
-    fn digest(self) -> Digest {
-        Digest::from_sha(&<sha2::Sha256 as sha2::Digest>::finalize(self.sha))
-    }
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        sha2::Digest::update(&mut self.sha, &buf[..n]);
-        Ok(n)
-    }
 }
 
 #[cfg(test)]
