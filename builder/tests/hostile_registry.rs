@@ -162,6 +162,10 @@ fn fake_registry_hostile_manifests_blobs_and_tokens() {
     .to_string()
     .into_bytes();
     println!("330,000-layer manifest: {} bytes", many.len());
+    let many_says = format!(
+        "announced a manifest for many of {} bytes, over the limit",
+        many.len()
+    );
 
     // 126 layers, within 4 MiB: refused by count before any blob is fetched.
     let c126 = bag.config(&vec![id; 126]);
@@ -204,8 +208,8 @@ fn fake_registry_hostile_manifests_blobs_and_tokens() {
     };
 
     for (tag, says) in [
-        ("endless", "over the limit of 4194304 bytes"),
-        ("many", "over the limit of 4194304 bytes"),
+        ("endless", "longer than the limit of 4194304 bytes"),
+        ("many", many_says.as_str()),
         ("deep", "lists 126 layers, more than the 125"),
         ("lie", "longer than the 1024 bytes its descriptor declares"),
     ] {

@@ -253,5 +253,9 @@ mod tests {
         assert!(parse(evil.as_bytes()).is_err());
         assert!(parse(b"{}").is_err());
         assert!(parse(b"[]").is_err());
+        // Larger than any registry accepts: refused before parsing.
+        let mut big = br#"{"manifests":[],"x":""#.to_vec();
+        big.resize(super::super::checks::MAX_METADATA as usize + 1, b'a');
+        assert!(parse(&big).unwrap_err().to_string().contains("larger than"));
     }
 }

@@ -72,8 +72,11 @@ impl std::fmt::Debug for Download {
 
 /// Why a capped read stopped.
 enum Capped {
-    /// More than the cap (the count is what was seen).
+    /// More than the cap: the length the response declared, or the bytes
+    /// seen before stopping.
     TooLong(u64),
+    /// The response declared a `Content-Length` over the cap (not read).
+    Declared(u64),
     /// The transfer failed.
     Http(reqwest::Error),
 }
@@ -82,7 +85,7 @@ enum Capped {
 async fn read_capped(resp: reqwest::Response, cap: u64) -> Result<Vec<u8>, Capped> {
     if let Some(n) = declared_length(&resp) {
         if n > cap {
-            return Err(Capped::TooLong(n));
+            return Err(Capped::Declared(n));
         }
     }
     let mut out = Vec::new();
@@ -335,9 +338,9 @@ impl Download {
                 let status = resp.status();
                 let body = match read_capped(resp, MAX_TOKEN).await {
                     Ok(b) => b,
-                    Err(Capped::TooLong(n)) => {
+                    Err(Capped::TooLong(n) | Capped::Declared(n)) => {
                         return Err(RegistryError::Remote(format!(
-                            "the token response from {} is larger than {} KiB ({n} bytes and more); refusing it",
+                            "the token response from {} is larger than {} KiB (read stopped at {n} bytes); refusing it",
                             realm_url.as_str(),
                             MAX_TOKEN >> 10
                         )));
@@ -410,8 +413,12 @@ impl Download {
             .map(str::to_string);
         match read_capped(resp, limit).await {
             Ok(b) => Ok((b, said)),
+            Err(Capped::Declared(n)) => Err(RegistryError::Remote(format!(
+                "the registry announced a manifest for {reference} of {n} bytes, over the limit of {limit} bytes ({} MiB for any manifest, as registries enforce); refusing it without reading it",
+                MAX_METADATA >> 20
+            ))),
             Err(Capped::TooLong(n)) => Err(RegistryError::Remote(format!(
-                "the registry sent a manifest for {reference} of {n} bytes or more, over the limit of {limit} bytes ({} MiB for any manifest, as registries enforce); refusing it",
+                "the registry sent a manifest for {reference} longer than the limit of {limit} bytes ({} MiB for any manifest, as registries enforce; read stopped at {n} bytes); refusing it",
                 MAX_METADATA >> 20
             ))),
             Err(Capped::Http(e)) => Err(RegistryError::Remote(format!(
@@ -431,7 +438,7 @@ impl Download {
         }
         match read_capped(resp, d.size.min(MAX_METADATA)).await {
             Ok(b) => Ok(b),
-            Err(Capped::TooLong(n)) => Err(BlobError::WrongSize {
+            Err(Capped::TooLong(n) | Capped::Declared(n)) => Err(BlobError::WrongSize {
                 digest: d.digest.clone(),
                 expected: d.size,
                 got: n.max(d.size.saturating_add(1)),
