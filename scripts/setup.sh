@@ -13,6 +13,8 @@ ensure_packages coreutils ca-certificates bc busybox-static debootstrap util-lin
 # skopeo, umoci, docker-registry: independent tools that check our OCI output.
 # python3-bcrypt: hashes the htpasswd file of the registry tests (the registry only takes bcrypt).
 ensure_packages skopeo umoci docker-registry python3-bcrypt
+# time (GNU time): the hostile registry tests measure mxbuild's peak memory with it.
+ensure_packages time
 # runc: the OCI runtime that executes RUN steps (crun fails on this cgroup v1/hybrid host).
 ensure_packages runc
 # buildah: the peer builder for benchmarks and for `mxbuild verify` on images we did not build.

@@ -11,8 +11,8 @@ use xx::Platform;
 
 use super::state::{LayerRec, State};
 use crate::image::config::{Healthcheck, History, RunConfig};
-use crate::image::index;
 use crate::image::manifest::{self, Node};
+use crate::image::{checks, index};
 use crate::plan::{ImageInfo, Op, Plan, Source};
 use crate::registry::{Session, reference};
 use crate::store::Store;
@@ -80,22 +80,27 @@ pub fn state_of(
     else {
         return Err(format!("{} is not an image manifest", desc.digest));
     };
-    let cfg: serde_json::Value = serde_json::from_slice(
-        &store
+    // The store's images passed these checks on the way in; checked again
+    // because a base image is the input every build trusts least.
+    let image = format!("{index} ({p})");
+    checks::manifest(&image, &desc.digest, &config, &layers, false).map_err(|e| e.to_string())?;
+    let bytes = store
+        .blobs
+        .read(&config.digest)
+        .map_err(|e| e.to_string())?;
+    let facts = checks::config(&image, &desc.digest, &config.digest, &bytes, layers.len())
+        .map_err(|e| e.to_string())?;
+    let cfg = facts.json;
+    // A stored layer of another size than its descriptor says: the
+    // descriptor lies (the digest fixes the content). Missing layers are
+    // reported when the layer is unpacked.
+    for l in &layers {
+        store
             .blobs
-            .read(&config.digest)
-            .map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| format!("image config {}: {e}", config.digest))?;
-    let diff_ids = strings(&cfg["rootfs"]["diff_ids"]).unwrap_or_default();
-    if diff_ids.len() != layers.len() {
-        return Err(format!(
-            "image config {} lists {} diff_ids for {} layers",
-            config.digest,
-            diff_ids.len(),
-            layers.len()
-        ));
+            .has_sized(&l.digest, l.size)
+            .map_err(|e| format!("image {image}: {e}"))?;
     }
+    let diff_ids: Vec<String> = facts.diff_ids.iter().map(ToString::to_string).collect();
     let c = &cfg["config"];
     let config = RunConfig {
         env: strings(&c["Env"]).unwrap_or_default(),
@@ -146,6 +151,7 @@ pub fn state_of(
                 .collect()
         })
         .unwrap_or_default();
+    let history = normalize_history(history, layers.len());
     let layers: Vec<LayerRec> = layers
         .iter()
         .zip(&diff_ids)
@@ -165,6 +171,28 @@ pub fn state_of(
             history,
         },
     ))
+}
+
+/// A base image's history with exactly one non-empty entry per layer, as
+/// BuildKit makes it: history is optional in an image config (a minimal or
+/// hand-made image has none), surplus layer entries become empty ones, and
+/// missing ones are added after the rest (with an empty `created_by`).
+fn normalize_history(mut history: Vec<History>, layers: usize) -> Vec<History> {
+    let mut seen = 0;
+    for h in &mut history {
+        if !h.empty_layer {
+            if seen == layers {
+                h.empty_layer = true;
+            } else {
+                seen += 1;
+            }
+        }
+    }
+    history.extend((seen..layers).map(|_| History {
+        created_by: String::new(),
+        empty_layer: false,
+    }));
+    history
 }
 
 /// Finds or pulls every wanted image.
@@ -302,74 +330,37 @@ fn info(digest: &str, state: &State) -> ImageInfo {
 }
 
 /// Brings an image from an OCI layout directory (`DIR`, `DIR:TAG` or
-/// `DIR@sha256:…`) into the store, every blob verified; returns its index
-/// (a single manifest is wrapped in one).
+/// `DIR@sha256:…`) into the store, every blob checked (see
+/// [`crate::image::layout`]); returns its index.
 pub fn import_layout(store: &Store, spec: &str) -> Result<crate::store::digest::Digest, String> {
-    use crate::store::digest::Digest;
-    let (dir, tag, want): (&str, Option<&str>, Option<&str>) =
-        if let Some((d, dg)) = spec.split_once('@') {
-            (d, None, Some(dg))
-        } else {
-            match spec.rsplit_once(':') {
-                Some((d, t)) if !t.contains('/') => (d, Some(t), None),
-                _ => (spec, None, None),
-            }
-        };
-    let dir = std::path::Path::new(dir);
-    let top: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(dir.join("index.json"))
-            .map_err(|e| format!("oci-layout://{}: {e}", dir.display()))?,
-    )
-    .map_err(|e| format!("oci-layout://{}: index.json: {e}", dir.display()))?;
-    let entries = top["manifests"].as_array().cloned().unwrap_or_default();
-    let chosen = entries
-        .iter()
-        .find(|m| match (want, tag) {
-            (Some(d), _) => m["digest"] == d,
-            (None, Some(t)) => m["annotations"]["org.opencontainers.image.ref.name"] == t,
-            (None, None) => entries.len() == 1,
-        })
-        .ok_or_else(|| format!("oci-layout://{spec}: no matching image (give :TAG or @DIGEST when the layout holds several)"))?;
-    let blob_dir = dir.join("blobs/sha256");
-    for e in std::fs::read_dir(&blob_dir).map_err(|e| format!("{}: {e}", blob_dir.display()))? {
-        let e = e.map_err(|e| e.to_string())?;
-        let Ok(d) = format!("sha256:{}", e.file_name().to_string_lossy()).parse::<Digest>() else {
-            continue;
-        };
-        if !store.blobs.contains(&d) {
-            let f = std::fs::File::open(e.path()).map_err(|e| e.to_string())?;
-            store
-                .blobs
-                .put_stream(f, Some(&d))
-                .map_err(|e| format!("oci-layout://{spec}: {e}"))?;
+    crate::image::layout::import(&store.blobs, spec).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(created_by: &str, empty_layer: bool) -> History {
+        History {
+            created_by: created_by.to_string(),
+            empty_layer,
         }
     }
-    let digest: Digest = chosen["digest"].as_str().unwrap_or("").parse()?;
-    match manifest::load(&store.blobs, &digest).map_err(|e| e.to_string())? {
-        Node::Index(_) => Ok(digest),
-        Node::Manifest { config, .. } => {
-            let cfg: serde_json::Value = serde_json::from_slice(
-                &store
-                    .blobs
-                    .read(&config.digest)
-                    .map_err(|e| e.to_string())?,
-            )
-            .map_err(|e| e.to_string())?;
-            let p = Platform::new(
-                cfg["os"].as_str().unwrap_or("linux"),
-                cfg["architecture"].as_str().unwrap_or(""),
-                cfg["variant"].as_str(),
-            );
-            let desc: oci_spec::image::Descriptor = serde_json::from_value(serde_json::json!({
-                "mediaType": chosen["mediaType"].as_str().unwrap_or(crate::image::manifest::media::OCI_MANIFEST),
-                "digest": digest.to_string(),
-                "size": chosen["size"].as_u64().unwrap_or(0),
-                "platform": {"os": p.os, "architecture": p.arch, "variant": p.variant},
-            }))
-            .map_err(|e| e.to_string())?;
-            Ok(crate::image::oci::write_index(&store.blobs, vec![desc])
-                .map_err(|e| e.to_string())?
-                .0)
-        }
+
+    #[test]
+    fn history_gets_one_layer_entry_per_layer() {
+        // None at all (history is optional): one blank entry per layer.
+        assert_eq!(
+            normalize_history(Vec::new(), 2),
+            vec![h("", false), h("", false)]
+        );
+        // Too many layer entries: the surplus ones become empty, in place.
+        assert_eq!(
+            normalize_history(vec![h("a", false), h("ENV", true), h("b", false)], 1),
+            vec![h("a", false), h("ENV", true), h("b", true)]
+        );
+        // Right already: unchanged.
+        let ok = vec![h("a", false), h("ENV", true)];
+        assert_eq!(normalize_history(ok.clone(), 1), ok);
     }
 }

@@ -111,8 +111,16 @@ fn desc(r: RawDesc) -> Result<Desc, ImageError> {
     })
 }
 
-/// Parses a manifest or an index.
+/// Parses a manifest or an index (at most [`super::checks::MAX_METADATA`]
+/// bytes: callers read no more, this keeps it so).
 pub fn parse(bytes: &[u8]) -> Result<Node, ImageError> {
+    if bytes.len() as u64 > super::checks::MAX_METADATA {
+        return Err(bad(&format!(
+            "a manifest or index of {} bytes is larger than the {} MiB registries accept",
+            bytes.len(),
+            super::checks::MAX_METADATA >> 20
+        )));
+    }
     let raw: RawNode = serde_json::from_slice(bytes)
         .map_err(|e| ImageError::Spec(format!("not an image manifest or index: {e}")))?;
     let is_index = raw.manifests.is_some()
@@ -245,5 +253,9 @@ mod tests {
         assert!(parse(evil.as_bytes()).is_err());
         assert!(parse(b"{}").is_err());
         assert!(parse(b"[]").is_err());
+        // Larger than any registry accepts: refused before parsing.
+        let mut big = br#"{"manifests":[],"x":""#.to_vec();
+        big.resize(super::super::checks::MAX_METADATA as usize + 1, b'a');
+        assert!(parse(&big).unwrap_err().to_string().contains("larger than"));
     }
 }

@@ -2,6 +2,7 @@
 //! OCI layout, docker-archive, and import of a root filesystem. Knows nothing
 //! of Dockerfiles or registries.
 
+pub mod checks;
 pub mod compress;
 pub mod config;
 pub mod docker_archive;
@@ -9,7 +10,9 @@ pub mod extract;
 pub mod hashing;
 pub mod import;
 pub mod index;
+pub mod ingest;
 pub mod layer;
+pub mod layout;
 pub mod manifest;
 pub mod oci;
 pub mod time;

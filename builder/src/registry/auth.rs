@@ -1,7 +1,8 @@
 //! Registry credentials the way docker finds them: `$DOCKER_CONFIG/config.json`
 //! (or `~/.docker/config.json`), its `auths` entries, `credHelpers` and
-//! `credsStore`. No credentials means anonymous; oci-client then does the
-//! token dance (bearer) or basic auth, whichever the registry asks for.
+//! `credsStore`. No credentials means anonymous; the token dance (bearer) or
+//! basic auth, whichever the registry asks for, is done by `download` for
+//! pulls and by oci-client for pushes.
 
 use docker_credential::{CredentialRetrievalError, DockerCredential};
 use oci_client::secrets::RegistryAuth;

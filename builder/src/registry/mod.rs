@@ -1,13 +1,16 @@
 //! Talking to registries: pull an image (index or single manifest, chosen
 //! platforms) into the store with every blob verified, and push a stored
-//! index with its manifests and blobs. Built on oci-client for the protocol
-//! and auth handshakes; this module adds platform choice, blob reuse
-//! (skip existing, cross-repository mount) and errors with hints.
+//! index with its manifests and blobs. Pulls read through [`download`],
+//! where every response is bounded (a registry is untrusted); pushes use
+//! oci-client for the protocol and auth handshakes. This module adds
+//! platform choice, blob reuse (skip existing, cross-repository mount) and
+//! errors with hints.
 //!
 //! The rest of mxbuild is synchronous; each operation runs on a private
 //! tokio runtime so no async leaks out of this module.
 
 pub mod auth;
+pub mod download;
 pub mod pull;
 pub mod push;
 pub mod reference;
@@ -61,11 +64,13 @@ impl From<std::io::Error> for RegistryError {
 /// Turns a protocol error into a message that says what to do.
 fn remote(what: &str, r: &Reference, e: OciDistributionError) -> RegistryError {
     let text = e.to_string();
+    RegistryError::Remote(format!("{what} {}: {text}\n{}", r.whole(), hint(&text, r)))
+}
+
+/// What to do about a failed registry operation, from its message.
+fn hint(text: &str, r: &Reference) -> String {
     let lower = text.to_lowercase();
-    let hint = if lower.contains("401")
-        || lower.contains("unauthorized")
-        || lower.contains("authentication")
-    {
+    if lower.contains("401") || lower.contains("unauthorized") || lower.contains("authentication") {
         format!(
             "hint: {} needs credentials: add them with `docker login {}` (mxbuild reads ~/.docker/config.json and credential helpers; DOCKER_CONFIG picks another directory)",
             r.registry(),
@@ -84,8 +89,26 @@ fn remote(what: &str, r: &Reference, e: OciDistributionError) -> RegistryError {
         "hint: is the registry reachable? for a registry without TLS, pass --insecure (loopback registries use plain http automatically)".to_string()
     } else {
         "hint: retry; if it persists, check the registry's logs".to_string()
+    }
+}
+
+/// Adds the image name and a hint to a pull error that lacks them (a
+/// refusal of hostile content already says why and gets no hint).
+fn explain(e: RegistryError, r: &Reference) -> RegistryError {
+    let RegistryError::Remote(text) = e else {
+        return e;
     };
-    RegistryError::Remote(format!("{what} {}: {text}\n{hint}", r.whole()))
+    let named = if text.contains(&r.whole()) {
+        text
+    } else {
+        format!("cannot pull {}: {text}", r.whole())
+    };
+    if named.contains("hint:") || named.contains("refusing") {
+        RegistryError::Remote(named)
+    } else {
+        let h = hint(&named, r);
+        RegistryError::Remote(format!("{named}\n{h}"))
+    }
 }
 
 /// A connection to one registry with the credentials for it.
@@ -93,6 +116,8 @@ pub struct Session {
     rt: tokio::runtime::Runtime,
     client: Client,
     auth: RegistryAuth,
+    /// Plain http (also used for loopback registries without it).
+    insecure: bool,
 }
 
 impl std::fmt::Debug for Session {
@@ -129,6 +154,7 @@ impl Session {
             rt,
             client,
             auth: auth::for_registry(r.registry()),
+            insecure,
         })
     }
 }

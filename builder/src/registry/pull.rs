@@ -1,23 +1,25 @@
 //! Pulling an image into the store. Manifests are fetched raw and stored
 //! byte for byte (their digests are what the registry and users quote);
-//! blobs are streamed straight into the blob store and committed only if
-//! they hash to their descriptor's digest. Blobs already in the store are
-//! not fetched again. The result is always an index in the store: a single
+//! every response is bounded ([`super::download`]) and every image goes
+//! through [`ingest`]: manifest and config checked first, layers streamed
+//! into the store no further than their declared sizes and kept only if
+//! they match, config and manifest stored last. Blobs already in the store
+//! (with the declared size) are not fetched again. The result is always an index in the store: a single
 //! manifest is wrapped in a one-entry index; a platform-filtered pull gets an
 //! index of just the pulled entries.
 
 use std::io::Cursor;
-use std::io::Write;
 
-use futures_util::StreamExt;
 use oci_client::Reference;
-use oci_client::RegistryOperation;
 use oci_spec::image::{DescriptorBuilder, ImageIndex, MediaType};
 use xx::Platform;
 
-use super::{RegistryError, Session, remote};
+use super::download::{self, Download};
+use super::{RegistryError, Session};
+use crate::image::checks::MAX_METADATA;
+use crate::image::ingest;
 use crate::image::manifest::{self, Desc, Node, media};
-use crate::image::oci::write_index;
+use crate::image::oci::{ImageError, write_index};
 use crate::store::blobs::Blobs;
 use crate::store::digest::Digest;
 use crate::store::origins::Origins;
@@ -33,83 +35,61 @@ pub struct Pulled {
     pub fetched: usize,
 }
 
+/// One repository of a registry as an [`ingest::Source`]: every read
+/// bounded by its descriptor (see [`super::download`]).
+struct Remote<'a> {
+    rt: &'a tokio::runtime::Runtime,
+    dl: &'a Download,
+    name: String,
+}
+
+impl Remote<'_> {
+    fn checked(&self, d: &Desc, bytes: Vec<u8>) -> Result<Vec<u8>, RegistryError> {
+        ingest::verify(d, &bytes).map_err(|e| ingest::refused(&self.name, e))?;
+        Ok(bytes)
+    }
+}
+
+impl ingest::Source for Remote<'_> {
+    type Error = RegistryError;
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn manifest(&self, d: &Desc) -> Result<Vec<u8>, RegistryError> {
+        let (bytes, _) = self.rt.block_on(
+            self.dl
+                .manifest(&d.digest.to_string(), d.size.saturating_add(1)),
+        )?;
+        self.checked(d, bytes)
+    }
+
+    fn config(&self, d: &Desc) -> Result<Vec<u8>, RegistryError> {
+        let bytes = self
+            .rt
+            .block_on(self.dl.small_blob(d))
+            .map_err(|e| refused(&self.name, e))?;
+        self.checked(d, bytes)
+    }
+
+    fn layer(&self, blobs: &Blobs, d: &Desc) -> Result<(), RegistryError> {
+        self.rt
+            .block_on(self.dl.blob(blobs, d))
+            .map_err(|e| refused(&self.name, e))
+    }
+}
+
+/// Names the image in a store error about a received blob.
+fn refused(name: &str, e: RegistryError) -> RegistryError {
+    match e {
+        RegistryError::Image(ImageError::Blob(b)) => RegistryError::Image(ingest::refused(name, b)),
+        other => other,
+    }
+}
+
 impl Session {
-    async fn manifest(&self, r: &Reference) -> Result<(Vec<u8>, Digest), RegistryError> {
-        let (bytes, said) = self
-            .client
-            .pull_manifest_raw(r, &self.auth, media::ACCEPTED)
-            .await
-            .map_err(|e| remote("cannot pull manifest of", r, e))?;
-        let actual = Digest::of(&bytes);
-        let expected = r.digest().unwrap_or(&said);
-        if expected != actual.to_string() {
-            return Err(RegistryError::Remote(format!(
-                "the registry sent a manifest for {} that hashes to {actual}, not {expected}; refusing it",
-                r.whole()
-            )));
-        }
-        Ok((bytes.to_vec(), actual))
-    }
-
-    async fn fetch_blob(
-        &self,
-        blobs: &Blobs,
-        r: &Reference,
-        d: &Desc,
-    ) -> Result<bool, RegistryError> {
-        if blobs.contains(&d.digest) {
-            return Ok(false);
-        }
-        let digest = d.digest.to_string();
-        let mut stream = self
-            .client
-            .pull_blob_stream(r, digest.as_str())
-            .await
-            .map_err(|e| remote(&format!("cannot fetch blob {digest} of"), r, e))?
-            .stream;
-        let mut w = blobs.writer()?;
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| {
-                RegistryError::Remote(format!(
-                    "download of {digest} from {} failed: {e}",
-                    r.whole()
-                ))
-            })?;
-            w.write_all(&chunk)?;
-        }
-        w.commit(Some(&d.digest))?;
-        Ok(true)
-    }
-
-    /// Fetches one image manifest and everything it names; returns the blobs
-    /// fetched and the platform its config declares.
-    async fn image(
-        &self,
-        blobs: &Blobs,
-        r: &Reference,
-        bytes: &[u8],
-    ) -> Result<(usize, Platform), RegistryError> {
-        let Node::Manifest { config, layers } = manifest::parse(bytes)? else {
-            return Err(RegistryError::Remote(format!(
-                "{}: nested index not supported",
-                r.whole()
-            )));
-        };
-        let mut n = usize::from(self.fetch_blob(blobs, r, &config).await?);
-        for l in &layers {
-            n += usize::from(self.fetch_blob(blobs, r, l).await?);
-        }
-        let cfg: serde_json::Value = serde_json::from_slice(&blobs.read(&config.digest)?)
-            .map_err(|e| RegistryError::Remote(format!("image config {}: {e}", config.digest)))?;
-        let platform = Platform::new(
-            cfg["os"].as_str().unwrap_or("linux"),
-            cfg["architecture"].as_str().unwrap_or(""),
-            cfg["variant"].as_str(),
-        );
-        Ok((n, platform))
-    }
-
-    async fn pull_async(
+    fn pull_inner(
         &self,
         blobs: &Blobs,
         origins: &Origins,
@@ -117,11 +97,15 @@ impl Session {
         want: Option<&[Platform]>,
         strict: bool,
     ) -> Result<Pulled, RegistryError> {
-        self.client
-            .auth(r, &self.auth, RegistryOperation::Pull)
-            .await
-            .map_err(|e| remote("cannot log in to pull", r, e))?;
-        let (top, top_digest) = self.manifest(r).await?;
+        let dl = Download::new(r, self.insecure, &self.auth)?;
+        let src = Remote {
+            rt: &self.rt,
+            dl: &dl,
+            name: r.whole(),
+        };
+        let tag = r.digest().or(r.tag()).unwrap_or("latest");
+        let (top, said) = self.rt.block_on(dl.manifest(tag, MAX_METADATA))?;
+        let top_digest = download::manifest_digest(&r.whole(), &top, r.digest(), said.as_deref())?;
         let repo = super::reference::repo_key(r);
         // A wanted platform also takes an older compatible variant (arm/v6
         // gets arm/v5 when the image has no v6), as docker does.
@@ -131,7 +115,13 @@ impl Session {
         let mut got: Vec<Platform> = Vec::new();
         let index = match manifest::parse(&top)? {
             Node::Manifest { .. } => {
-                let (n, platform) = self.image(blobs, r, &top).await?;
+                let checked = ingest::check(&src, blobs, &top_digest, &top, false)?;
+                let platform = checked.platform.clone().ok_or_else(|| {
+                    RegistryError::Remote(format!(
+                        "{}: the image config names no platform",
+                        r.whole()
+                    ))
+                })?;
                 if !wanted(&platform) && strict {
                     return Err(RegistryError::Remote(format!(
                         "{} is a single-platform image for {platform}, not {}",
@@ -149,8 +139,8 @@ impl Session {
                         r.whole()
                     );
                 }
-                fetched += n;
-                let (man, _) = blobs.put(&top)?;
+                fetched += ingest::store(&src, blobs, checked)?;
+                let man = top_digest.clone();
                 let media = serde_json::from_slice::<serde_json::Value>(&top)
                     .ok()
                     .and_then(|v| v["mediaType"].as_str().map(str::to_string))
@@ -210,19 +200,16 @@ impl Session {
                         have.join(", ")
                     )));
                 }
+                let within = format!("index {top_digest}");
                 let mut pulled: Vec<Digest> = Vec::new();
                 for e in chosen {
-                    let by_digest = Reference::with_digest(
-                        r.registry().to_string(),
-                        r.repository().to_string(),
-                        e.digest.to_string(),
-                    );
-                    let (bytes, d) = self.manifest(&by_digest).await?;
-                    let (n, _) = self.image(blobs, r, &bytes).await?;
-                    fetched += n;
-                    blobs.put(&bytes)?;
-                    origins.add(&d, &repo)?;
-                    pulled.push(d);
+                    if pulled.contains(&e.digest) {
+                        continue;
+                    }
+                    let checked = ingest::check_entry(&src, blobs, &within, e)?;
+                    fetched += ingest::store(&src, blobs, checked)?;
+                    origins.add(&e.digest, &repo)?;
+                    pulled.push(e.digest.clone());
                     got.extend(e.platform.clone());
                 }
                 if pulled.len() == entries.len() {
@@ -267,7 +254,7 @@ impl Session {
         want: Option<&[Platform]>,
         strict: bool,
     ) -> Result<Pulled, RegistryError> {
-        self.rt
-            .block_on(self.pull_async(blobs, origins, r, want, strict))
+        self.pull_inner(blobs, origins, r, want, strict)
+            .map_err(|e| super::explain(e, r))
     }
 }

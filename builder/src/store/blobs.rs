@@ -3,6 +3,12 @@
 //! expected digest, then renamed into place: a killed process leaves only a
 //! temp file (removed by prune), never a half-written blob. Reads verify the
 //! content against the name, so a corrupted blob is reported, not used.
+//!
+//! Blobs come from untrusted places (registries, layouts), so a blob with a
+//! known descriptor is stored with [`Blobs::put_sized`]: never more than its
+//! declared size is read, and a length or digest mismatch stores nothing.
+//! [`Blobs::read`] loads only small blobs (manifests, indexes, configs) into
+//! memory: anything over [`MAX_READ`] is refused before it is read.
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -11,6 +17,11 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest as _, Sha256};
 
 use super::digest::Digest;
+
+/// The largest blob [`Blobs::read`] loads into memory: 4 MiB, what registries
+/// accept for a manifest (distribution and containerd refuse larger ones).
+/// Only manifests, indexes and configs are read whole; layers are streamed.
+pub const MAX_READ: u64 = 4 << 20;
 
 /// Why a blob operation failed.
 #[derive(Debug)]
@@ -24,6 +35,22 @@ pub enum BlobError {
     },
     /// The blob is not in the store.
     Missing(Digest),
+    /// The content is not as long as its descriptor declares.
+    WrongSize {
+        /// The blob.
+        digest: Digest,
+        /// The size its descriptor declares.
+        expected: u64,
+        /// Bytes seen before stopping (`expected + 1` when it was longer).
+        got: u64,
+    },
+    /// Too large to load into memory ([`MAX_READ`]).
+    TooLarge {
+        /// The blob.
+        digest: Digest,
+        /// Its size.
+        size: u64,
+    },
     /// A filesystem error.
     Io(io::Error),
 }
@@ -36,6 +63,27 @@ impl std::fmt::Display for BlobError {
                 "blob {expected} is corrupt: its content hashes to {actual} (remove it with `mxbuild prune` and pull or build again)"
             ),
             BlobError::Missing(d) => write!(f, "blob {d} is not in the store"),
+            BlobError::WrongSize {
+                digest,
+                expected,
+                got,
+            } if got > expected => write!(
+                f,
+                "blob {digest} is longer than the {expected} bytes its descriptor declares; refusing it (reading stopped there, nothing was stored)"
+            ),
+            BlobError::WrongSize {
+                digest,
+                expected,
+                got,
+            } => write!(
+                f,
+                "blob {digest} has {got} bytes, but its descriptor declares {expected}; refusing it (nothing was stored)"
+            ),
+            BlobError::TooLarge { digest, size } => write!(
+                f,
+                "blob {digest} has {size} bytes, more than the {} MiB mxbuild reads for a manifest, index or config",
+                MAX_READ >> 20
+            ),
             BlobError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -105,15 +153,58 @@ impl Blobs {
         w.commit(expected)
     }
 
-    /// Reads and verifies a blob.
+    /// Stores blob `d` of `size` bytes from `r`, reading at most `size + 1`
+    /// bytes: a source that is shorter or longer than its descriptor, or whose
+    /// content hashes to something else, stores nothing.
+    pub fn put_sized(&self, r: impl Read, d: &Digest, size: u64) -> Result<(), BlobError> {
+        let mut w = self.writer()?;
+        let got = io::copy(&mut r.take(size.saturating_add(1)), &mut w)?;
+        if got != size {
+            return Err(BlobError::WrongSize {
+                digest: d.clone(),
+                expected: size,
+                got,
+            });
+        }
+        w.commit(Some(d))?;
+        Ok(())
+    }
+
+    /// Whether blob `d` is stored with `size` bytes. A stored blob of another
+    /// size means the descriptor lies about it (the digest fixes the content):
+    /// that is an error, not a reason to fetch it again.
+    pub fn has_sized(&self, d: &Digest, size: u64) -> Result<bool, BlobError> {
+        match fs::metadata(self.path(d)) {
+            Ok(m) if m.len() == size => Ok(true),
+            Ok(m) => Err(BlobError::WrongSize {
+                digest: d.clone(),
+                expected: size,
+                got: m.len(),
+            }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Reads and verifies a small blob (manifest, index, config); one larger
+    /// than [`MAX_READ`] is refused without being read.
     pub fn read(&self, d: &Digest) -> Result<Vec<u8>, BlobError> {
-        let bytes = match fs::read(self.path(d)) {
-            Ok(b) => b,
+        let f = match File::open(self.path(d)) {
+            Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(BlobError::Missing(d.clone()));
             }
             Err(e) => return Err(e.into()),
         };
+        let size = f.metadata()?.len();
+        if size > MAX_READ {
+            return Err(BlobError::TooLarge {
+                digest: d.clone(),
+                size,
+            });
+        }
+        let mut bytes = Vec::with_capacity(size as usize);
+        f.take(MAX_READ + 1).read_to_end(&mut bytes)?;
         let actual = Digest::of(&bytes);
         if &actual != d {
             return Err(BlobError::Corrupt {
@@ -217,6 +308,11 @@ impl Write for BlobWriter {
 }
 
 impl BlobWriter {
+    /// Bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.size
+    }
+
     /// Finishes the blob: flushes it to disk, checks `expected`, and moves it
     /// into place. Returns its digest and size.
     pub fn commit(mut self, expected: Option<&Digest>) -> Result<(Digest, u64), BlobError> {
@@ -293,6 +389,47 @@ mod tests {
             b.read(&Digest::of(b"nope")),
             Err(BlobError::Missing(_))
         ));
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn sizes_are_enforced_and_nothing_wrong_is_stored() {
+        let (dir, b) = store("sized");
+        let d = Digest::of(b"0123456789");
+        // Longer than declared: reading stops one byte past the size.
+        let mut endless = io::repeat(b'x');
+        let err = b.put_sized(&mut endless, &d, 4).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                BlobError::WrongSize {
+                    expected: 4,
+                    got: 5,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("longer than the 4 bytes"), "{err}");
+        // Shorter than declared.
+        let err = b.put_sized(&b"0123"[..], &d, 10).unwrap_err();
+        assert!(err.to_string().contains("has 4 bytes"), "{err}");
+        // Right size, wrong content.
+        let err = b.put_sized(&b"abcdefghij"[..], &d, 10).unwrap_err();
+        assert!(matches!(err, BlobError::Corrupt { .. }), "{err}");
+        assert!(b.list().unwrap().is_empty());
+        assert_eq!(fs::read_dir(dir.join("tmp")).unwrap().count(), 0);
+        // Right everything.
+        b.put_sized(&b"0123456789"[..], &d, 10).unwrap();
+        assert!(b.has_sized(&d, 10).unwrap());
+        assert!(matches!(
+            b.has_sized(&d, 3),
+            Err(BlobError::WrongSize { got: 10, .. })
+        ));
+        assert!(!b.has_sized(&Digest::of(b"other"), 3).unwrap());
+        // read() refuses what is too large to hold in memory.
+        let (big, _) = b.put(&vec![b' '; MAX_READ as usize + 1]).unwrap();
+        assert!(matches!(b.read(&big), Err(BlobError::TooLarge { .. })));
         fs::remove_dir_all(dir).unwrap();
     }
 

@@ -56,7 +56,8 @@ pub fn search_dirs(
         let path_file = format!("/etc/ld-musl-{arch}.path");
         match root
             .resolve(&path_file)
-            .and_then(|p| std::fs::read_to_string(p).ok())
+            .and_then(|p| super::open::read_small(&p, false, super::rootfs::MAX_CONF_FILE))
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
         {
             Some(text) => {
                 let list: Vec<String> = text

@@ -11,10 +11,10 @@ mod describe;
 mod elf;
 mod loader;
 mod object;
+mod open;
 mod rootfs;
 mod rules;
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -124,7 +124,8 @@ pub fn verify_path(path: &Path, expect: &Expectation, opts: &Options) -> Report 
             .and_then(|root| path.parent()?.strip_prefix(root).ok())
             .map(|rel| format!("/{}", rel.display())),
     });
-    check_file(&name, path, expect, opts, check.as_ref())
+    // A command-line argument: a symlink is followed, like `file -L`.
+    check_file(&name, path, expect, opts, check.as_ref(), true)
 }
 
 /// Checks `path_in_root` (absolute, as seen inside the image) in the root
@@ -144,7 +145,8 @@ pub fn verify_in_root(
             .map(|p| p.display().to_string()),
     };
     match fs.resolve(path_in_root) {
-        Some(host) => check_file(path_in_root, &host, expect, opts, Some(&check)),
+        // Resolved inside the root already: a symlink now would be a swap.
+        Some(host) => check_file(path_in_root, &host, expect, opts, Some(&check), false),
         None => failed(
             path_in_root,
             expect,
@@ -175,24 +177,21 @@ fn check_file(
     expect: &Expectation,
     opts: &Options,
     root: Option<&rules::RootCheck<'_>>,
+    follow: bool,
 ) -> Report {
-    let file = match File::open(host_path) {
+    let (file, meta) = match open::regular(host_path, follow) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Err(open::NotOpened::Missing) => {
             return failed(name, expect, format!("file not found: {name}"));
         }
-        Err(e) => return failed(name, expect, format!("cannot open: {e}")),
+        Err(open::NotOpened::NotRegular("a directory")) => {
+            return failed(name, expect, "is a directory, not a binary".to_string());
+        }
+        Err(open::NotOpened::NotRegular(what)) => {
+            return failed(name, expect, format!("is {what}, not a binary (not read)"));
+        }
+        Err(open::NotOpened::Io(e)) => return failed(name, expect, format!("cannot open: {e}")),
     };
-    let meta = match file.metadata() {
-        Ok(m) => m,
-        Err(e) => return failed(name, expect, format!("cannot stat: {e}")),
-    };
-    if meta.is_dir() {
-        return failed(name, expect, "is a directory, not a binary".to_string());
-    }
-    if !meta.is_file() {
-        return failed(name, expect, "is not a regular file".to_string());
-    }
     let bin = match object::inspect(&file, meta.len()) {
         Ok(b) => b,
         Err(e) => return failed(name, expect, e),
@@ -228,12 +227,15 @@ fn check_file(
     }
 }
 
-/// Reads a binary's headers (for callers that want the raw facts).
+/// Reads a binary's headers (for callers that want the raw facts); only a
+/// regular file is opened (symlinks followed).
 pub fn inspect(path: &Path) -> Result<Binary, String> {
-    let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let len = file
-        .metadata()
-        .map_err(|e| format!("cannot stat {}: {e}", path.display()))?
-        .len();
-    object::inspect(&file, len)
+    let (file, meta) = open::regular(path, true).map_err(|e| match e {
+        open::NotOpened::Missing => format!("{}: file not found", path.display()),
+        open::NotOpened::NotRegular(what) => {
+            format!("{} is {what}, not a binary (not read)", path.display())
+        }
+        open::NotOpened::Io(e) => format!("cannot open {}: {e}", path.display()),
+    })?;
+    object::inspect(&file, meta.len())
 }

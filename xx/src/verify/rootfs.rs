@@ -3,6 +3,14 @@
 //! (an absolute link target starts again at the root, `..` stops there), so
 //! checking an image's `/lib/ld-linux-aarch64.so.1 -> aarch64-linux-gnu/...`
 //! never touches the host's files.
+//!
+//! The root is untrusted (an image a build made): the loader configuration
+//! is read only from regular files ([`super::open`]: a FIFO or `/dev/zero`
+//! named as `ld.so.conf` or an include is skipped, never read), each file to
+//! at most [`MAX_CONF_FILE`], and one lookup reads at most
+//! [`MAX_CONF_FILES`] files and keeps at most [`MAX_CONF_DIRS`] directories,
+//! so `include` fan-out (every file including the whole directory again)
+//! cannot make it read forever.
 
 use std::ffi::OsString;
 use std::fs;
@@ -12,6 +20,13 @@ use std::path::{Component, Path, PathBuf};
 const MAX_SYMLINKS: usize = 40;
 /// `include` depth in ld.so.conf before giving up on a loop.
 const MAX_INCLUDE_DEPTH: usize = 8;
+/// The largest loader configuration file read (Debian's are a few hundred
+/// bytes; a few MiB leaves room for anything real).
+pub const MAX_CONF_FILE: u64 = 4 << 20;
+/// Configuration files read for one ld.so.conf lookup.
+pub const MAX_CONF_FILES: usize = 256;
+/// Library directories taken from ld.so.conf (real ones list a handful).
+pub const MAX_CONF_DIRS: usize = 4096;
 
 /// A directory that stands for `/`.
 #[derive(Debug, Clone)]
@@ -64,24 +79,32 @@ impl RootFs {
         out.exists().then_some(out)
     }
 
-    /// The directories listed by `/etc/ld.so.conf` and its includes (glibc).
+    /// The directories listed by `/etc/ld.so.conf` and its includes (glibc),
+    /// within the limits above.
     pub fn ld_so_conf_dirs(&self) -> Vec<String> {
         let mut dirs = Vec::new();
-        self.read_ld_so_conf("/etc/ld.so.conf", 0, &mut dirs);
+        let mut files = 0;
+        self.read_ld_so_conf("/etc/ld.so.conf", 0, &mut files, &mut dirs);
         dirs
     }
 
-    fn read_ld_so_conf(&self, path: &str, depth: usize, dirs: &mut Vec<String>) {
-        if depth > MAX_INCLUDE_DEPTH {
+    fn read_ld_so_conf(&self, path: &str, depth: usize, files: &mut usize, dirs: &mut Vec<String>) {
+        if depth > MAX_INCLUDE_DEPTH || *files >= MAX_CONF_FILES || dirs.len() >= MAX_CONF_DIRS {
             return;
         }
         let Some(host) = self.resolve(path) else {
             return;
         };
-        let Ok(text) = fs::read_to_string(host) else {
+        *files += 1;
+        // Resolved inside the root: the last component is not followed again.
+        let Some(bytes) = super::open::read_small(&host, false, MAX_CONF_FILE) else {
             return;
         };
+        let text = String::from_utf8_lossy(&bytes);
         for line in text.lines() {
+            if dirs.len() >= MAX_CONF_DIRS {
+                return;
+            }
             let line = line.split('#').next().unwrap_or("").trim();
             if line.is_empty() {
                 continue;
@@ -89,12 +112,14 @@ impl RootFs {
             if let Some(pattern) = line.strip_prefix("include") {
                 for pattern in pattern.split_whitespace() {
                     for file in self.glob_last(pattern, path) {
-                        self.read_ld_so_conf(&file, depth + 1, dirs);
+                        self.read_ld_so_conf(&file, depth + 1, files, dirs);
                     }
                 }
             } else {
                 for dir in line.split([':', ',', ' ', '\t']).filter(|d| !d.is_empty()) {
-                    dirs.push(dir.to_string());
+                    if dirs.len() < MAX_CONF_DIRS {
+                        dirs.push(dir.to_string());
+                    }
                 }
             }
         }
