@@ -33,6 +33,8 @@ fn plan_of(file: &str, platforms: &str, target: Option<&str>, args: &[(&str, &st
         images: BTreeMap::new(),
         urls: BTreeMap::new(),
         git: BTreeMap::new(),
+        network: mxbuild::exec::Network::Sandbox,
+        allow: Default::default(),
     };
     plan::plan(&df, &opts).unwrap()
 }
@@ -183,6 +185,8 @@ fn plan_works_on_every_dockerfile_in_testdata() {
                     images: BTreeMap::new(),
                     urls: BTreeMap::new(),
                     git: BTreeMap::new(),
+                    network: mxbuild::exec::Network::Sandbox,
+                    allow: Default::default(),
                 };
                 plan::plan(&df, &opts).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             }
@@ -205,6 +209,8 @@ fn named_contexts_win_over_images_in_from() {
         images: BTreeMap::new(),
         urls: BTreeMap::new(),
         git: BTreeMap::new(),
+        network: mxbuild::exec::Network::Sandbox,
+        allow: Default::default(),
     };
     let as_image = plan::plan(&df, &opts).unwrap();
     opts.named_contexts
@@ -232,6 +238,8 @@ fn plan_text(text: &str, images: &[(&str, plan::ImageInfo)]) -> Plan {
             .collect(),
         urls: BTreeMap::new(),
         git: BTreeMap::new(),
+        network: mxbuild::exec::Network::Sandbox,
+        allow: Default::default(),
     };
     plan::plan(&df, &opts).unwrap()
 }

@@ -17,7 +17,7 @@ use super::state::State;
 use super::{Ctx, fsutil};
 use crate::dockerfile::mount::MountKind;
 use crate::exec::mounts::Overlay;
-use crate::exec::{MountSpec, Network, RunSpec, users};
+use crate::exec::{MountSpec, RunSpec, SecretBytes, users};
 use crate::plan::{Instance, Op, Step};
 
 /// A directory under `<root>/work/`, removed on drop (and by prune if the
@@ -108,6 +108,67 @@ fn only_stubs(p: &Path) -> bool {
     }
 }
 
+/// Owner and mode of a directory: what a copy-up keeps (only times change).
+type DirMeta = (u32, u32, u32);
+
+fn dir_meta(p: &Path) -> Option<DirMeta> {
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::symlink_metadata(p).ok()?;
+    m.is_dir().then(|| (m.mode(), m.uid(), m.gid()))
+}
+
+/// The existing directories above each mount stub, with their metadata
+/// before the step ran, deepest first.
+fn stub_parents(root: &Path, stubs: &[String]) -> Vec<(String, DirMeta)> {
+    let mut out: Vec<(String, DirMeta)> = Vec::new();
+    for s in stubs {
+        let mut dir = Path::new(s).parent();
+        while let Some(d) = dir {
+            let text = d.to_string_lossy().into_owned();
+            if text == "/" || text.is_empty() {
+                break;
+            }
+            if let Some(meta) = fsutil::resolve(root, &text).ok().and_then(|h| dir_meta(&h)) {
+                if !out.iter().any(|(p, _)| *p == text) {
+                    out.push((text, meta));
+                }
+            }
+            dir = d.parent();
+        }
+    }
+    out.sort_by_key(|(p, _)| std::cmp::Reverse(p.matches('/').count()));
+    out
+}
+
+/// True if overlayfs marked `p` opaque (the step replaced the directory).
+fn opaque(p: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let (Ok(path), Ok(name)) = (
+        std::ffi::CString::new(p.as_os_str().as_bytes()),
+        std::ffi::CString::new("trusted.overlay.opaque"),
+    ) else {
+        return true;
+    };
+    // SAFETY: valid NUL-terminated strings; a zero-size query writes nothing.
+    let n = unsafe { libc::lgetxattr(path.as_ptr(), name.as_ptr(), std::ptr::null_mut(), 0) };
+    n >= 0
+}
+
+/// After the stubs are gone: removes the copies of their parent directories
+/// that the runtime's stub creation left in the upperdir, when they are
+/// empty and their owner and mode are unchanged (so the step itself did not
+/// touch them). Otherwise every RUN in an image without `/etc/hosts` would
+/// add a layer holding only `etc/`.
+fn drop_stub_parents(upper: &Path, parents: &[(String, DirMeta)]) {
+    for (dir, meta) in parents {
+        let p = upper.join(dir.trim_start_matches('/'));
+        let empty = fs::read_dir(&p).is_ok_and(|mut d| d.next().is_none());
+        if empty && dir_meta(&p) == Some(*meta) && !opaque(&p) {
+            let _ = fs::remove_dir(&p);
+        }
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -169,6 +230,7 @@ pub(crate) fn run_step(
         env,
         mounts,
         network,
+        security,
         heredocs,
     } = &step.op
     else {
@@ -225,7 +287,6 @@ pub(crate) fn run_step(
     let mut specs: Vec<MountSpec> = Vec::new();
     let mut _locks = Vec::new();
     let mut _views = Vec::new();
-    let secrets_dir = scratch.0.join("secrets");
     let mut ssh_mounts = 0;
     for rm in mounts {
         let m = &rm.mount;
@@ -322,23 +383,19 @@ pub(crate) fn run_step(
                         continue;
                     }
                 }
-                fs::create_dir_all(&secrets_dir).map_err(|e| e.to_string())?;
-                let f = secrets_dir.join(hex(&Sha256::digest(id.as_bytes())));
-                fs::write(&f, &content).map_err(|e| e.to_string())?;
-                fs::set_permissions(&f, fs::Permissions::from_mode(parse_octal(&m.mode, 0o400)?))
-                    .map_err(|e| e.to_string())?;
-                std::os::unix::fs::lchown(&f, Some(parse_id(&m.uid)?), Some(parse_id(&m.gid)?))
-                    .map_err(|e| e.to_string())?;
                 let dest = if m.target.is_some() {
                     target_abs
                 } else {
                     format!("/run/secrets/{id}")
                 };
                 stubs.extend(first_missing(&merged, &dest));
-                specs.push(MountSpec::Bind {
-                    source: f,
+                // The runtime keeps it in memory only (its private tmpfs).
+                specs.push(MountSpec::Secret {
+                    content: SecretBytes(content),
                     destination: dest,
-                    readonly: true,
+                    mode: parse_octal(&m.mode, 0o400)?,
+                    uid: parse_id(&m.uid)?,
+                    gid: parse_id(&m.gid)?,
                 });
             }
             MountKind::Bind => {
@@ -455,11 +512,7 @@ pub(crate) fn run_step(
         }
     }
 
-    let net = match network.as_deref() {
-        Some("none") => Network::None,
-        Some("host") | Some("default") => Network::Host,
-        _ => ctx.opts.network,
-    };
+    let parents = stub_parents(&merged, &stubs);
     let spec = RunSpec {
         id: format!(
             "mxbuild-{}-{}",
@@ -476,7 +529,8 @@ pub(crate) fn run_step(
         additional_gids: ids.additional.clone(),
         hostname: "buildkitsandbox".to_string(),
         mounts: specs,
-        network: net,
+        network: *network,
+        security: *security,
     };
     let mut tail: VecDeque<String> = VecDeque::new();
     let mut partial = Vec::new();
@@ -526,6 +580,7 @@ pub(crate) fn run_step(
             };
         }
     }
+    drop_stub_parents(&upper, &parents);
     ctx.commit_upper(&mut st, &upper, format!("{} # buildkit", step.text))?;
     drop(scratch);
     Ok(st)
