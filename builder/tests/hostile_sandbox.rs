@@ -137,6 +137,7 @@ RUN {run_flags} mkdir /out; \
       timeout 5 bash -c "exec 3<>/dev/tcp/$h/{port} && head -1 <&3" > /out/$h 2>/dev/null || echo unreachable > /out/$h; \
     done; \
     ls /sys/class/net | tr '\n' ' ' > /out/net; \
+    (cat /proc/sys/net/ipv6/conf/tap0/disable_ipv6 2>/dev/null || echo no-tap0) > /out/ipv6; \
     grep ^nameserver /etc/resolv.conf | head -1 > /out/dns
 FROM scratch
 COPY --from=probe /out /
@@ -153,11 +154,18 @@ fn default_network_is_private_and_host_network_needs_allow() {
     let t = tmp("net");
     let svc = LoopbackService::start();
     let df = probe_dockerfile(svc.port, "");
+    let host_ipv6 = fs::read_to_string("/proc/sys/net/ipv6/conf/default/disable_ipv6");
 
-    // Default: own namespace (lo + slirp's tap0), slirp's DNS, and the
-    // host's loopback service is out of reach by either address.
+    // Default: own namespace (lo + slirp's tap0, IPv6 off on it), slirp's
+    // DNS, and the host's loopback service is out of reach by either address.
     let (o, out) = build(&t, &df, &[]);
     assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(read(&out.join("ipv6")), "1", "IPv6 is off on tap0");
+    assert_eq!(
+        fs::read_to_string("/proc/sys/net/ipv6/conf/default/disable_ipv6").ok(),
+        host_ipv6.ok(),
+        "the host's IPv6 setting is untouched"
+    );
     println!(
         "default: net={:?} dns={:?} 127.0.0.1={:?} 10.0.2.2={:?} host saw {} connection(s)",
         read(&out.join("net")),
@@ -432,7 +440,8 @@ COPY --from=probe /out /
     assert_eq!(read(&out.join("after")), "Seccomp:2");
 }
 
-/// Files under `dir` (not following symlinks) whose content is `needle`.
+/// Files of at most 1 MiB under `dir` (not following symlinks) that hold
+/// `needle` (a secret file, or a config.json with a secret in its env).
 fn files_holding(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut todo = vec![dir.to_path_buf()];
@@ -445,8 +454,8 @@ fn files_holding(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
             if m.is_dir() {
                 todo.push(e.path());
             } else if m.is_file()
-                && m.len() == needle.len() as u64
-                && fs::read(e.path()).is_ok_and(|c| c == needle)
+                && m.len() <= 1 << 20
+                && fs::read(e.path()).is_ok_and(|c| c.windows(needle.len()).any(|w| w == needle))
             {
                 found.push(e.path());
             }
@@ -489,11 +498,12 @@ fn secrets_stay_in_memory_and_a_killed_build_leaves_nothing() {
     }
     let t = tmp("secret");
     // Unique per run, so a match can only come from this test.
-    let secret = format!(
-        "hostile-sandbox-secret-{}-{:?}\n",
+    let token = format!(
+        "hostile-sandbox-secret-{}-{:?}",
         std::process::id(),
         Instant::now()
     );
+    let secret = format!("{token}\n");
     let src = t.join("token");
     fs::write(&src, &secret).unwrap();
     let secret_arg = format!("id=tok,src={}", src.display());
@@ -520,7 +530,7 @@ COPY --from=probe /out /
     // A build killed with SIGKILL while the step holds the secret.
     let ctx = context(
         &t,
-        "FROM debian:bookworm\nRUN --mount=type=secret,id=tok cat /run/secrets/tok > /dev/null && echo STEP-RUNNING && sleep 300\n",
+        "FROM debian:bookworm\nRUN --mount=type=secret,id=tok --mount=type=secret,id=tok,env=TOK cat /run/secrets/tok > /dev/null && test -n \"$TOK\" && echo STEP-RUNNING && sleep 300\n",
     );
     let mut child = Command::new(env!("CARGO_BIN_EXE_mxbuild"))
         .args([
@@ -556,9 +566,9 @@ COPY --from=probe /out /
     }
     let sandbox = store().join("sandbox");
     let slirps = slirps_of(pid);
-    let on_disk_while_running = files_holding(&store().join("work"), secret.as_bytes())
+    let on_disk_while_running = files_holding(&store().join("work"), token.as_bytes())
         .into_iter()
-        .chain(files_holding(&sandbox, secret.as_bytes()))
+        .chain(files_holding(&sandbox, token.as_bytes()))
         .collect::<Vec<_>>();
     println!(
         "while the step ran: slirp4netns {slirps:?}, secret files on the store's disk: {on_disk_while_running:?}, {}/{pid} exists: {}",
@@ -620,5 +630,5 @@ COPY --from=probe /out /
         .filter(|n| n.starts_with(&format!("slirp-{pid}-")))
         .collect();
     assert!(records.is_empty(), "{records:?}");
-    assert!(files_holding(&store().join("work"), secret.as_bytes()).is_empty());
+    assert!(files_holding(&store().join("work"), token.as_bytes()).is_empty());
 }

@@ -155,11 +155,13 @@ fn bind(dest: &str, source: &Path, extra: &[&str]) -> Mount {
     m
 }
 
-/// The runtime config for `spec`. `mounts` are the spec's mounts with
-/// secrets already written to files ([`PrivateRun::secrets`]); `netns` is
-/// the namespace file of a [`Network::Sandbox`] step.
+/// The runtime config for `spec`, whose bundle (`hosts`, `resolv.conf`) is
+/// `bundle`. `mounts` are the spec's mounts with secrets already written to
+/// files ([`PrivateRun::secrets`]); `netns` is the namespace file of a
+/// [`Network::Sandbox`] step.
 pub fn config(
     spec: &RunSpec,
+    bundle: &Path,
     mounts: &[MountSpec],
     netns: Option<&Path>,
 ) -> Result<Spec, ExecError> {
@@ -203,10 +205,10 @@ pub fn config(
         .collect();
     all.push(bind(
         "/etc/resolv.conf",
-        &spec.bundle.join("resolv.conf"),
+        &bundle.join("resolv.conf"),
         &["ro"],
     ));
-    all.push(bind("/etc/hosts", &spec.bundle.join("hosts"), &["ro"]));
+    all.push(bind("/etc/hosts", &bundle.join("hosts"), &["ro"]));
     for m in mounts {
         all.push(match m {
             MountSpec::Bind {
@@ -277,7 +279,8 @@ fn hosts(hostname: &str) -> String {
 }
 
 /// What one run keeps on the private tmpfs (`<tmpfs>/<container id>/`):
-/// its secret files and its network namespace file. Removed on drop.
+/// its bundle (config.json holds the environment, where `env=` secrets
+/// are), its secret files and its network namespace file. Removed on drop.
 #[derive(Debug)]
 struct PrivateRun {
     dir: PathBuf,
@@ -326,47 +329,44 @@ impl Drop for PrivateRun {
     }
 }
 
-impl Runc {
-    fn sandbox_for(&self, what: &str) -> Result<&Sandbox, ExecError> {
-        self.sandbox.as_ref().ok_or_else(|| {
-            ExecError(format!(
-                "internal: {what} needs the build's private tmpfs (Runc::with_sandbox)"
-            ))
-        })
-    }
-}
-
 impl Runtime for Runc {
     fn run(&self, spec: &RunSpec, log: &mut dyn FnMut(&[u8])) -> Result<i32, ExecError> {
-        std::fs::create_dir_all(&spec.bundle)?;
         let has_secrets = spec
             .mounts
             .iter()
             .any(|m| matches!(m, MountSpec::Secret { .. }));
-        let private = if has_secrets || spec.network == Network::Sandbox {
-            Some(PrivateRun::new(
-                self.sandbox_for("a step with secrets or its own network")?,
-                &spec.id,
-            )?)
-        } else {
-            None
+        // With the build's private tmpfs, everything of the run goes there;
+        // without it (no sandbox set up) only steps that need nothing private run.
+        let private = match &self.sandbox {
+            Some(sb) => Some((sb, PrivateRun::new(sb, &spec.id)?)),
+            None if has_secrets || spec.network == Network::Sandbox => {
+                return Err(ExecError(
+                    "internal: a step with secrets or its own network needs the build's private tmpfs (Runc::with_sandbox)"
+                        .to_string(),
+                ));
+            }
+            None => None,
         };
+        let bundle = match &private {
+            Some((_, p)) => p.dir.join("bundle"),
+            None => spec.bundle.clone(),
+        };
+        std::fs::create_dir_all(&bundle)?;
         let mounts = match &private {
-            Some(p) => p.secrets(&spec.mounts)?,
+            Some((_, p)) => p.secrets(&spec.mounts)?,
             None => spec.mounts.clone(),
         };
         // Declared after `private`, so dropped (slirp4netns stopped, the
         // namespace unmounted) before the directory it lives in goes.
         let net = match (&private, spec.network) {
-            (Some(p), Network::Sandbox) => {
+            (Some((sb, p)), Network::Sandbox) => {
                 let slirp = which::which("slirp4netns").map_err(|_| {
                     ExecError(
                         "slirp4netns is not installed: RUN steps get their own network through it\nhint: apt-get install slirp4netns (scripts/setup.sh does), or build with --network none"
                             .to_string(),
                     )
                 })?;
-                let base = &self.sandbox_for("a sandboxed network")?.base;
-                Some(SandboxNet::start(&slirp, &p.dir.join("netns"), base)?)
+                Some(SandboxNet::start(&slirp, &p.dir.join("netns"), &sb.base)?)
             }
             _ => None,
         };
@@ -375,14 +375,14 @@ impl Runtime for Runc {
         } else {
             std::fs::read("/etc/resolv.conf").unwrap_or_else(|_| b"nameserver 127.0.0.1\n".to_vec())
         };
-        std::fs::write(spec.bundle.join("resolv.conf"), resolv)?;
-        std::fs::write(spec.bundle.join("hosts"), hosts(&spec.hostname))?;
-        config(spec, &mounts, net.as_ref().map(SandboxNet::path))?
-            .save(spec.bundle.join("config.json"))
+        std::fs::write(bundle.join("resolv.conf"), resolv)?;
+        std::fs::write(bundle.join("hosts"), hosts(&spec.hostname))?;
+        config(spec, &bundle, &mounts, net.as_ref().map(SandboxNet::path))?
+            .save(bundle.join("config.json"))
             .map_err(|e| ExecError(format!("writing config.json: {e}")))?;
         let mut cmd = self.cmd();
         cmd.args(["run", "--bundle"])
-            .arg(&spec.bundle)
+            .arg(&bundle)
             .arg(&spec.id)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -456,7 +456,8 @@ mod tests {
             network: Network::Host,
             security: Security::Sandbox,
         };
-        let v = serde_json::to_value(config(&spec, &spec.mounts, None).unwrap()).unwrap();
+        let v =
+            serde_json::to_value(config(&spec, &spec.bundle, &spec.mounts, None).unwrap()).unwrap();
         assert_eq!(v["process"]["user"]["uid"], 1000);
         assert_eq!(v["process"]["user"]["additionalGids"][0], 44);
         assert_eq!(v["process"]["cwd"], "/w");
@@ -494,7 +495,8 @@ mod tests {
             network: Network::None,
             ..spec.clone()
         };
-        let v = serde_json::to_value(config(&none, &none.mounts, None).unwrap()).unwrap();
+        let v =
+            serde_json::to_value(config(&none, &none.bundle, &none.mounts, None).unwrap()).unwrap();
         let net = |v: &serde_json::Value| -> Option<serde_json::Value> {
             v["linux"]["namespaces"]
                 .as_array()
@@ -511,11 +513,17 @@ mod tests {
             ..spec.clone()
         };
         let v = serde_json::to_value(
-            config(&sandboxed, &sandboxed.mounts, Some(Path::new("/p/netns"))).unwrap(),
+            config(
+                &sandboxed,
+                &sandboxed.bundle,
+                &sandboxed.mounts,
+                Some(Path::new("/p/netns")),
+            )
+            .unwrap(),
         )
         .unwrap();
         assert_eq!(net(&v).unwrap()["path"], "/p/netns");
-        assert!(config(&sandboxed, &sandboxed.mounts, None).is_err());
+        assert!(config(&sandboxed, &sandboxed.bundle, &sandboxed.mounts, None).is_err());
         // A secret must have been turned into a file first.
         let secret = vec![MountSpec::Secret {
             content: crate::exec::SecretBytes(b"s".to_vec()),
@@ -524,13 +532,16 @@ mod tests {
             uid: 0,
             gid: 0,
         }];
-        assert!(config(&spec, &secret, None).is_err());
+        assert!(config(&spec, &spec.bundle, &secret, None).is_err());
         // insecure: privileged, unfiltered.
         let insecure = RunSpec {
             security: Security::Insecure,
             ..spec
         };
-        let v = serde_json::to_value(config(&insecure, &insecure.mounts, None).unwrap()).unwrap();
+        let v = serde_json::to_value(
+            config(&insecure, &insecure.bundle, &insecure.mounts, None).unwrap(),
+        )
+        .unwrap();
         assert!(v["linux"]["seccomp"].is_null());
         let caps = v["process"]["capabilities"]["bounding"].as_array().unwrap();
         assert!(caps.iter().any(|c| c == "CAP_SYS_ADMIN"), "{caps:?}");
