@@ -464,6 +464,17 @@ fn files_holding(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
     found
 }
 
+/// A child process killed (and waited for) when the test ends, even by a
+/// failed assertion, so no build is left running.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// True if process `pid` exists and has not exited (a zombie waiting for
 /// its new parent to reap it has).
 fn running(pid: u32) -> bool {
@@ -532,24 +543,26 @@ COPY --from=probe /out /
         &t,
         "FROM debian:bookworm\nRUN --mount=type=secret,id=tok --mount=type=secret,id=tok,env=TOK cat /run/secrets/tok > /dev/null && test -n \"$TOK\" && echo STEP-RUNNING && sleep 300\n",
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mxbuild"))
-        .args([
-            "build",
-            "--no-cache",
-            "--progress",
-            "plain",
-            "--secret",
-            &secret_arg,
-            ctx.to_str().unwrap(),
-        ])
-        .env("MXBUILD_ROOT", store())
-        .current_dir(repo())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let stderr = child.stderr.take().unwrap();
+    let mut child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_mxbuild"))
+            .args([
+                "build",
+                "--no-cache",
+                "--progress",
+                "plain",
+                "--secret",
+                &secret_arg,
+                ctx.to_str().unwrap(),
+            ])
+            .env("MXBUILD_ROOT", store())
+            .current_dir(repo())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let pid = child.0.id();
+    let stderr = child.0.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -560,10 +573,7 @@ COPY --from=probe /out /
         }
     });
     let started = rx.recv_timeout(Duration::from_secs(120)).is_ok();
-    if !started {
-        let _ = child.kill();
-        panic!("the step did not start");
-    }
+    assert!(started, "the step did not start");
     let sandbox = store().join("sandbox");
     let slirps = slirps_of(pid);
     let on_disk_while_running = files_holding(&store().join("work"), token.as_bytes())
@@ -586,7 +596,7 @@ COPY --from=probe /out /
 
     // SAFETY: kill on the pid of the child this test started.
     unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-    let _ = child.wait();
+    let _ = child.0.wait();
     // slirp4netns follows its build at once (its exit pipe closed).
     let start = Instant::now();
     while slirps

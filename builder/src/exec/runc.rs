@@ -157,7 +157,7 @@ fn bind(dest: &str, source: &Path, extra: &[&str]) -> Mount {
 
 /// The runtime config for `spec`, whose bundle (`hosts`, `resolv.conf`) is
 /// `bundle`. `mounts` are the spec's mounts with secrets already written to
-/// files ([`PrivateRun::secrets`]); `netns` is the namespace file of a
+/// files (`PrivateRun::secrets`); `netns` is the namespace file of a
 /// [`Network::Sandbox`] step.
 pub fn config(
     spec: &RunSpec,
