@@ -86,6 +86,8 @@ layer=$(scripts/bench-layer.sh 2>/dev/null)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", a / b }'; }
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+# scripts/bench-network.sh's section is measured separately: keep it.
+network_section=$(sed -n '/^<!-- bench-network/,/^<!-- \/bench-network -->/p' BENCHMARKS.md 2>/dev/null || true)
 {
   echo "# Benchmarks"
   echo
@@ -122,6 +124,10 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
   echo '```'
   echo "$layer"
   echo '```'
+  if [ -n "$network_section" ]; then
+    echo
+    echo "$network_section"
+  fi
 } >BENCHMARKS.md
 cat BENCHMARKS.md
 # What buildah and mxbuild built stays in their storage otherwise (--no-cache

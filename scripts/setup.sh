@@ -16,7 +16,8 @@ ensure_packages skopeo umoci docker-registry python3-bcrypt
 # time (GNU time): the hostile registry tests measure mxbuild's peak memory with it.
 ensure_packages time
 # runc: the OCI runtime that executes RUN steps (crun fails on this cgroup v1/hybrid host).
-ensure_packages runc
+# slirp4netns: the network of RUN steps (their own namespace, outbound only, no host loopback).
+ensure_packages runc slirp4netns
 # buildah: the peer builder for benchmarks and for `mxbuild verify` on images we did not build.
 ensure_packages buildah
 # openssh-client (ssh-agent, ssh-add, ssh-keygen): the agent RUN --mount=type=ssh tests forward;

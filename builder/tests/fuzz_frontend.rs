@@ -159,6 +159,12 @@ fn front_end_never_panics() {
         images: BTreeMap::new(),
         urls: BTreeMap::new(),
         git: BTreeMap::new(),
+        network: mxbuild::exec::Network::Sandbox,
+        // Everything granted: the fuzzer looks for panics, not refusals.
+        allow: mxbuild::plan::entitlements::Entitlements {
+            network_host: true,
+            security_insecure: true,
+        },
     };
     let env = |k: &str| match k {
         "A" => Some("a/b.c".to_string()),

@@ -33,6 +33,8 @@ fn plan_of(file: &str, platforms: &str, target: Option<&str>, args: &[(&str, &st
         images: BTreeMap::new(),
         urls: BTreeMap::new(),
         git: BTreeMap::new(),
+        network: mxbuild::exec::Network::Sandbox,
+        allow: Default::default(),
     };
     plan::plan(&df, &opts).unwrap()
 }
@@ -183,6 +185,8 @@ fn plan_works_on_every_dockerfile_in_testdata() {
                     images: BTreeMap::new(),
                     urls: BTreeMap::new(),
                     git: BTreeMap::new(),
+                    network: mxbuild::exec::Network::Sandbox,
+                    allow: Default::default(),
                 };
                 plan::plan(&df, &opts).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             }
@@ -205,6 +209,8 @@ fn named_contexts_win_over_images_in_from() {
         images: BTreeMap::new(),
         urls: BTreeMap::new(),
         git: BTreeMap::new(),
+        network: mxbuild::exec::Network::Sandbox,
+        allow: Default::default(),
     };
     let as_image = plan::plan(&df, &opts).unwrap();
     opts.named_contexts
@@ -232,6 +238,8 @@ fn plan_text(text: &str, images: &[(&str, plan::ImageInfo)]) -> Plan {
             .collect(),
         urls: BTreeMap::new(),
         git: BTreeMap::new(),
+        network: mxbuild::exec::Network::Sandbox,
+        allow: Default::default(),
     };
     plan::plan(&df, &opts).unwrap()
 }
@@ -279,4 +287,115 @@ fn shell_and_onbuild_come_from_the_base() {
         "triggers sit at the FROM line"
     );
     assert_eq!(run_argv(&p, "0")[0], "/bin/ash");
+}
+
+/// Plans `text` with the build's `--network` and `--allow`.
+fn plan_with_rights(
+    text: &str,
+    network: mxbuild::exec::Network,
+    allow: plan::entitlements::Entitlements,
+) -> Result<Plan, String> {
+    let df = dockerfile::parse(text, "Dockerfile").unwrap();
+    let opts = Options {
+        platforms: Platform::parse_list("linux/amd64").unwrap(),
+        host: "linux/amd64".parse().unwrap(),
+        target: None,
+        build_args: BTreeMap::new(),
+        context: None,
+        named_contexts: BTreeMap::new(),
+        images: BTreeMap::new(),
+        urls: BTreeMap::new(),
+        git: BTreeMap::new(),
+        network,
+        allow,
+    };
+    plan::plan(&df, &opts).map_err(|e| e.to_string())
+}
+
+fn run_modes(p: &Plan) -> Vec<(mxbuild::exec::Network, mxbuild::exec::Security)> {
+    p.instances[0]
+        .steps
+        .iter()
+        .filter_map(|s| match &s.op {
+            plan::Op::Run {
+                network, security, ..
+            } => Some((*network, *security)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn host_network_and_insecure_need_entitlements_at_plan_time() {
+    use mxbuild::exec::{Network, Security};
+    use plan::entitlements::Entitlements;
+    let none = Entitlements::default();
+    let all = Entitlements {
+        network_host: true,
+        security_insecure: true,
+    };
+    let text = "FROM debian\nRUN a\nRUN --network=none b\nRUN --network=host c\nRUN --security=insecure d\n";
+    // Refused without --allow, at the RUN that asks (line 4 first).
+    let e = plan_with_rights(text, Network::Sandbox, none).unwrap_err();
+    assert!(
+        e.starts_with(
+            "Dockerfile:4:1: RUN --network=host: entitlement network.host is not allowed"
+        ),
+        "{e}"
+    );
+    assert!(
+        e.contains("hint:") && e.contains("--allow network.host"),
+        "{e}"
+    );
+    let e = plan_with_rights(
+        text,
+        Network::Sandbox,
+        Entitlements {
+            network_host: true,
+            security_insecure: false,
+        },
+    )
+    .unwrap_err();
+    assert!(
+        e.starts_with(
+            "Dockerfile:5:1: RUN --security=insecure: entitlement security.insecure is not allowed"
+        ),
+        "{e}"
+    );
+    // Granted: each step gets what it asked for, the rest the default.
+    let p = plan_with_rights(text, Network::Sandbox, all).unwrap();
+    assert_eq!(
+        run_modes(&p),
+        vec![
+            (Network::Sandbox, Security::Sandbox),
+            (Network::None, Security::Sandbox),
+            (Network::Host, Security::Sandbox),
+            (Network::Sandbox, Security::Insecure),
+        ]
+    );
+    // --network none wins over RUN --network=host, which then needs nothing.
+    let only_host = "FROM debian\nRUN a\nRUN --network=host c\n";
+    let p = plan_with_rights(only_host, Network::None, none).unwrap();
+    assert_eq!(
+        run_modes(&p),
+        vec![
+            (Network::None, Security::Sandbox),
+            (Network::None, Security::Sandbox)
+        ]
+    );
+    // --network host applies to every step without its own mode, and needs
+    // the entitlement at the first of them.
+    let e = plan_with_rights(only_host, Network::Host, none).unwrap_err();
+    assert!(
+        e.starts_with("Dockerfile:2:1: RUN under --network host: entitlement network.host"),
+        "{e}"
+    );
+    // The network is part of the key: a step planned with and without
+    // network is not the same work.
+    let with_net = plan_with_rights(only_host, Network::Sandbox, all).unwrap();
+    let without = plan_with_rights(only_host, Network::None, all).unwrap();
+    assert_ne!(
+        with_net.instances[0].steps[0].key,
+        without.instances[0].steps[0].key
+    );
 }

@@ -65,8 +65,11 @@ pub struct Options {
     pub secrets: BTreeMap<String, PathBuf>,
     /// `--ssh ID=SOCKET`: SSH agent sockets for RUN --mount=type=ssh.
     pub ssh: BTreeMap<String, PathBuf>,
-    /// Default network of RUN.
+    /// `--network`: the network of RUN steps that do not name one (`none`
+    /// overrides the ones that do).
     pub network: Network,
+    /// `--allow`: entitlements granted to RUN steps.
+    pub allow: crate::plan::entitlements::Entitlements,
     /// `--cache-from type=local,src=DIR`.
     pub cache_from: Vec<PathBuf>,
     /// `--cache-to type=local,dest=DIR`.
@@ -320,6 +323,8 @@ fn plan_with(
         images,
         urls,
         git,
+        network: opts.network,
+        allow: opts.allow,
     };
     let plan = crate::plan::plan(&df, &popts).map_err(|e| e.to_string())?;
     Ok((plan, shown))
@@ -754,6 +759,8 @@ pub fn smoke_test(
         hostname: "smoke-test".to_string(),
         mounts: Vec::new(),
         network: Network::None,
+        // The image under test is untrusted too: Docker's sandbox, seccomp included.
+        security: crate::exec::Security::Sandbox,
     };
     let mut out = Vec::new();
     let code = runtime.run(&spec, &mut |c| out.extend_from_slice(c));

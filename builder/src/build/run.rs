@@ -17,7 +17,7 @@ use super::state::State;
 use super::{Ctx, fsutil};
 use crate::dockerfile::mount::MountKind;
 use crate::exec::mounts::Overlay;
-use crate::exec::{MountSpec, Network, RunSpec, users};
+use crate::exec::{MountSpec, RunSpec, SecretBytes, users};
 use crate::plan::{Instance, Op, Step};
 
 /// A directory under `<root>/work/`, removed on drop (and by prune if the
@@ -96,40 +96,6 @@ fn first_missing(root: &Path, p: &str) -> Option<String> {
     None
 }
 
-/// Removes the directories overlayfs copied up only to hold a mount point
-/// that is gone again (`etc/` for `/etc/resolv.conf`): empty, not opaque,
-/// and with the owner and mode they have below, they are not a change. As
-/// BuildKit's overlay differ, a directory's mtime alone does not count; so
-/// a step that changes nothing gives an empty layer, and two such steps
-/// never put one lowerdir twice into a later overlay.
-fn drop_copied_up_parents(upper: &Path, lowers: &[PathBuf], stub: &Path) {
-    use std::os::unix::fs::MetadataExt;
-    for dir in stub.ancestors().skip(1) {
-        if dir.as_os_str().is_empty() {
-            return;
-        }
-        let p = upper.join(dir);
-        let Ok(m) = fs::symlink_metadata(&p) else {
-            continue;
-        };
-        let empty = fs::read_dir(&p).is_ok_and(|mut d| d.next().is_none());
-        let below = lowers
-            .iter()
-            .find_map(|l| fs::symlink_metadata(l.join(dir)).ok());
-        let same = below.is_some_and(|b| {
-            b.is_dir() && b.mode() == m.mode() && b.uid() == m.uid() && b.gid() == m.gid()
-        });
-        if !m.is_dir()
-            || !empty
-            || !same
-            || crate::image::layer::is_opaque(&p)
-            || fs::remove_dir(&p).is_err()
-        {
-            return;
-        }
-    }
-}
-
 /// True if `p` holds only what a runtime creates for mount points: empty
 /// files and directories of them.
 fn only_stubs(p: &Path) -> bool {
@@ -139,6 +105,53 @@ fn only_stubs(p: &Path) -> bool {
             .unwrap_or(false),
         Ok(m) => m.is_file() && m.len() == 0,
         Err(_) => true,
+    }
+}
+
+/// Owner and mode of a directory: what a copy-up keeps (only times change).
+type DirMeta = (u32, u32, u32);
+
+fn dir_meta(p: &Path) -> Option<DirMeta> {
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::symlink_metadata(p).ok()?;
+    m.is_dir().then(|| (m.mode(), m.uid(), m.gid()))
+}
+
+/// The existing directories above each mount stub, with their metadata
+/// before the step ran, deepest first.
+fn stub_parents(root: &Path, stubs: &[String]) -> Vec<(String, DirMeta)> {
+    let mut out: Vec<(String, DirMeta)> = Vec::new();
+    for s in stubs {
+        let mut dir = Path::new(s).parent();
+        while let Some(d) = dir {
+            let text = d.to_string_lossy().into_owned();
+            if text == "/" || text.is_empty() {
+                break;
+            }
+            if let Some(meta) = fsutil::resolve(root, &text).ok().and_then(|h| dir_meta(&h)) {
+                if !out.iter().any(|(p, _)| *p == text) {
+                    out.push((text, meta));
+                }
+            }
+            dir = d.parent();
+        }
+    }
+    out.sort_by_key(|(p, _)| std::cmp::Reverse(p.matches('/').count()));
+    out
+}
+
+/// After the stubs are gone: removes the copies of their parent directories
+/// that the runtime's stub creation left in the upperdir, when they are
+/// empty and their owner and mode are unchanged (so the step itself did not
+/// touch them). Otherwise every RUN in an image without `/etc/hosts` would
+/// add a layer holding only `etc/`.
+fn drop_stub_parents(upper: &Path, parents: &[(String, DirMeta)]) {
+    for (dir, meta) in parents {
+        let p = upper.join(dir.trim_start_matches('/'));
+        let empty = fs::read_dir(&p).is_ok_and(|mut d| d.next().is_none());
+        if empty && dir_meta(&p) == Some(*meta) && !crate::image::layer::is_opaque(&p) {
+            let _ = fs::remove_dir(&p);
+        }
     }
 }
 
@@ -203,6 +216,7 @@ pub(crate) fn run_step(
         env,
         mounts,
         network,
+        security,
         heredocs,
     } = &step.op
     else {
@@ -259,7 +273,6 @@ pub(crate) fn run_step(
     let mut specs: Vec<MountSpec> = Vec::new();
     let mut _locks = Vec::new();
     let mut _views = Vec::new();
-    let secrets_dir = scratch.0.join("secrets");
     let mut ssh_mounts = 0;
     for rm in mounts {
         let m = &rm.mount;
@@ -356,23 +369,19 @@ pub(crate) fn run_step(
                         continue;
                     }
                 }
-                fs::create_dir_all(&secrets_dir).map_err(|e| e.to_string())?;
-                let f = secrets_dir.join(hex(&Sha256::digest(id.as_bytes())));
-                fs::write(&f, &content).map_err(|e| e.to_string())?;
-                fs::set_permissions(&f, fs::Permissions::from_mode(parse_octal(&m.mode, 0o400)?))
-                    .map_err(|e| e.to_string())?;
-                std::os::unix::fs::lchown(&f, Some(parse_id(&m.uid)?), Some(parse_id(&m.gid)?))
-                    .map_err(|e| e.to_string())?;
                 let dest = if m.target.is_some() {
                     target_abs
                 } else {
                     format!("/run/secrets/{id}")
                 };
                 stubs.extend(first_missing(&merged, &dest));
-                specs.push(MountSpec::Bind {
-                    source: f,
+                // The runtime keeps it in memory only (its private tmpfs).
+                specs.push(MountSpec::Secret {
+                    content: SecretBytes(content),
                     destination: dest,
-                    readonly: true,
+                    mode: parse_octal(&m.mode, 0o400)?,
+                    uid: parse_id(&m.uid)?,
+                    gid: parse_id(&m.gid)?,
                 });
             }
             MountKind::Bind => {
@@ -489,11 +498,7 @@ pub(crate) fn run_step(
         }
     }
 
-    let net = match network.as_deref() {
-        Some("none") => Network::None,
-        Some("host") | Some("default") => Network::Host,
-        _ => ctx.opts.network,
-    };
+    let parents = stub_parents(&merged, &stubs);
     let spec = RunSpec {
         id: format!(
             "mxbuild-{}-{}",
@@ -510,7 +515,8 @@ pub(crate) fn run_step(
         additional_gids: ids.additional.clone(),
         hostname: "buildkitsandbox".to_string(),
         mounts: specs,
-        network: net,
+        network: *network,
+        security: *security,
     };
     let mut tail: VecDeque<String> = VecDeque::new();
     let mut partial = Vec::new();
@@ -551,17 +557,16 @@ pub(crate) fn run_step(
         ));
     }
     for s in stubs {
-        let rel = Path::new(s.trim_start_matches('/'));
-        let p = upper.join(rel);
+        let p = upper.join(s.trim_start_matches('/'));
         if only_stubs(&p) {
             let _ = if p.is_dir() {
                 fs::remove_dir_all(&p)
             } else {
                 fs::remove_file(&p)
             };
-            drop_copied_up_parents(&upper, &lowers, rel);
         }
     }
+    drop_stub_parents(&upper, &parents);
     // BuildKit records every RUN as a layer, even one that changed nothing.
     ctx.commit_upper(&mut st, &upper, format!("{} # buildkit", step.text), true)
         .map_err(|e| format!("{at}: {e}"))?;

@@ -9,8 +9,8 @@ use xx::Platform;
 
 use super::output::{self, Output};
 use crate::build::{self, progress::Progress};
-use crate::exec::Network;
 use crate::exec::runc::Runc;
+use crate::plan::entitlements;
 use crate::registry::reference;
 use crate::store::lock::Mode;
 use crate::store::{Store, default_root};
@@ -58,9 +58,15 @@ pub struct BuildArgs {
     /// without a socket, $SSH_AUTH_SOCK).
     #[arg(long)]
     ssh: Vec<String>,
-    /// Default network of RUN steps.
-    #[arg(long, default_value = "host", value_parser = ["host", "none", "default"])]
+    /// Network of RUN steps: default (a private network with outbound
+    /// access, no host loopback), none (loopback only, also for steps that
+    /// ask for another), host (needs --allow network.host).
+    #[arg(long, default_value = "default", value_parser = ["default", "none", "host"])]
     network: String,
+    /// Grant an entitlement: network.host, security.insecure (repeatable,
+    /// comma-separated).
+    #[arg(long, value_name = "ENTITLEMENT")]
+    allow: Vec<String>,
     /// Stage instances run at the same time (default: the number of CPUs).
     #[arg(long)]
     jobs: Option<usize>,
@@ -267,11 +273,8 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
             .as_deref()
             .map(|c| cache_dir(c, "dest", "--cache-to"))
             .transpose()?,
-        network: if args.network == "none" {
-            Network::None
-        } else {
-            Network::Host
-        },
+        network: entitlements::parse_network(&args.network)?,
+        allow: entitlements::Entitlements::parse(&args.allow)?,
     };
     for o in &outputs {
         if let Output::Docker { .. } = o {
@@ -287,7 +290,9 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
     let root = default_root();
     let store = Store::open(&root, Mode::Shared)
         .map_err(|e| format!("cannot open the store at {}: {e}", root.display()))?;
-    let runtime = Runc::find(&root.join("runc"))?;
+    // Secrets and network namespaces of steps live on a tmpfs only this
+    // process's mount namespace sees.
+    let runtime = Runc::find(&root.join("runc"))?.with_sandbox(&root.join("sandbox"))?;
     let reaped = runtime.reap_stale();
     if reaped > 0 {
         eprintln!("cleaned up {reaped} container(s) left by an interrupted build");

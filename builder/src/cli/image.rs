@@ -427,6 +427,7 @@ pub fn prune(all: bool) -> ExitCode {
         if let Ok(rt) = crate::exec::runc::Runc::find(&store.root.join("runc")) {
             rt.reap_stale();
         }
+        crate::exec::runc::sweep_sandboxes(&store.root.join("sandbox"));
         let cache_dir = store.root.join("cache");
         if all {
             for d in [

@@ -20,6 +20,12 @@ pub struct PlanArgs {
     /// Named build context, NAME=SOURCE (repeatable); `--from=NAME` then means it.
     #[arg(long = "build-context", value_name = "NAME=SOURCE")]
     pub build_contexts: Vec<String>,
+    /// Network of RUN steps, as for `mxbuild build` (default, none, host).
+    #[arg(long, default_value = "default", value_parser = ["default", "none", "host"])]
+    pub network: String,
+    /// Entitlements granted, as for `mxbuild build` (network.host, security.insecure).
+    #[arg(long, value_name = "ENTITLEMENT")]
+    pub allow: Vec<String>,
     /// Output format.
     #[arg(long, default_value = "text", value_parser = ["text", "json"])]
     pub format: String,
@@ -85,6 +91,10 @@ fn plan_text(args: &PlanArgs) -> Result<String, String> {
         images: Default::default(),
         urls: Default::default(),
         git: Default::default(),
+        network: crate::plan::entitlements::parse_network(&args.network)
+            .map_err(|e| format!("error: {e}"))?,
+        allow: crate::plan::entitlements::Entitlements::parse(&args.allow)
+            .map_err(|e| format!("error: {e}"))?,
     };
     let mut plan = crate::plan::plan(&df, &opts).map_err(|e| e.to_string())?;
     // Base images already in the local store (never pulled here) give the

@@ -334,7 +334,22 @@ fn convert(node: &Node) -> Result<Instruction, Problem> {
                 if !matches!(n.as_str(), "default" | "none" | "host") {
                     return Err((
                         format!("RUN --network={n} is not supported"),
-                        Some("use default, none or host".to_string()),
+                        Some(
+                            "use default, none or host (host needs --allow network.host)"
+                                .to_string(),
+                        ),
+                    ));
+                }
+            }
+            let security = flags.value("security")?;
+            if let Some(v) = &security {
+                if !matches!(v.as_str(), "sandbox" | "insecure") {
+                    return Err((
+                        format!("RUN --security={v} is not valid"),
+                        Some(
+                            "use sandbox (the default) or insecure (runs privileged; needs --allow security.insecure)"
+                                .to_string(),
+                        ),
                     ));
                 }
             }
@@ -342,7 +357,7 @@ fn convert(node: &Node) -> Result<Instruction, Problem> {
                 command: command(node),
                 mounts,
                 network,
-                security: flags.value("security")?,
+                security,
             }
         }
         "copy" | "add" => {
@@ -580,6 +595,14 @@ mod tests {
                 .unwrap_err()
                 .contains("not supported")
         );
+        let e = one("RUN --security=privileged x").unwrap_err();
+        assert!(
+            e.starts_with("Dockerfile:2:1: RUN --security=privileged is not valid")
+                && e.contains("hint: use sandbox"),
+            "{e}"
+        );
+        assert!(one("RUN --security=insecure x").is_ok());
+        assert!(one("RUN --security=sandbox x").is_ok());
         assert!(one("SHELL /bin/sh -c").unwrap_err().contains("JSON form"));
         assert!(one("FROM a b c d").unwrap_err().contains("FROM takes"));
     }

@@ -4,8 +4,12 @@
 //! recording fake. Knows nothing of Dockerfiles or plans.
 
 pub mod binfmt;
+pub mod insecure;
 pub mod mounts;
+pub mod netns;
+pub mod private_tmpfs;
 pub mod runc;
+pub mod seccomp;
 pub mod users;
 
 use std::path::PathBuf;
@@ -29,15 +33,73 @@ pub enum MountSpec {
         /// Size limit in bytes (0 = kernel default).
         size: u64,
     },
+    /// A secret file (`RUN --mount=type=secret`): the runtime writes it to
+    /// memory only (never to the store's disk) and mounts it read-only.
+    Secret {
+        /// The secret's bytes.
+        content: SecretBytes,
+        /// Path in the container.
+        destination: String,
+        /// File mode.
+        mode: u32,
+        /// Owner.
+        uid: u32,
+        /// Group.
+        gid: u32,
+    },
+}
+
+/// Secret content; `Debug` does not print it, so it cannot end up in a log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretBytes(pub Vec<u8>);
+
+impl std::fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretBytes({} bytes)", self.0.len())
+    }
 }
 
 /// Network access of a RUN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Network {
-    /// The host's network (BuildKit's default for RUN in mxbuild: no daemon, no bridge).
+    /// BuildKit's default: a network namespace of its own with outbound
+    /// access (through slirp4netns), nothing of the host's loopback.
+    Sandbox,
+    /// The host's network namespace (needs the `network.host` entitlement).
     Host,
     /// No network at all (loopback only).
     None,
+}
+
+impl Network {
+    /// BuildKit's name of the mode (`default`, `host`, `none`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Network::Sandbox => "default",
+            Network::Host => "host",
+            Network::None => "none",
+        }
+    }
+}
+
+/// Privileges of a RUN (`RUN --security=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// Docker's default capabilities, the default seccomp profile, no devices.
+    Sandbox,
+    /// Privileged, as BuildKit's insecure mode: every capability, no
+    /// seccomp, all devices (needs the `security.insecure` entitlement).
+    Insecure,
+}
+
+impl Security {
+    /// BuildKit's name of the mode (`sandbox`, `insecure`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Security::Sandbox => "sandbox",
+            Security::Insecure => "insecure",
+        }
+    }
 }
 
 /// One process to run.
@@ -67,6 +129,8 @@ pub struct RunSpec {
     pub mounts: Vec<MountSpec>,
     /// Network.
     pub network: Network,
+    /// Privileges.
+    pub security: Security,
 }
 
 /// Why a run could not happen (a non-zero exit is not an error here).

@@ -10,6 +10,7 @@
 
 mod context;
 mod duration;
+pub mod entitlements;
 mod keys;
 mod lints;
 pub mod op;
@@ -59,6 +60,11 @@ pub struct Options {
     pub urls: BTreeMap<String, UrlInfo>,
     /// `ADD` git sources already fetched by the caller: source -> commit.
     pub git: BTreeMap<String, String>,
+    /// `--network`: the network of RUN steps that do not name one; `none`
+    /// also overrides the ones that do.
+    pub network: crate::exec::Network,
+    /// `--allow`: what RUN steps may ask for beyond the sandbox.
+    pub allow: entitlements::Entitlements,
 }
 
 /// What the planner needs to know of a base image.
@@ -799,8 +805,33 @@ impl Planner<'_> {
                         from: from_source,
                     });
                 }
-                extra.push(("network".to_string(), network.clone().unwrap_or_default()));
-                extra.push(("security".to_string(), security.clone().unwrap_or_default()));
+                let net = entitlements::run_network(self.opts.network, network.as_deref());
+                if net == crate::exec::Network::Host && !self.opts.allow.network_host {
+                    let asked = if network.as_deref() == Some("host") {
+                        "RUN --network=host"
+                    } else {
+                        "RUN under --network host"
+                    };
+                    return Err(self.err(
+                        span,
+                        format!("{asked}: entitlement network.host is not allowed"),
+                        "the step would share this machine's network, its 127.0.0.1 services included; if you trust this Dockerfile, add --allow network.host (else drop the host network: steps get a private network with outbound access by default)",
+                    ));
+                }
+                let sec = if security.as_deref() == Some("insecure") {
+                    crate::exec::Security::Insecure
+                } else {
+                    crate::exec::Security::Sandbox
+                };
+                if sec == crate::exec::Security::Insecure && !self.opts.allow.security_insecure {
+                    return Err(self.err(
+                        span,
+                        "RUN --security=insecure: entitlement security.insecure is not allowed",
+                        "the step would run privileged (all capabilities, all devices, no seccomp) and can take over this machine; if you trust this Dockerfile, add --allow security.insecure",
+                    ));
+                }
+                extra.push(("network".to_string(), net.name().to_string()));
+                extra.push(("security".to_string(), sec.name().to_string()));
                 extra.push(("shell".to_string(), shell.join(" ")));
                 for h in &located.heredocs {
                     extra.push(("heredoc".to_string(), format!("{}:{}", h.name, h.content)));
@@ -809,7 +840,8 @@ impl Planner<'_> {
                     argv: wrap(command, shell),
                     env: scope.run_env(),
                     mounts: run_mounts,
-                    network: network.clone(),
+                    network: net,
+                    security: sec,
                     heredocs: located.heredocs.clone(),
                 };
                 match command {

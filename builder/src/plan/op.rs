@@ -52,8 +52,10 @@ pub enum Op {
         env: Vec<(String, String)>,
         /// Mounts.
         mounts: Vec<RunMount>,
-        /// `--network`.
-        network: Option<String>,
+        /// The network it gets (its `--network` and the build's, combined).
+        network: crate::exec::Network,
+        /// Its privileges (`--security`).
+        security: crate::exec::Security,
         /// Here-documents: for `RUN <<EOF` the body is the script.
         heredocs: Vec<Heredoc>,
     },
