@@ -344,9 +344,12 @@ pub(crate) fn run_step(
             MountKind::Bind => {
                 let src_rel = fsutil::source_rel(m.source.as_deref().unwrap_or("."))
                     .map_err(|e| format!("{at}: --mount=type=bind: {e}"))?;
+                // A context is bound from its filtered tree: ignored files are not there.
                 let base = match &rm.from {
-                    None | Some(crate::plan::Source::MainContext) => ctx.opts.context.clone(),
-                    Some(crate::plan::Source::Context(dir)) => PathBuf::from(dir),
+                    None => ctx.context_root(&crate::plan::Source::MainContext, &at)?,
+                    Some(
+                        src @ (crate::plan::Source::MainContext | crate::plan::Source::Context(_)),
+                    ) => ctx.context_root(src, &at)?,
                     Some(src) => {
                         let s = ctx.state_of(src)?;
                         let (p, o) = ctx.view(&s, &scratch.0)?;
@@ -356,9 +359,15 @@ pub(crate) fn run_step(
                 };
                 let source = fsutil::resolve(&base, &src_rel).map_err(|e| e.to_string())?;
                 if fs::symlink_metadata(&source).is_err() {
+                    let context = ctx.trees.contains(&base);
                     return Err(format!(
-                        "{at}: --mount=type=bind source {:?} does not exist",
-                        m.source.as_deref().unwrap_or(".")
+                        "{at}: --mount=type=bind source {:?}: not found{}",
+                        m.source.as_deref().unwrap_or("."),
+                        if context {
+                            " (or excluded by .dockerignore)"
+                        } else {
+                            ""
+                        }
                     ));
                 }
                 stubs.extend(first_missing(&merged, &target_abs));

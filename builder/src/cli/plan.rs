@@ -68,24 +68,40 @@ fn plan_text(args: &PlanArgs) -> Result<String, String> {
         };
         build_args.insert(k, v);
     }
+    let named_contexts: std::collections::BTreeMap<String, String> = args
+        .build_contexts
+        .iter()
+        .map(|c| match c.split_once('=') {
+            Some((k, v)) => Ok((k.to_string(), v.to_string())),
+            None => Err(format!("error: --build-context {c:?} is not NAME=SOURCE\nhint: e.g. --build-context xx=docker-image://tonistiigi/xx")),
+        })
+        .collect::<Result<_, _>>()?;
     let mut opts = crate::plan::Options {
         platforms,
         host,
         target: args.target.clone(),
         build_args,
-        context: Some(args.context.clone()),
-        named_contexts: args
-            .build_contexts
-            .iter()
-            .map(|c| match c.split_once('=') {
-                Some((k, v)) => Ok((k.to_string(), v.to_string())),
-                None => Err(format!("error: --build-context {c:?} is not NAME=SOURCE\nhint: e.g. --build-context xx=docker-image://tonistiigi/xx")),
-            })
-            .collect::<Result<_, _>>()?,
+        context: None,
+        named_contexts: named_contexts.clone(),
         images: Default::default(),
         urls: Default::default(),
         git: Default::default(),
     };
+    // The keys hash what a build would read: the contexts the steps use,
+    // filtered by their ignore files as `mxbuild build` does (here in a
+    // temporary directory, removed on return: plan does not need the store).
+    let shape = crate::plan::plan(&df, &opts).map_err(|e| e.to_string())?;
+    let reads = crate::build::contexts::reads(&shape, &named_contexts);
+    let work = std::env::temp_dir().join("mxbuild-plan");
+    let contexts = crate::build::contexts::Contexts::prepare(
+        &args.context,
+        &file,
+        &named_contexts,
+        &reads,
+        &work,
+    )?;
+    opts.context = Some(contexts.main().to_path_buf());
+    opts.named_contexts = contexts.for_planner(&named_contexts);
     let mut plan = crate::plan::plan(&df, &opts).map_err(|e| e.to_string())?;
     // Base images already in the local store (never pulled here) give the
     // plan what a build sees: their digests, ENV and ONBUILD triggers.
