@@ -14,8 +14,9 @@ use std::fs;
 use std::io::Read;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use testkit::require;
 
@@ -131,24 +132,36 @@ fn holds(dir: &Path, canary: &str) -> bool {
     false
 }
 
-/// The filtered trees currently under the test store (there should be none
-/// left by a finished build).
-fn trees_left() -> Vec<String> {
+/// The filtered trees (and their lock files) mxbuild process `pid` has
+/// under the test store: none once it has finished.
+fn trees_of(pid: u32) -> Vec<String> {
     fs::read_dir(store().join("work/contexts"))
         .map(|rd| {
             rd.flatten()
                 .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(&format!("{pid}-")))
                 .collect()
         })
         .unwrap_or_default()
 }
 
+/// `mxbuild build --platform linux/amd64 EXTRA CTX` on the test store;
+/// asserts that the build left no filtered tree behind.
 fn build_in(ctx: &Path, extra: &[&str]) -> Output {
     let mut args = vec!["build", "--progress", "plain", "--platform", "linux/amd64"];
     args.extend_from_slice(extra);
-    let c = ctx.to_str().unwrap();
-    args.push(c);
-    mxbuild(&store(), &args)
+    let child = Command::new(env!("CARGO_BIN_EXE_mxbuild"))
+        .args(&args)
+        .arg(ctx)
+        .env("MXBUILD_ROOT", store())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(trees_of(pid), Vec::<String>::new(), "trees left behind");
+    out
 }
 
 #[test]
@@ -198,7 +211,6 @@ fn copy_and_bind_through_symlinks_never_reach_ignored_files() {
             "{line}: canary in output"
         );
     }
-    assert_eq!(trees_left(), Vec::<String>::new(), "trees left behind");
     let _ = fs::remove_dir_all(&t);
 }
 
@@ -267,7 +279,6 @@ fn steps_see_the_filtered_context_and_outputs_hold_no_canary() {
     assert!(!holds(&oci, &c), "the canary is in the OCI output");
     assert!(!holds(&local, &c), "the canary is in the local output");
     println!("no {c} in {} or {}", oci.display(), local.display());
-    assert_eq!(trees_left(), Vec::<String>::new(), "trees left behind");
     let _ = fs::remove_dir_all(&t);
 }
 
@@ -557,5 +568,65 @@ fn dockerfiles_cannot_name_layouts_or_directories_as_images() {
     );
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(fs::read_to_string(out.join("private.txt")).unwrap(), c);
+    let _ = fs::remove_dir_all(&t);
+}
+
+#[test]
+fn trees_of_a_killed_build_are_swept_by_the_next_one() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !ready() {
+        return;
+    }
+    let t = tmp("killed");
+    let ctx = t.join("ctx");
+    fs::create_dir_all(&ctx).unwrap();
+    fs::write(ctx.join("kept.txt"), format!("{}\n", canary("killed"))).unwrap();
+    fs::write(
+        ctx.join("Dockerfile"),
+        "FROM debian:bookworm\nRUN --mount=type=bind,target=/c cat /c/kept.txt && echo started && sleep 600\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mxbuild"))
+        .args(["build", "--progress", "plain", "--platform", "linux/amd64"])
+        .arg(&ctx)
+        .env("MXBUILD_ROOT", store())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut err = child.stderr.take().unwrap();
+    let mut seen = String::new();
+    let start = Instant::now();
+    while !seen.contains("| started") {
+        let mut buf = [0u8; 4096];
+        let n = err.read(&mut buf).unwrap();
+        assert!(
+            n > 0 && start.elapsed() < Duration::from_secs(120),
+            "build ended early: {seen}"
+        );
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    let during = trees_of(pid);
+    println!("while the RUN runs: {during:?}");
+    assert_eq!(during.len(), 2, "one tree and its lock file: {during:?}");
+    // SAFETY: kill on our own child's pid.
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    let _ = child.wait();
+    assert_eq!(trees_of(pid), during, "a killed build cannot clean up");
+
+    fs::write(
+        ctx.join("Dockerfile"),
+        "FROM debian:bookworm\nCOPY kept.txt /\n",
+    )
+    .unwrap();
+    let o = build_in(&ctx, &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    println!("after the next build: {:?}", trees_of(pid));
+    assert_eq!(
+        trees_of(pid),
+        Vec::<String>::new(),
+        "the next build swept them"
+    );
     let _ = fs::remove_dir_all(&t);
 }
