@@ -345,6 +345,36 @@ fn named_directory_contexts_apply_their_own_dockerignore() {
             "{line}\n{log}"
         );
     }
+    // The trees hold hard links to the user's files: a writable bind of a
+    // context, main or named, is refused and nothing changes.
+    for line in [
+        "RUN --mount=type=bind,from=extra,rw,target=/e sh -c 'echo changed > /e/note.txt'",
+        "RUN --mount=type=bind,rw,target=/e sh -c 'echo changed > /e/Dockerfile'",
+    ] {
+        fs::write(
+            ctx.join("Dockerfile"),
+            format!("FROM debian:bookworm\n{line}\n"),
+        )
+        .unwrap();
+        let o = build_in(&ctx, &["--build-context", &named]);
+        let log = text(&o);
+        println!("{line}\n  -> {}", log.lines().last().unwrap_or_default());
+        assert!(
+            !o.status.success()
+                && log.contains("Dockerfile:2")
+                && log.contains("rw of the build context"),
+            "{line}\n{log}"
+        );
+    }
+    assert_eq!(
+        fs::read_to_string(extra.join("note.txt")).unwrap(),
+        "note\n"
+    );
+    assert!(
+        fs::read_to_string(ctx.join("Dockerfile"))
+            .unwrap()
+            .contains("rw,target=/e")
+    );
     let _ = fs::remove_dir_all(&t);
 }
 

@@ -358,8 +358,8 @@ pub(crate) fn run_step(
                     }
                 };
                 let source = fsutil::resolve(&base, &src_rel).map_err(|e| e.to_string())?;
+                let context = ctx.trees.contains(&base);
                 if fs::symlink_metadata(&source).is_err() {
-                    let context = ctx.trees.contains(&base);
                     return Err(format!(
                         "{at}: --mount=type=bind source {:?}: not found{}",
                         m.source.as_deref().unwrap_or("."),
@@ -380,7 +380,8 @@ pub(crate) fn run_step(
                     // binds never, so rw binds of the context are refused.
                     readonly: !rw,
                 });
-                if rw && rm.from.is_none() {
+                // A context tree holds hard links to your files: the same for named ones.
+                if rw && context {
                     return Err(format!(
                         "{at}: --mount=type=bind,rw of the build context is not supported (writes would change your files); hint: copy what you need instead"
                     ));
