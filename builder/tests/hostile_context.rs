@@ -346,26 +346,30 @@ fn named_directory_contexts_apply_their_own_dockerignore() {
         );
     }
     // The trees hold hard links to the user's files: a writable bind of a
-    // context, main or named, is refused and nothing changes.
-    for line in [
-        "RUN --mount=type=bind,from=extra,rw,target=/e sh -c 'echo changed > /e/note.txt'",
-        "RUN --mount=type=bind,rw,target=/e sh -c 'echo changed > /e/Dockerfile'",
-    ] {
-        fs::write(
-            ctx.join("Dockerfile"),
-            format!("FROM debian:bookworm\n{line}\n"),
-        )
-        .unwrap();
-        let o = build_in(&ctx, &["--build-context", &named]);
-        let log = text(&o);
-        println!("{line}\n  -> {}", log.lines().last().unwrap_or_default());
-        assert!(
-            !o.status.success()
-                && log.contains("Dockerfile:2")
-                && log.contains("rw of the build context"),
-            "{line}\n{log}"
-        );
-    }
+    // context, main or named, lets the step write (as in BuildKit) but the
+    // writes go nowhere.
+    let local = t.join("local-rw");
+    fs::write(
+        ctx.join("Dockerfile"),
+        "FROM debian:bookworm\n\
+         RUN --mount=type=bind,from=extra,rw,target=/e --mount=type=bind,rw,target=/m \
+         sh -c 'echo changed > /e/note.txt && echo changed > /m/Dockerfile && cat /e/note.txt /m/Dockerfile > /seen'\n",
+    )
+    .unwrap();
+    let o = build_in(
+        &ctx,
+        &[
+            "--build-context",
+            &named,
+            "-o",
+            &format!("type=local,dest={}", local.display()),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        fs::read_to_string(local.join("seen")).unwrap(),
+        "changed\nchanged\n"
+    );
     assert_eq!(
         fs::read_to_string(extra.join("note.txt")).unwrap(),
         "note\n"
@@ -373,8 +377,9 @@ fn named_directory_contexts_apply_their_own_dockerignore() {
     assert!(
         fs::read_to_string(ctx.join("Dockerfile"))
             .unwrap()
-            .contains("rw,target=/e")
+            .starts_with("FROM debian:bookworm")
     );
+    println!("rw binds of the contexts: the step saw its writes, the files are unchanged");
     let _ = fs::remove_dir_all(&t);
 }
 
@@ -657,6 +662,58 @@ fn trees_of_a_killed_build_are_swept_by_the_next_one() {
         trees_of(pid),
         Vec::<String>::new(),
         "the next build swept them"
+    );
+    let _ = fs::remove_dir_all(&t);
+}
+
+#[test]
+fn rw_binds_of_stages_never_write_into_the_store() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !ready() {
+        return;
+    }
+    let t = tmp("rw-stage");
+    let ctx = t.join("ctx");
+    fs::create_dir_all(&ctx).unwrap();
+    let original = canary("stage");
+    fs::write(ctx.join("marker.txt"), format!("{original}\n")).unwrap();
+    // The stage is one layer: its snapshot directory is what a bind of it
+    // reads; the base image's is one directory for all its layers. (The
+    // probe is a new file, so a regression cannot break the shared image.)
+    fs::write(
+        ctx.join("Dockerfile"),
+        "FROM scratch AS a\nCOPY marker.txt /\n\
+         FROM debian:bookworm\n\
+         RUN --mount=type=bind,from=a,rw,target=/a --mount=type=bind,from=debian:bookworm,source=/etc,rw,target=/e \
+         sh -c 'echo poisoned > /a/marker.txt && echo poisoned > /e/mxbuild-rw-probe && cat /a/marker.txt /e/mxbuild-rw-probe'\n",
+    )
+    .unwrap();
+    let o = build_in(&ctx, &[]);
+    let log = text(&o);
+    assert!(o.status.success(), "{log}");
+    assert!(log.contains("| poisoned"), "the step could write: {log}");
+    // Another build reads the cached stage and the base image: unchanged.
+    fs::write(
+        ctx.join("Dockerfile"),
+        "FROM scratch AS a\nCOPY marker.txt /\n\
+         FROM debian:bookworm\nCOPY --from=a /marker.txt /m\nRUN cat /m /etc/mxbuild-rw-probe 2>&1 || true\n",
+    )
+    .unwrap();
+    let o = build_in(&ctx, &[]);
+    let log = text(&o);
+    assert!(o.status.success(), "{log}");
+    println!(
+        "{}",
+        log.lines()
+            .filter(|l| l.contains("| "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(log.contains("CACHED COPY marker.txt /"), "{log}");
+    assert!(log.contains(&format!("| {original}")), "{log}");
+    assert!(
+        !log.contains("poisoned"),
+        "a snapshot in the store changed: {log}"
     );
     let _ = fs::remove_dir_all(&t);
 }

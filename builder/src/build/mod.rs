@@ -20,6 +20,7 @@ pub mod output;
 pub mod progress;
 pub mod resolve;
 pub mod run;
+mod rw_bind;
 pub mod snapshot;
 pub mod state;
 

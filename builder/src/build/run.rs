@@ -372,20 +372,21 @@ pub(crate) fn run_step(
                 }
                 stubs.extend(first_missing(&merged, &target_abs));
                 let rw = m.readonly == Some(false);
+                // rw binds are writable, but (as in BuildKit) the writes are
+                // thrown away: never into a snapshot, an image or your files.
+                let source = if rw {
+                    let (p, o) = super::rw_bind::throwaway(&source, &scratch.0, specs.len())
+                        .map_err(|e| format!("{at}: --mount=type=bind,rw: {e}"))?;
+                    _views.push(o);
+                    p
+                } else {
+                    source
+                };
                 specs.push(MountSpec::Bind {
                     source,
                     destination: target_abs,
-                    // rw binds are writable, but BuildKit discards the writes;
-                    // mxbuild writes through to the source only for read-only
-                    // binds never, so rw binds of the context are refused.
                     readonly: !rw,
                 });
-                // A context tree holds hard links to your files: the same for named ones.
-                if rw && context {
-                    return Err(format!(
-                        "{at}: --mount=type=bind,rw of the build context is not supported (writes would change your files); hint: copy what you need instead"
-                    ));
-                }
             }
             MountKind::Ssh => {
                 // The host agent's socket itself is bound in (builds run as
