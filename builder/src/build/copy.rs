@@ -32,57 +32,27 @@ enum Matched {
     Git(String),
 }
 
-/// Source paths (relative to the source root) matching one COPY source.
+/// Source paths (relative to the source root) matching one COPY source,
+/// minus what `--exclude` leaves out. A context source root is already
+/// filtered by its ignore file (see [`super::contexts`]), so a path that
+/// only a symlink to an ignored file leads to resolves to nothing here.
 fn expand_source(
     root: &Path,
     src: &str,
-    ignored: &dyn Fn(&str) -> bool,
+    excluded: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<String>, String> {
     let rel = fsutil::source_rel(src)?;
     if !fsutil::has_glob(&rel) {
         let p = fsutil::resolve(root, &rel).map_err(|e| e.to_string())?;
-        if fs::symlink_metadata(&p).is_err() || (!rel.is_empty() && ignored(&rel)) {
+        if fs::symlink_metadata(&p).is_err() || (!rel.is_empty() && excluded(&rel)) {
             return Ok(Vec::new());
         }
         return Ok(vec![rel]);
     }
-    // Walk only as deep as the pattern.
-    let depth = rel.split('/').count();
-    let mut found = Vec::new();
-    let mut level = vec![String::new()];
-    for d in 0..depth {
-        let mut next = Vec::new();
-        for dir in &level {
-            let host = if dir.is_empty() {
-                root.to_path_buf()
-            } else {
-                root.join(dir)
-            };
-            let Ok(rd) = fs::read_dir(&host) else {
-                continue;
-            };
-            for e in rd.flatten() {
-                let name = e.file_name().to_string_lossy().into_owned();
-                let p = if dir.is_empty() {
-                    name
-                } else {
-                    format!("{dir}/{name}")
-                };
-                let prefix: Vec<&str> = rel.split('/').take(d + 1).collect();
-                if fsutil::glob_match(&prefix.join("/"), &p) {
-                    next.push(p);
-                }
-            }
-        }
-        level = next;
-    }
-    for p in level {
-        if !ignored(&p) {
-            found.push(p);
-        }
-    }
-    found.sort();
-    Ok(found)
+    Ok(fsutil::expand_glob(root, &rel)
+        .into_iter()
+        .filter(|p| !excluded(p))
+        .collect())
 }
 
 fn is_archive(path: &Path) -> bool {
@@ -126,36 +96,22 @@ pub(crate) fn copy_step(
 
     // Where sources are read.
     let mut _view = None;
-    let (src_root, from_context): (PathBuf, bool) = match from {
-        Source::MainContext => (ctx.opts.context.clone(), true),
-        Source::Context(dir) => {
-            let d = dir.strip_prefix("local://").unwrap_or(dir);
-            if d.contains("://") {
-                return Err(format!(
-                    "{at}: build context {dir:?} is not supported yet for --from; hint: use a directory"
-                ));
-            }
-            (PathBuf::from(d), false)
-        }
+    // Contexts are read from their filtered trees: the main one from the
+    // build's, a named directory context from the one the planner was given.
+    let src_root: PathBuf = match from {
+        Source::MainContext | Source::Context(_) => ctx.context_root(from, &at)?,
         other => {
             let s = ctx.state_of(other)?;
             let (p, o) = ctx.view(&s, &scratch.0)?;
             _view = o;
-            (p, false)
+            p
         }
-    };
-    let ignore = if matches!(from, Source::MainContext) {
-        ctx.ignore.as_ref()
-    } else {
-        None
     };
     let excludes = crate::dockerfile::ignore::IgnoreMatcher::from_patterns(
         &exclude.iter().map(String::as_str).collect::<Vec<_>>(),
     )
     .map_err(|e| format!("{at}: --exclude: {e}"))?;
-    let ignored = |p: &str| {
-        ignore.is_some_and(|m| m.is_excluded(p)) || (!exclude.is_empty() && excludes.is_excluded(p))
-    };
+    let ignored = |p: &str| !exclude.is_empty() && excludes.is_excluded(p);
 
     let heredoc_names: Vec<&str> = heredocs.iter().map(|h| h.name.as_str()).collect();
     let mut matched: Vec<Matched> = Vec::new();
@@ -184,10 +140,14 @@ pub(crate) fn copy_step(
         wildcard |= fsutil::has_glob(s);
         let m = expand_source(&src_root, s, &ignored)?;
         if m.is_empty() {
-            let why = if from_context {
-                "not found in the build context (or excluded by .dockerignore)"
-            } else {
-                "not found"
+            let why = match from {
+                Source::MainContext => {
+                    "not found in the build context (or excluded by .dockerignore)"
+                }
+                Source::Context(_) => {
+                    "not found in the named build context (or excluded by its .dockerignore)"
+                }
+                _ => "not found",
             };
             return Err(format!("error: {at}: {kw} failed: {s:?}: {why}"));
         }
@@ -308,7 +268,7 @@ pub(crate) fn copy_step(
             }
             let src = fsutil::resolve(&src_root, rel).map_err(|e| e.to_string())?;
             let meta = fs::metadata(&src).map_err(|e| format!("{at}: {rel}: {e}"))?;
-            if *add && from_context && meta.is_file() && is_archive(&src) {
+            if *add && matches!(from, Source::MainContext) && meta.is_file() && is_archive(&src) {
                 let target =
                     fsutil::mkdir_all(merged, &dest_abs, uid, gid).map_err(|e| e.to_string())?;
                 let f = fs::File::open(&src).map_err(|e| e.to_string())?;

@@ -148,6 +148,41 @@ fn seg_match(p: &[u8], n: &[u8]) -> bool {
     }
 }
 
+/// The paths under `root` that glob `rel` (clean, relative, `/`-separated)
+/// matches, one level at a time as Go's `filepath.Glob` walks, sorted. Each
+/// directory is read through [`resolve`], so a symlinked directory on the
+/// way is followed inside `root` only, never into the host's files.
+pub fn expand_glob(root: &Path, rel: &str) -> Vec<String> {
+    let parts: Vec<&str> = rel.split('/').collect();
+    let mut level = vec![String::new()];
+    for d in 0..parts.len() {
+        let prefix = parts[..=d].join("/");
+        let mut next = Vec::new();
+        for dir in &level {
+            let Ok(host) = resolve(root, dir) else {
+                continue;
+            };
+            let Ok(rd) = fs::read_dir(&host) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let p = if dir.is_empty() {
+                    name
+                } else {
+                    format!("{dir}/{name}")
+                };
+                if glob_match(&prefix, &p) {
+                    next.push(p);
+                }
+            }
+        }
+        level = next;
+    }
+    level.sort();
+    level
+}
+
 /// True if the text has glob metacharacters.
 pub fn has_glob(s: &str) -> bool {
     s.contains(['*', '?', '['])

@@ -8,6 +8,8 @@
 //! becomes an image, and the images one index.
 
 pub mod cache;
+pub mod context_tree;
+pub mod contexts;
 pub mod copy;
 pub mod downloads;
 pub mod fetch;
@@ -18,6 +20,7 @@ pub mod output;
 pub mod progress;
 pub mod resolve;
 pub mod run;
+mod rw_bind;
 pub mod snapshot;
 pub mod state;
 
@@ -29,7 +32,6 @@ use std::time::Instant;
 
 use xx::Platform;
 
-use crate::dockerfile::ignore::IgnoreMatcher;
 use crate::exec::{Network, Runtime, binfmt, mounts::Overlay};
 use crate::image::config::History;
 use crate::image::layer::{self, LayerOptions};
@@ -118,7 +120,10 @@ pub(crate) struct Ctx<'a> {
     pub snapshots: snapshot::Snapshots,
     pub cache: cache::Cache,
     pub progress: &'a Progress,
-    pub ignore: Option<IgnoreMatcher>,
+    /// The main context as steps see it: its filtered tree.
+    pub context: PathBuf,
+    /// Every filtered tree of this build (main and named directory contexts).
+    pub trees: Vec<PathBuf>,
     pub epoch: Option<i64>,
     /// What `ADD <url>` steps downloaded (URL -> blob), see [`fetch`].
     pub urls: BTreeMap<String, crate::plan::UrlInfo>,
@@ -170,6 +175,26 @@ impl Ctx<'_> {
             Source::Context(_) | Source::MainContext => {
                 Err("a build context is not an image".to_string())
             }
+        }
+    }
+
+    /// The directory a COPY or bind mount reads for a context source: the
+    /// main context's filtered tree, or a named directory context's (the
+    /// planner was given the trees, see [`contexts::Contexts::for_planner`]).
+    /// Anything else is refused, so no step reads an unfiltered directory.
+    pub fn context_root(&self, s: &Source, at: &str) -> Result<PathBuf, String> {
+        match s {
+            Source::MainContext => Ok(self.context.clone()),
+            Source::Context(dir) if self.trees.iter().any(|t| t.as_os_str() == dir.as_str()) => {
+                Ok(PathBuf::from(dir))
+            }
+            Source::Context(dir) if contexts::local_dir(dir).is_none() => Err(format!(
+                "{at}: build context {dir:?} is not supported yet here\nhint: give a directory or an image (docker-image://, oci-layout://) with --build-context"
+            )),
+            Source::Context(dir) => Err(format!(
+                "{at}: internal: context directory {dir:?} was not prepared for this build"
+            )),
+            _ => Err(format!("{at}: internal: not a build context")),
         }
     }
 
@@ -299,8 +324,32 @@ pub fn check_emulation(plan: &Plan, host: &Platform) -> Result<(), String> {
     }
 }
 
+/// Refuses to read an OCI layout the command line did not name. The planner
+/// already refuses `oci-layout://` in a Dockerfile; this keeps a layout
+/// import (which copies a directory of the machine into the store) tied to
+/// `--build-context NAME=oci-layout://DIR` whatever path the name took.
+fn only_flagged_layouts(
+    wanted: &std::collections::BTreeSet<(String, String)>,
+    opts: &Options,
+) -> Result<(), String> {
+    for (reference, _) in wanted {
+        if reference.starts_with("oci-layout://")
+            && !opts.named_contexts.values().any(|v| v == reference)
+        {
+            return Err(format!(
+                "error: {reference}: an OCI layout can only be used through --build-context\nhint: --build-context NAME={reference}, then FROM NAME"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Plans the build. With `contexts`, the keys hash the filtered context
+/// trees; without, nothing of any context is read (the plan's shape, images
+/// and URLs are all that is needed before the contexts are filtered).
 fn plan_with(
     opts: &Options,
+    contexts: Option<&contexts::Contexts>,
     images: BTreeMap<String, crate::plan::ImageInfo>,
     urls: BTreeMap<String, crate::plan::UrlInfo>,
     git: BTreeMap<String, String>,
@@ -318,8 +367,12 @@ fn plan_with(
         host: Platform::host(),
         target: opts.target.clone(),
         build_args: opts.build_args.clone(),
-        context: Some(opts.context.clone()),
-        named_contexts: opts.named_contexts.clone(),
+        // The planner hashes what the steps will read: the filtered trees.
+        context: contexts.map(|c| c.main().to_path_buf()),
+        named_contexts: match contexts {
+            Some(c) => c.for_planner(&opts.named_contexts),
+            None => opts.named_contexts.clone(),
+        },
         images,
         urls,
         git,
@@ -338,13 +391,21 @@ pub fn build(
     progress: &Progress,
 ) -> Result<Built, BuildError> {
     let host = Platform::host();
-    let (first, _) = plan_with(opts, BTreeMap::new(), BTreeMap::new(), BTreeMap::new())?;
+    let (first, _) = plan_with(
+        opts,
+        None,
+        BTreeMap::new(),
+        BTreeMap::new(),
+        BTreeMap::new(),
+    )?;
     // Before pulling anything or running any step.
     check_emulation(&first, &host)?;
     let mut wanted = resolve::wanted(&first);
+    only_flagged_layouts(&wanted, opts)?;
     let mut resolved = resolve::resolve(store, &wanted, opts.pull, &mut |s| progress.line(s))?;
     let (mut plan, file) = plan_with(
         opts,
+        None,
         resolved.infos.clone(),
         BTreeMap::new(),
         BTreeMap::new(),
@@ -356,10 +417,12 @@ pub fn build(
         if more.is_subset(&wanted) {
             break;
         }
+        only_flagged_layouts(&more, opts)?;
         wanted.extend(more);
         resolved = resolve::resolve(store, &wanted, opts.pull, &mut |s| progress.line(s))?;
         plan = plan_with(
             opts,
+            None,
             resolved.infos.clone(),
             BTreeMap::new(),
             BTreeMap::new(),
@@ -377,17 +440,31 @@ pub fn build(
     let git = git::fetch(store, &git::wanted(&plan, &file), agent, &mut |s| {
         progress.line(s)
     })?;
-    if !urls.is_empty() || !git.is_empty() {
-        plan = plan_with(opts, resolved.infos.clone(), urls.clone(), git.clone())?.0;
-    }
+    // The plan's shape is final: filter the contexts its steps read, once,
+    // and plan again with their content in the keys. From here on steps and
+    // keys read only the filtered trees (removed when this returns), so no
+    // ignored file reaches a step, whatever symlink or mount leads to it.
+    let contexts = contexts::Contexts::prepare(
+        &opts.context,
+        &opts.dockerfile,
+        &opts.named_contexts,
+        &contexts::reads(&plan, &opts.named_contexts),
+        &store.root.join("work"),
+    )?;
+    plan = plan_with(
+        opts,
+        Some(&contexts),
+        resolved.infos.clone(),
+        urls.clone(),
+        git.clone(),
+    )?
+    .0;
     for w in &plan.warnings {
         progress.line(&format!(
             "warning: {file}:{}: {} ({})",
             w.line, w.message, w.hint
         ));
     }
-    let ignore = crate::dockerfile::ignore::load_for(&opts.context, &opts.dockerfile)
-        .map_err(|e| format!("error: {e}"))?;
     let snapshots = snapshot::Snapshots::open(&store.root).map_err(|e| e.to_string())?;
     // Half-unpacked snapshots of builds killed mid-unpack (a full disk
     // included) would hold their space until a prune.
@@ -402,7 +479,8 @@ pub fn build(
         snapshots,
         cache: cache::Cache::open(&store.root).map_err(|e| e.to_string())?,
         progress,
-        ignore,
+        context: contexts.main().to_path_buf(),
+        trees: contexts.roots(),
         epoch: crate::image::time::source_date_epoch(),
         urls,
         git,

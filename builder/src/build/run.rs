@@ -387,9 +387,12 @@ pub(crate) fn run_step(
             MountKind::Bind => {
                 let src_rel = fsutil::source_rel(m.source.as_deref().unwrap_or("."))
                     .map_err(|e| format!("{at}: --mount=type=bind: {e}"))?;
+                // A context is bound from its filtered tree: ignored files are not there.
                 let base = match &rm.from {
-                    None | Some(crate::plan::Source::MainContext) => ctx.opts.context.clone(),
-                    Some(crate::plan::Source::Context(dir)) => PathBuf::from(dir),
+                    None => ctx.context_root(&crate::plan::Source::MainContext, &at)?,
+                    Some(
+                        src @ (crate::plan::Source::MainContext | crate::plan::Source::Context(_)),
+                    ) => ctx.context_root(src, &at)?,
                     Some(src) => {
                         let s = ctx.state_of(src)?;
                         let (p, o) = ctx.view(&s, &scratch.0)?;
@@ -398,27 +401,35 @@ pub(crate) fn run_step(
                     }
                 };
                 let source = fsutil::resolve(&base, &src_rel).map_err(|e| e.to_string())?;
+                let context = ctx.trees.contains(&base);
                 if fs::symlink_metadata(&source).is_err() {
                     return Err(format!(
-                        "{at}: --mount=type=bind source {:?} does not exist",
-                        m.source.as_deref().unwrap_or(".")
+                        "{at}: --mount=type=bind source {:?}: not found{}",
+                        m.source.as_deref().unwrap_or("."),
+                        if context {
+                            " (or excluded by .dockerignore)"
+                        } else {
+                            ""
+                        }
                     ));
                 }
                 stubs.extend(first_missing(&merged, &target_abs));
                 let rw = m.readonly == Some(false);
+                // rw binds are writable, but (as in BuildKit) the writes are
+                // thrown away: never into a snapshot, an image or your files.
+                let source = if rw {
+                    let (p, o) = super::rw_bind::throwaway(&source, &scratch.0, specs.len())
+                        .map_err(|e| format!("{at}: --mount=type=bind,rw: {e}"))?;
+                    _views.push(o);
+                    p
+                } else {
+                    source
+                };
                 specs.push(MountSpec::Bind {
                     source,
                     destination: target_abs,
-                    // rw binds are writable, but BuildKit discards the writes;
-                    // mxbuild writes through to the source only for read-only
-                    // binds never, so rw binds of the context are refused.
                     readonly: !rw,
                 });
-                if rw && rm.from.is_none() {
-                    return Err(format!(
-                        "{at}: --mount=type=bind,rw of the build context is not supported (writes would change your files); hint: copy what you need instead"
-                    ));
-                }
             }
             MountKind::Ssh => {
                 // The host agent's socket itself is bound in (builds run as

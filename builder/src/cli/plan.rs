@@ -74,20 +74,21 @@ fn plan_text(args: &PlanArgs) -> Result<String, String> {
         };
         build_args.insert(k, v);
     }
+    let named_contexts: std::collections::BTreeMap<String, String> = args
+        .build_contexts
+        .iter()
+        .map(|c| match c.split_once('=') {
+            Some((k, v)) => Ok((k.to_string(), v.to_string())),
+            None => Err(format!("error: --build-context {c:?} is not NAME=SOURCE\nhint: e.g. --build-context xx=docker-image://tonistiigi/xx")),
+        })
+        .collect::<Result<_, _>>()?;
     let mut opts = crate::plan::Options {
         platforms,
         host,
         target: args.target.clone(),
         build_args,
-        context: Some(args.context.clone()),
-        named_contexts: args
-            .build_contexts
-            .iter()
-            .map(|c| match c.split_once('=') {
-                Some((k, v)) => Ok((k.to_string(), v.to_string())),
-                None => Err(format!("error: --build-context {c:?} is not NAME=SOURCE\nhint: e.g. --build-context xx=docker-image://tonistiigi/xx")),
-            })
-            .collect::<Result<_, _>>()?,
+        context: None,
+        named_contexts: named_contexts.clone(),
         images: Default::default(),
         urls: Default::default(),
         git: Default::default(),
@@ -96,21 +97,77 @@ fn plan_text(args: &PlanArgs) -> Result<String, String> {
         allow: crate::plan::entitlements::Entitlements::parse(&args.allow)
             .map_err(|e| format!("error: {e}"))?,
     };
+    // The store, when there is one and no prune holds it: its images give
+    // the plan what a build sees, and its work directory holds the filtered
+    // contexts (on the store's filesystem, like a build's).
+    let root = crate::store::default_root();
+    let store = if root.join("refs").is_dir() {
+        crate::store::Store::open(&root, crate::store::lock::Mode::TryShared).ok()
+    } else {
+        None
+    };
+    let private = match &store {
+        Some(_) => None,
+        None => Some(PrivateDir::new()?),
+    };
+    let work = match (&store, &private) {
+        (Some(s), _) => s.root.join("work"),
+        (None, Some(p)) => p.0.clone(),
+        (None, None) => return Err("internal: no work directory".to_string()),
+    };
+    // The keys hash what a build would read: the contexts the steps use,
+    // filtered by their ignore files as `mxbuild build` does (removed on return).
+    let shape = crate::plan::plan(&df, &opts).map_err(|e| e.to_string())?;
+    let reads = crate::build::contexts::reads(&shape, &named_contexts);
+    let contexts = crate::build::contexts::Contexts::prepare(
+        &args.context,
+        &file,
+        &named_contexts,
+        &reads,
+        &work,
+    )?;
+    opts.context = Some(contexts.main().to_path_buf());
+    opts.named_contexts = contexts.for_planner(&named_contexts);
     let mut plan = crate::plan::plan(&df, &opts).map_err(|e| e.to_string())?;
     // Base images already in the local store (never pulled here) give the
     // plan what a build sees: their digests, ENV and ONBUILD triggers.
-    let root = crate::store::default_root();
-    if root.join("refs").is_dir() {
-        if let Ok(store) = crate::store::Store::open(&root, crate::store::lock::Mode::TryShared) {
-            let wanted = crate::build::resolve::wanted(&plan);
-            opts.images = crate::build::resolve::local_infos(&store, &wanted);
-            if !opts.images.is_empty() {
-                plan = crate::plan::plan(&df, &opts).map_err(|e| e.to_string())?;
-            }
+    if let Some(store) = &store {
+        let wanted = crate::build::resolve::wanted(&plan);
+        opts.images = crate::build::resolve::local_infos(store, &wanted);
+        if !opts.images.is_empty() {
+            plan = crate::plan::plan(&df, &opts).map_err(|e| e.to_string())?;
         }
     }
+    drop(contexts);
     Ok(match args.format.as_str() {
         "json" => crate::plan::render::json(&plan) + "\n",
         _ => crate::plan::render::text(&plan, &shown),
     })
+}
+
+/// A fresh directory only this user can enter, under the temp directory,
+/// for the filtered contexts when there is no store to hold them; removed
+/// on drop. `mkdir` of a new name never follows a planted symlink.
+struct PrivateDir(std::path::PathBuf);
+
+impl PrivateDir {
+    fn new() -> Result<PrivateDir, String> {
+        use std::os::unix::fs::DirBuilderExt;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let dir =
+            std::env::temp_dir().join(format!("mxbuild-plan-{}-{nanos:09}", std::process::id()));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| format!("error: {}: {e}", dir.display()))?;
+        Ok(PrivateDir(dir))
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

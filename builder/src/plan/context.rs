@@ -1,6 +1,14 @@
-//! Content hashes of COPY/ADD sources in the build context: which files a
-//! source names (a path, a directory tree, or a glob), minus what
-//! `.dockerignore` excludes, and their names, modes and bytes.
+//! Content hashes of what COPY/ADD sources and context bind mounts read:
+//! which files a source names (a path, a directory tree, or a glob) and
+//! their names, modes and bytes.
+//!
+//! The root is the context as the build's steps see it: a build passes the
+//! filtered tree (`build::contexts`), so ignored files are simply absent and
+//! no ignore file is read here (re-reading `<root>/.dockerignore` would apply
+//! the wrong file when a `<Dockerfile>.dockerignore` was used). Paths resolve
+//! the way COPY resolves them: symlinks are followed inside the root only,
+//! and entries inside a directory are hashed as they are (a symlink by its
+//! target text), so the key changes exactly when what a step copies does.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -8,50 +16,44 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::dockerfile::ignore::{self, IgnoreMatcher};
+use crate::build::fsutil;
 
 /// `sha256:<hex>` over every file the sources select (URLs and missing paths
 /// contribute their names, so the key still changes when they change).
-pub fn hash_sources(context: &Path, sources: &[String]) -> String {
-    let ignore = ignore::load_for(context, &context.join("Dockerfile"))
-        .ok()
-        .flatten();
-    let mut files = Vec::new();
+pub fn hash_sources(root: &Path, sources: &[String]) -> String {
+    let mut files: Vec<(String, Option<PathBuf>)> = Vec::new();
     for src in sources {
         if src.contains("://") {
             files.push((src.clone(), None));
             continue;
         }
-        let rel = src
-            .trim_start_matches("./")
-            .trim_start_matches('/')
-            .trim_end_matches('/');
-        if rel.contains(['*', '?', '[']) {
-            let Ok(pattern) = IgnoreMatcher::from_patterns(&[rel]) else {
-                files.push((src.clone(), None));
+        let Ok(rel) = fsutil::source_rel(src) else {
+            files.push((src.clone(), None));
+            continue;
+        };
+        let matched = if fsutil::has_glob(&rel) {
+            fsutil::expand_glob(root, &rel)
+        } else {
+            vec![rel]
+        };
+        if matched.is_empty() {
+            files.push((src.clone(), None));
+        }
+        for rel in matched {
+            let Ok(path) = fsutil::resolve(root, &rel) else {
+                files.push((rel, None));
                 continue;
             };
-            walk(context, Path::new(""), &mut |p| {
-                if pattern.is_excluded(p) {
-                    files.push((p.to_string(), Some(context.join(p))));
+            match fs::symlink_metadata(&path) {
+                Ok(m) if m.is_dir() => {
+                    files.push((rel.clone(), None));
+                    walk(&path, &rel, &mut |name, p| files.push((name, Some(p))));
                 }
-            });
-        } else if rel.is_empty() || rel == "." {
-            walk(context, Path::new(""), &mut |p| {
-                files.push((p.to_string(), Some(context.join(p))))
-            });
-        } else {
-            let path = context.join(rel);
-            if path.is_dir() {
-                walk(context, Path::new(rel), &mut |p| {
-                    files.push((p.to_string(), Some(context.join(p))))
-                });
-            } else {
-                files.push((rel.to_string(), path.is_file().then_some(path)));
+                Ok(_) => files.push((rel, Some(path))),
+                Err(_) => files.push((rel, None)),
             }
         }
     }
-    files.retain(|(name, _)| ignore.as_ref().is_none_or(|m| !m.is_excluded(name)));
     files.sort();
     files.dedup();
     let mut h = Sha256::new();
@@ -65,9 +67,11 @@ pub fn hash_sources(context: &Path, sources: &[String]) -> String {
                     if let Ok(t) = fs::read_link(&p) {
                         h.update(t.to_string_lossy().as_bytes());
                     }
-                } else if let Ok(bytes) = fs::read(&p) {
-                    h.update((bytes.len() as u64).to_le_bytes());
-                    h.update(&bytes);
+                } else if meta.is_file() {
+                    h.update(meta.len().to_le_bytes());
+                    if let Ok(mut f) = fs::File::open(&p) {
+                        let _ = std::io::copy(&mut f, &mut h);
+                    }
                 }
             }
         }
@@ -76,20 +80,58 @@ pub fn hash_sources(context: &Path, sources: &[String]) -> String {
     format!("sha256:{hex}")
 }
 
-/// Calls `f` with every file under `root/dir`, relative to `root`, `/`-separated.
-fn walk(root: &Path, dir: &Path, f: &mut dyn FnMut(&str)) {
-    let Ok(entries) = fs::read_dir(root.join(dir)) else {
+/// Calls `f` with every entry under directory `dir` (named `name/…`, or
+/// bare at the root), never following symlinks.
+fn walk(dir: &Path, name: &str, f: &mut dyn FnMut(String, PathBuf)) {
+    let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
-    let mut names: Vec<PathBuf> = entries.flatten().map(|e| dir.join(e.file_name())).collect();
+    let mut names: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
-    for rel in names {
-        let full = root.join(&rel);
-        let Some(text) = rel.to_str() else { continue };
-        if full.is_dir() && !full.is_symlink() {
-            walk(root, &rel, f);
+    for n in names {
+        let child = if name.is_empty() {
+            n.clone()
         } else {
-            f(text);
+            format!("{name}/{n}")
+        };
+        let full = dir.join(&n);
+        let is_dir = fs::symlink_metadata(&full).is_ok_and(|m| m.is_dir());
+        f(child.clone(), full.clone());
+        if is_dir {
+            walk(&full, &child, f);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symlinks_resolve_inside_the_root_and_content_counts() {
+        let t = std::env::temp_dir().join(format!("mx-hash-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&t);
+        fs::create_dir_all(t.join("d")).unwrap();
+        fs::write(t.join("d/a.txt"), "one").unwrap();
+        std::os::unix::fs::symlink("d", t.join("dirlink")).unwrap();
+        std::os::unix::fs::symlink("/", t.join("hostroot")).unwrap();
+        std::os::unix::fs::symlink("missing", t.join("dangling")).unwrap();
+        let srcs = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let via_link = hash_sources(&t, &srcs(&["dirlink/"]));
+        // `/` in the context is the context root, not the host's.
+        let before = hash_sources(&t, &srcs(&["hostroot/"]));
+        let dangling = hash_sources(&t, &srcs(&["dangling"]));
+        fs::write(t.join("d/a.txt"), "two").unwrap();
+        assert_ne!(via_link, hash_sources(&t, &srcs(&["dirlink/"])));
+        assert_ne!(before, hash_sources(&t, &srcs(&["hostroot/"])));
+        assert_eq!(dangling, hash_sources(&t, &srcs(&["dangling"])));
+        assert_ne!(
+            hash_sources(&t, &srcs(&["d/*.txt"])),
+            hash_sources(&t, &srcs(&["d/*.md"]))
+        );
+        fs::remove_dir_all(&t).unwrap();
     }
 }

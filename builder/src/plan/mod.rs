@@ -11,6 +11,7 @@
 mod context;
 mod duration;
 pub mod entitlements;
+mod image_ref;
 mod keys;
 mod lints;
 pub mod op;
@@ -45,7 +46,9 @@ pub struct Options {
     pub target: Option<String>,
     /// `--build-arg` values.
     pub build_args: BTreeMap<String, String>,
-    /// The build context, for COPY/ADD content hashes (`None`: not hashed).
+    /// The build context as the steps see it (a build passes the tree that
+    /// `.dockerignore` filtered), for the content hashes of COPY/ADD sources
+    /// and bind mounts. `None`: no context is hashed, named ones included.
     pub context: Option<PathBuf>,
     /// Named build contexts (`--build-context NAME=SOURCE`): name -> source.
     /// They take precedence over stage and image names in `--from`.
@@ -409,7 +412,7 @@ impl Planner<'_> {
                 None => {
                     return Err(self.err(
                         stage.from.span,
-                        format!("FROM {image}: build context {src:?} is a directory, not an image"),
+                        format!("FROM {image}: build context {image} is a directory, not an image"),
                         "use --build-context NAME=docker-image://REF or oci-layout://DIR for a base image",
                     ));
                 }
@@ -486,6 +489,9 @@ impl Planner<'_> {
                 let source = if image.eq_ignore_ascii_case("scratch") {
                     Source::Scratch
                 } else {
+                    if !from_context {
+                        self.check_image("FROM ", &image, stage.from.span)?;
+                    }
                     if let Some(info) = self.opts.images.get(&format!("{image}@{platform}")) {
                         h.add("digest", &info.digest);
                         scope.env = info.env.clone();
@@ -788,7 +794,14 @@ impl Planner<'_> {
                     let mut from_source = None;
                     if let Some(from) = &m.from {
                         let from = self.expand_used(scope, from, span, &mut used)?;
-                        let (k, src) = self.source_of(&from, (p, run_as), memo, path)?;
+                        let (k, src) = self.source_of(
+                            &from,
+                            "RUN --mount=from=",
+                            span,
+                            (p, run_as),
+                            memo,
+                            path,
+                        )?;
                         desc.push_str(&format!(" from={k}"));
                         from_source = Some(src);
                     } else if m.kind == crate::dockerfile::mount::MountKind::Bind {
@@ -958,7 +971,8 @@ impl Planner<'_> {
                     Some(f) => {
                         let f = self.expand_used(scope, f, span, &mut used)?;
                         flags.insert(0, format!("--from={f}"));
-                        let (k, src) = self.source_of(&f, (p, run_as), memo, path)?;
+                        let (k, src) =
+                            self.source_of(&f, "COPY --from=", span, (p, run_as), memo, path)?;
                         extra.push(("from".to_string(), k));
                         copy_from = src;
                     }
@@ -1150,6 +1164,8 @@ impl Planner<'_> {
     fn source_of(
         &mut self,
         name: &str,
+        what: &str,
+        span: Span,
         (p, run_as): (&Platform, &Platform),
         memo: &mut BTreeMap<usize, usize>,
         path: &mut Vec<usize>,
@@ -1175,11 +1191,10 @@ impl Planner<'_> {
                 .strip_prefix("local://")
                 .unwrap_or(&source)
                 .to_string();
+            // The content, not where it sits: a build passes a fresh filtered
+            // tree of the directory every time.
             let hash = self.dir_hash(&dir);
-            return Ok((
-                format!("context:{name}={source}#{hash}"),
-                Source::Context(dir),
-            ));
+            return Ok((format!("context:{name}#{hash}"), Source::Context(dir)));
         }
         match self.stages.find(name).map(|s| s.index) {
             Some(i) => {
@@ -1190,6 +1205,7 @@ impl Planner<'_> {
                 ))
             }
             None => {
+                self.check_image(what, name, span)?;
                 let platform = run_as.to_string();
                 let digest = self
                     .opts
@@ -1208,11 +1224,25 @@ impl Planner<'_> {
         }
     }
 
-    /// Content hash of a named context directory (so its changes invalidate the cache).
+    /// Refuses a name that is used as an image but is not an image
+    /// reference (an OCI layout, a directory, a URL): see [`image_ref`].
+    fn check_image(&self, what: &str, name: &str, span: Span) -> Result<(), SourceError> {
+        image_ref::check(what, name).map_err(|(message, hint)| {
+            SourceError::new(&self.df.file, span, message)
+                .hint(hint)
+                .with_line(&self.df.text)
+        })
+    }
+
+    /// Content hash of a named context directory (so its changes invalidate
+    /// the cache); not hashed when the main context is not (`context: None`).
     fn dir_hash(&mut self, dir: &str) -> String {
         let key = format!("dir:{dir}");
         if let Some(h) = self.context_hashes.get(&key) {
             return h.clone();
+        }
+        if self.opts.context.is_none() {
+            return format!("unhashed:{key}");
         }
         let h = context::hash_sources(std::path::Path::new(dir), &[".".to_string()]);
         self.context_hashes.insert(key, h.clone());
