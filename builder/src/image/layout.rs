@@ -12,9 +12,8 @@
 //! * no read goes past the descriptor's size, and `index.json` is read to
 //!   at most 4 MiB.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -76,55 +75,26 @@ impl Source for Layout {
     }
 }
 
-/// What a non-regular file is, for messages.
-fn kind(t: fs::FileType) -> &'static str {
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_symlink() {
-        "a symbolic link"
-    } else if t.is_fifo() {
-        "a FIFO (named pipe)"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else {
-        "not a regular file"
-    }
-}
-
 /// Opens `path` for reading only if it is a regular file (not a symlink),
 /// without ever blocking on it, and checks the opened file is the one that
-/// was looked at.
+/// was looked at (xx's hostile-file opener, shared with xx-verify).
 fn open_regular(path: &Path) -> io::Result<File> {
-    let before = fs::symlink_metadata(path)?;
-    if !before.file_type().is_file() {
-        return Err(io::Error::new(
+    use xx::verify::open::{NotOpened, regular};
+    match regular(path, false) {
+        Ok((f, _)) => Ok(f),
+        Err(NotOpened::Missing) => Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{} does not exist", path.display()),
+        )),
+        Err(NotOpened::NotRegular(what)) => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!(
-                "{} is {}, not a regular file; not read",
-                path.display(),
-                kind(before.file_type())
-            ),
-        ));
+            format!("{} is {what}, not a regular file; not read", path.display()),
+        )),
+        Err(NotOpened::Io(e)) => Err(io::Error::new(
+            e.kind(),
+            format!("{}: {e}; not read", path.display()),
+        )),
     }
-    let f = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
-        .open(path)?;
-    let after = f.metadata()?;
-    if !after.file_type().is_file() || after.dev() != before.dev() || after.ino() != before.ino() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "{} changed while it was being opened; not read",
-                path.display()
-            ),
-        ));
-    }
-    Ok(f)
 }
 
 /// Splits `DIR`, `DIR:TAG` and `DIR@DIGEST`.
@@ -235,6 +205,7 @@ pub fn import(blobs: &Blobs, spec: &str) -> Result<Digest, ImageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn specs() {

@@ -11,7 +11,7 @@ mod describe;
 mod elf;
 mod loader;
 mod object;
-mod open;
+pub mod open;
 mod rootfs;
 mod rules;
 
