@@ -21,45 +21,17 @@ use std::time::{Duration, Instant};
 use testkit::require;
 
 mod common;
-use common::mxbuild::{store, text, tool};
+use common::mxbuild::{build_ready, fresh_tmp, mx_in as mxbuild, store, text, tool};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
 /// Root, runc and the base image in the test store.
 fn ready() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    if !require(root, "mxbuild build needs root (overlay mounts, runc)") {
-        return false;
-    }
-    if !require(
-        tool("runc"),
-        "runc is needed (scripts/setup.sh installs it)",
-    ) {
-        return false;
-    }
-    let have = mxbuild(&store(), &["image", "inspect", "debian:bookworm"]);
-    require(
-        have.status.success() && text(&have).contains("linux/amd64"),
-        "debian:bookworm is not in the test store (run scripts/base-images.sh)",
-    )
-}
-
-/// `mxbuild ARGS` with the store at `root`.
-fn mxbuild(root: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mxbuild"))
-        .args(args)
-        .env("MXBUILD_ROOT", root)
-        .output()
-        .unwrap()
+    build_ready(&["runc"])
 }
 
 fn tmp(tag: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("hostile-{tag}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&p);
-    fs::create_dir_all(&p).unwrap();
-    p
+    fresh_tmp("hostile-ctx", tag)
 }
 
 /// A value no image or earlier run contains.

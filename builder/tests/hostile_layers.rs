@@ -9,7 +9,7 @@
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::Mutex;
 
 use tar::EntryType::{Block, Directory, Fifo, Regular};
@@ -17,34 +17,18 @@ use testkit::require;
 
 mod common;
 use common::layout::{diff_id, raw_tar, raw_tar_with_modes, write_layout};
-use common::mxbuild::{mx, store, text, tool};
+use common::mxbuild::{build_ready, fresh_tmp, mx, mx_in, store, text, tool};
 
 /// Builds run one at a time (two cores).
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn tmp(tag: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("hostile-{tag}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&p);
-    fs::create_dir_all(&p).unwrap();
-    p
+    fresh_tmp("hostile", tag)
 }
 
-/// Root and runc: what `mxbuild build` needs.
+/// Root, runc and debian:bookworm: what these builds need.
 fn can_build() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    require(root, "mxbuild build needs root (overlay mounts, runc)")
-        && require(tool("runc"), "runc is not installed (scripts/setup.sh)")
-}
-
-/// `mxbuild ARGS` on a private store.
-fn mx_in(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mxbuild"))
-        .args(args)
-        .env("MXBUILD_ROOT", store)
-        .output()
-        .unwrap()
+    build_ready(&["runc"])
 }
 
 /// A directory with a canary file beside the place a test writes to.

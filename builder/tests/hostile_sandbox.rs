@@ -25,52 +25,21 @@ use std::time::{Duration, Instant};
 use testkit::require;
 
 mod common;
-use common::mxbuild::{repo, store, text, tool};
+use common::mxbuild::{build_ready, fresh_tmp, mx, repo, store, text};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
-/// Root, runc, slirp4netns and debian:bookworm in the test store.
+/// Root, runc, slirp4netns (with /dev/net/tun) and debian:bookworm in the test store.
 fn ready() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    if !require(root, "mxbuild build needs root (overlay mounts, runc)") {
-        return false;
-    }
-    if !require(
-        tool("runc") && tool("slirp4netns"),
-        "runc and slirp4netns are needed (scripts/setup.sh installs them)",
-    ) {
-        return false;
-    }
-    if !require(
-        Path::new("/dev/net/tun").exists(),
-        "/dev/net/tun is missing (slirp4netns needs it)",
-    ) {
-        return false;
-    }
-    let have = mx(&["image", "inspect", "debian:bookworm"]);
-    require(
-        have.status.success() && text(&have).contains("linux/amd64"),
-        "debian:bookworm is not in the test store (run scripts/base-images.sh)",
-    )
-}
-
-/// `mxbuild ARGS` on the test store.
-fn mx(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mxbuild"))
-        .args(args)
-        .env("MXBUILD_ROOT", store())
-        .current_dir(repo())
-        .output()
-        .unwrap()
+    build_ready(&["runc", "slirp4netns"])
+        && require(
+            Path::new("/dev/net/tun").exists(),
+            "/dev/net/tun is missing (slirp4netns needs it)",
+        )
 }
 
 fn tmp(tag: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("sandbox-{tag}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&p);
-    fs::create_dir_all(&p).unwrap();
-    p
+    fresh_tmp("sandbox", tag)
 }
 
 /// A context directory holding `df` as its Dockerfile.

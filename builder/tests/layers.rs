@@ -14,6 +14,9 @@ use mxbuild::image::compress::Compression;
 use mxbuild::image::{extract, layer};
 use mxbuild::store::blobs::Blobs;
 
+mod common;
+use common::layout::{RawEntry, raw_tar};
+
 struct Tmp(PathBuf);
 
 impl Tmp {
@@ -211,28 +214,6 @@ fn whiteouts_delete_lower_content() {
     names.sort();
     assert_eq!(names, ["z"]);
     assert!(!root.join("b").exists());
-}
-
-/// One raw entry: name, type, link target, body.
-type RawEntry<'a> = (&'a [u8], tar::EntryType, &'a [u8], &'a [u8]);
-
-/// Raw tar entries, so names the tar crate's safe setters refuse can be written.
-fn raw_tar(entries: &[RawEntry<'_>]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (name, kind, link, body) in entries {
-        let mut h = tar::Header::new_ustar();
-        h.as_old_mut().name[..name.len()].copy_from_slice(name);
-        h.as_old_mut().linkname[..link.len()].copy_from_slice(link);
-        h.set_entry_type(*kind);
-        h.set_size(body.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        out.extend_from_slice(h.as_bytes());
-        out.extend_from_slice(body);
-        out.resize(out.len().div_ceil(512) * 512, 0);
-    }
-    out.extend_from_slice(&[0u8; 1024]);
-    out
 }
 
 #[test]

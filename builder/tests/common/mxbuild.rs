@@ -53,3 +53,46 @@ pub fn ok(cmd: &mut Command) -> String {
     assert!(out.status.success(), "{cmd:?}: {}", text(&out));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// `mxbuild ARGS` with the store at `root` (a private store).
+pub fn mx_in(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mxbuild"))
+        .args(args)
+        .env("MXBUILD_ROOT", root)
+        .current_dir(repo())
+        .output()
+        .unwrap()
+}
+
+/// A fresh directory `<prefix>-<tag>-<pid>` under cargo's target tmp.
+pub fn fresh_tmp(prefix: &str, tag: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{prefix}-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&p);
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}
+
+/// What `mxbuild build` tests need: root, `tools` on PATH and
+/// `debian:bookworm` (linux/amd64) in the test store; says which is missing.
+pub fn build_ready(tools: &[&str]) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !testkit::require(root, "mxbuild build needs root (overlay mounts, runc)") {
+        return false;
+    }
+    if !testkit::require(
+        tools.iter().all(|t| tool(t)),
+        &format!(
+            "{} are needed (scripts/setup.sh installs them)",
+            tools.join(", ")
+        ),
+    ) {
+        return false;
+    }
+    let have = mx(&["image", "inspect", "debian:bookworm"]);
+    testkit::require(
+        have.status.success() && text(&have).contains("linux/amd64"),
+        "debian:bookworm is not in the test store (run scripts/base-images.sh)",
+    )
+}
