@@ -153,8 +153,8 @@ fn build_stage_runs_once_targets_run_emulated_and_rebuild_is_cached() {
         "the runtime's mount points do not leak into layers"
     );
 
-    // The same build again: everything cached, well under two seconds.
-    let t0 = Instant::now();
+    // The same build again: everything cached (how fast is bench.sh's
+    // business, compared with a peer in the same run, not a fixed limit here).
     let again = mx_ok(&[
         "build",
         "--progress",
@@ -165,12 +165,7 @@ fn build_stage_runs_once_targets_run_emulated_and_rebuild_is_cached() {
         "test/basic:1",
         ctx.to_str().unwrap(),
     ]);
-    let took = t0.elapsed();
     assert!(again.contains("(0 steps run"), "{again}");
-    assert!(
-        took < Duration::from_secs(2),
-        "cached rebuild took {took:?}"
-    );
 
     // --no-cache ignores earlier builds, not this one. A build stage that
     // declares ARG TARGETARCH part-way is one instance per target, sharing
