@@ -9,7 +9,7 @@
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 use std::sync::Mutex;
 
 use tar::EntryType::{Block, Directory, Fifo, Regular};
@@ -60,6 +60,16 @@ fn snapshot_names(store: &Path) -> Vec<String> {
     v
 }
 
+/// `mxbuild build -o type=local,dest=OUT CTX` on the test store.
+fn build_local(ctx: &Path, out: &Path) -> Output {
+    mx(&[
+        "build",
+        "-o",
+        &format!("type=local,dest={}", out.display()),
+        ctx.to_str().unwrap(),
+    ])
+}
+
 fn context(t: &Path, df: &str) -> PathBuf {
     let c = t.join("ctx");
     fs::create_dir_all(&c).unwrap();
@@ -81,12 +91,7 @@ fn context_file_named_like_a_whiteout_is_refused() {
         let ctx = context(&t, "FROM scratch\nCOPY . /\n");
         fs::write(ctx.join(name), "x").unwrap();
         let out = t.join("out");
-        let o = mx(&[
-            "build",
-            "-o",
-            &format!("type=local,dest={}", out.display()),
-            ctx.to_str().unwrap(),
-        ]);
+        let o = build_local(&ctx, &out);
         let msg = text(&o);
         assert!(!o.status.success(), "{name}: built:\n{msg}");
         assert!(
@@ -109,12 +114,7 @@ fn run_step_creating_a_whiteout_name_is_refused() {
     let keep = canary(&t);
     let ctx = context(&t, "FROM debian:bookworm\nRUN touch /.wh..\n");
     let out = t.join("out");
-    let o = mx(&[
-        "build",
-        "-o",
-        &format!("type=local,dest={}", out.display()),
-        ctx.to_str().unwrap(),
-    ]);
+    let o = build_local(&ctx, &out);
     let msg = text(&o);
     assert!(!o.status.success(), "built:\n{msg}");
     assert!(msg.contains("reserved for layer whiteouts"), "{msg}");

@@ -31,3 +31,27 @@ pub fn require(ok: bool, why: &str) -> bool {
     }
     false
 }
+
+/// Waits for `child` (started in its own process group, `process_group(0)`),
+/// polling every `poll`; past `deadline` the whole group is killed, so a
+/// program that hangs on hostile input fails its test instead of blocking
+/// the suite. Returns the exit status and whether it had to be killed.
+pub fn wait_or_kill(
+    child: &mut std::process::Child,
+    deadline: std::time::Duration,
+    poll: std::time::Duration,
+) -> std::io::Result<(std::process::ExitStatus, bool)> {
+    let start = std::time::Instant::now();
+    let mut killed = false;
+    loop {
+        if let Some(s) = child.try_wait()? {
+            return Ok((s, killed));
+        }
+        if start.elapsed() > deadline && !killed {
+            // SAFETY: kill(2) on the process group the caller created for this child.
+            unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
+            killed = true;
+        }
+        std::thread::sleep(poll);
+    }
+}

@@ -77,18 +77,8 @@ fn xx_verify(args: &[&str], scratch: &Path) -> Run {
         .spawn()
         .unwrap();
     let start = Instant::now();
-    let mut killed = false;
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > DEADLINE && !killed {
-            // SAFETY: kill(2) on the process group this test created.
-            unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
-            killed = true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let (status, killed) =
+        testkit::wait_or_kill(&mut child, DEADLINE, Duration::from_millis(10)).unwrap();
     let kib: u64 = fs::read_to_string(&rss)
         .unwrap_or_default()
         .lines()

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mxbuild::store::digest::Digest;
 use serde_json::{Value, json};
@@ -213,19 +213,8 @@ pub fn mx(store: &Path, args: &[&str], deadline: Duration) -> Run {
         .process_group(0)
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    let mut killed = false;
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > deadline && !killed {
-            // SAFETY: kill(2) on the process group this test just created.
-            unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
-            killed = true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let (status, killed) =
+        testkit::wait_or_kill(&mut child, deadline, Duration::from_millis(20)).unwrap();
     let text = format!(
         "{}{}",
         fs::read_to_string(&out_p).unwrap_or_default(),
