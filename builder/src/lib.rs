@@ -2,10 +2,11 @@
 //! formats, registry, execution and the build scheduler, in layers that only
 //! depend downwards (see DESIGN.md). The `mxbuild` binary is a thin CLI on top.
 
-pub mod build;
 pub mod cli;
 pub mod dockerfile;
+pub mod engine;
 pub mod exec;
+pub mod fsutil;
 pub mod image;
 pub mod plan;
 pub mod registry;

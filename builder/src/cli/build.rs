@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use xx::Platform;
 
 use super::output::{self, Output};
-use crate::build::{self, progress::Progress};
+use crate::engine::{self, progress::Progress};
 use crate::exec::runc::Runc;
 use crate::plan::entitlements;
 use crate::registry::reference;
@@ -244,7 +244,7 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
             args.context.display()
         ));
     }
-    let opts = build::Options {
+    let opts = engine::Options {
         dockerfile: args
             .file
             .clone()
@@ -308,7 +308,7 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
     };
     let progress = Progress::stderr(show_output);
     let t0 = std::time::Instant::now();
-    let built = build::build(&store, &runtime, &opts, &progress).map_err(|e| e.to_string())?;
+    let built = engine::build(&store, &runtime, &opts, &progress).map_err(|e| e.to_string())?;
     progress.line(&format!(
         "built {} for {} in {:.1}s ({} steps run, {} cached)",
         built.index,
@@ -332,8 +332,8 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
     if mode != "off" {
         let mut reports = Vec::new();
         for (p, _, st) in &built.images {
-            let added = crate::verify::elf_files_in(&build::added_layer_dirs(&store, st)?);
-            reports.push(build::with_view(&store, st, |root| {
+            let added = crate::verify::elf_files_in(&engine::added_layer_dirs(&store, st)?);
+            reports.push(engine::with_view(&store, st, |root| {
                 crate::verify::verify_root(root, p, &added)
             })?);
         }
@@ -366,7 +366,7 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
     if let Some(cmd) = &args.smoke_test {
         let mut failed = Vec::new();
         for (p, _, st) in &built.images {
-            let (code, out) = build::smoke_test(&store, &runtime, st, cmd)?;
+            let (code, out) = engine::smoke_test(&store, &runtime, st, cmd)?;
             println!("== {p}: `{cmd}` exited {code}");
             print!("{out}");
             if !out.ends_with('\n') && !out.is_empty() {
@@ -404,7 +404,7 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
                     .iter()
                     .map(|(p, _, s)| (p.clone(), s.clone()))
                     .collect();
-                if let Some(w) = build::output::export_local(&store.blobs, &imgs, dest)? {
+                if let Some(w) = engine::output::export_local(&store.blobs, &imgs, dest)? {
                     eprintln!("{w}");
                 }
             }

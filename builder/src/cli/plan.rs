@@ -118,8 +118,8 @@ fn plan_text(args: &PlanArgs) -> Result<String, String> {
     // The keys hash what a build would read: the contexts the steps use,
     // filtered by their ignore files as `mxbuild build` does (removed on return).
     let shape = crate::plan::plan(&df, &opts).map_err(|e| e.to_string())?;
-    let reads = crate::build::contexts::reads(&shape, &named_contexts);
-    let contexts = crate::build::contexts::Contexts::prepare(
+    let reads = crate::engine::contexts::reads(&shape, &named_contexts);
+    let contexts = crate::engine::contexts::Contexts::prepare(
         &args.context,
         &file,
         &named_contexts,
@@ -132,8 +132,8 @@ fn plan_text(args: &PlanArgs) -> Result<String, String> {
     // Base images already in the local store (never pulled here) give the
     // plan what a build sees: their digests, ENV and ONBUILD triggers.
     if let Some(store) = &store {
-        let wanted = crate::build::resolve::wanted(&plan);
-        opts.images = crate::build::resolve::local_infos(store, &wanted);
+        let wanted = crate::engine::resolve::wanted(&plan);
+        opts.images = crate::engine::resolve::local_infos(store, &wanted);
         if !opts.images.is_empty() {
             plan = crate::plan::plan(&df, &opts).map_err(|e| e.to_string())?;
         }

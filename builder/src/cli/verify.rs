@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use xx::Platform;
 
-use crate::build::{self, resolve};
+use crate::engine::{self, resolve};
 use crate::image::manifest;
 use crate::registry::{Session, reference};
 use crate::store::digest::Digest;
@@ -102,8 +102,8 @@ fn run_inner(args: &VerifyArgs) -> Result<bool, String> {
         // image, else everything above the first (base) layer.
         let mut listed_state = st.clone();
         listed_state.base_layers = if st.layers.len() > 1 { 1 } else { 0 };
-        let added = crate::verify::elf_files_in(&build::added_layer_dirs(&store, &listed_state)?);
-        reports.push(build::with_view(&store, &st, |r| {
+        let added = crate::verify::elf_files_in(&engine::added_layer_dirs(&store, &listed_state)?);
+        reports.push(engine::with_view(&store, &st, |r| {
             crate::verify::verify_root(r, &p, &added)
         })?);
     }

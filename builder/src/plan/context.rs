@@ -3,7 +3,7 @@
 //! their names, modes and bytes.
 //!
 //! The root is the context as the build's steps see it: a build passes the
-//! filtered tree (`build::contexts`), so ignored files are simply absent and
+//! filtered tree (`engine::contexts`), so ignored files are simply absent and
 //! no ignore file is read here (re-reading `<root>/.dockerignore` would apply
 //! the wrong file when a `<Dockerfile>.dockerignore` was used). Paths resolve
 //! the way COPY resolves them: symlinks are followed inside the root only,
@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::build::fsutil;
+use crate::fsutil;
 
 /// `sha256:<hex>` over every file the sources select (URLs and missing paths
 /// contribute their names, so the key still changes when they change).

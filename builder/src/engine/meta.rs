@@ -3,7 +3,7 @@
 //! docker's rules: a relative WORKDIR is relative to the previous one,
 //! EXPOSE defaults to tcp, ENTRYPOINT clears a CMD inherited from the base.
 
-use super::fsutil::clean_abs;
+use crate::fsutil::clean_abs;
 use crate::image::config::{Healthcheck, RunConfig};
 use crate::plan::Op;
 

@@ -13,7 +13,6 @@ pub mod contexts;
 pub mod copy;
 pub mod downloads;
 pub mod fetch;
-pub mod fsutil;
 pub mod git;
 pub mod meta;
 pub mod output;
@@ -718,7 +717,7 @@ fn exec_step(
                         .unwrap_or((0, 0)),
                     None => (0, 0),
                 };
-                fsutil::mkdir_all(merged, &dir, ids.0, ids.1)
+                crate::fsutil::mkdir_all(merged, &dir, ids.0, ids.1)
                     .map_err(|e| format!("WORKDIR {dir}: {e}"))?;
                 Ok(())
             })
@@ -804,7 +803,7 @@ pub fn smoke_test(
     }
     // Through the image's shell when it has one, else run the words directly
     // (a `FROM scratch` image has no /bin/sh).
-    let has_sh = crate::build::fsutil::resolve(&dirs[2], "/bin/sh")
+    let has_sh = crate::fsutil::resolve(&dirs[2], "/bin/sh")
         .map(|p| p.exists())
         .unwrap_or(false);
     let args = if has_sh {

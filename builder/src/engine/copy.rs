@@ -12,9 +12,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::Ctx;
 use super::state::State;
-use super::{Ctx, fsutil};
 use crate::exec::users;
+use crate::fsutil;
 use crate::image::compress::Compression;
 use crate::image::extract;
 use crate::plan::url::{self, SourceKind};

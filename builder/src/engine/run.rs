@@ -13,11 +13,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sha2::{Digest as _, Sha256};
 
+use super::Ctx;
 use super::state::State;
-use super::{Ctx, fsutil};
 use crate::dockerfile::mount::MountKind;
 use crate::exec::mounts::Overlay;
 use crate::exec::{MountSpec, RunSpec, SecretBytes, users};
+use crate::fsutil;
 use crate::plan::{Instance, Op, Step};
 
 /// A directory under `<root>/work/`, removed on drop (and by prune if the

@@ -28,8 +28,8 @@ use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::fsutil;
 use crate::dockerfile::ignore::IgnoreMatcher;
+use crate::fsutil;
 
 /// Where the trees of a store live, under its work directory (which prune
 /// also clears).
