@@ -8,6 +8,29 @@ use std::io;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
+/// The metadata changes that need privileges (owners) or reach past `std`
+/// (times without following links). The engine routes them through this
+/// trait so its unit tests can record them instead of needing root.
+pub trait FileOps: Send + Sync {
+    /// Sets the owner of `p` without following a symlink.
+    fn lchown(&self, p: &Path, uid: u32, gid: u32) -> io::Result<()>;
+    /// Sets the access and modification times of `p` without following a symlink.
+    fn set_times(&self, p: &Path, secs: i64, nsec: i64) -> io::Result<()>;
+}
+
+/// [`FileOps`] straight on the filesystem.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Direct;
+
+impl FileOps for Direct {
+    fn lchown(&self, p: &Path, uid: u32, gid: u32) -> io::Result<()> {
+        std::os::unix::fs::lchown(p, Some(uid), Some(gid))
+    }
+    fn set_times(&self, p: &Path, secs: i64, nsec: i64) -> io::Result<()> {
+        set_times(p, secs, nsec)
+    }
+}
+
 /// Lexically cleans an absolute in-container path (`/a/./b/../c` -> `/a/c`).
 pub fn clean_abs(p: &str) -> String {
     let mut parts: Vec<&str> = Vec::new();
@@ -67,7 +90,13 @@ pub fn resolve(root: &Path, p: &str) -> io::Result<PathBuf> {
 
 /// Creates directory `p` (in-container path) and missing parents inside
 /// `root`, owned by `uid:gid`, mode 0755; returns the host path.
-pub fn mkdir_all(root: &Path, p: &str, uid: u32, gid: u32) -> io::Result<PathBuf> {
+pub fn mkdir_all(
+    ops: &dyn FileOps,
+    root: &Path,
+    p: &str,
+    uid: u32,
+    gid: u32,
+) -> io::Result<PathBuf> {
     let clean = clean_abs(p);
     let mut sofar = String::new();
     let mut host = root.to_path_buf();
@@ -85,7 +114,7 @@ pub fn mkdir_all(root: &Path, p: &str, uid: u32, gid: u32) -> io::Result<PathBuf
             Err(_) => {
                 fs::create_dir(&host)?;
                 fs::set_permissions(&host, fs::Permissions::from_mode(0o755))?;
-                std::os::unix::fs::lchown(&host, Some(uid), Some(gid))?;
+                ops.lchown(&host, uid, gid)?;
             }
         }
     }
@@ -204,6 +233,7 @@ pub struct Ownership {
 /// become `own`, modes are kept unless `--chmod`, mtimes are kept. `skip`
 /// says which source-relative paths to leave out (`.dockerignore`).
 pub fn copy_entry(
+    ops: &dyn FileOps,
     src: &Path,
     dest: &Path,
     own: Ownership,
@@ -241,7 +271,7 @@ pub fn copy_entry(
             if skip(&child_rel, is_dir) {
                 continue;
             }
-            n += copy_entry(&child, &dest.join(&name), own, &child_rel, skip)?;
+            n += copy_entry(ops, &child, &dest.join(&name), own, &child_rel, skip)?;
         }
     } else {
         if let Some(e) = &existing {
@@ -260,11 +290,11 @@ pub fn copy_entry(
             return Ok(0);
         }
     }
-    std::os::unix::fs::lchown(dest, Some(own.uid), Some(own.gid))?;
+    ops.lchown(dest, own.uid, own.gid)?;
     if !ft.is_symlink() {
         let mode = own.chmod.unwrap_or(m.mode() & 0o7777);
         fs::set_permissions(dest, fs::Permissions::from_mode(mode))?;
-        set_times(dest, m.mtime(), m.mtime_nsec())?;
+        ops.set_times(dest, m.mtime(), m.mtime_nsec())?;
     }
     Ok(n)
 }
@@ -341,7 +371,7 @@ mod tests {
         assert_eq!(resolve(&root, "/../../x").unwrap(), root.join("x"));
         // SAFETY: no preconditions.
         let (u, g) = unsafe { (libc::geteuid(), libc::getegid()) };
-        let d = mkdir_all(&root, "/bin/sub/dir", u, g).unwrap();
+        let d = mkdir_all(&Direct, &root, "/bin/sub/dir", u, g).unwrap();
         assert_eq!(d, root.join("usr/bin/sub/dir"));
         assert_eq!(source_rel("./a/../b").unwrap(), "b");
         assert!(source_rel("../x").is_err());

@@ -9,6 +9,7 @@ use xx::Platform;
 
 use super::output::{self, Output};
 use crate::engine::{self, progress::Progress};
+use crate::exec::effects::Host;
 use crate::exec::runc::Runc;
 use crate::plan::entitlements;
 use crate::registry::reference;
@@ -308,7 +309,8 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
     };
     let progress = Progress::stderr(show_output);
     let t0 = std::time::Instant::now();
-    let built = engine::build(&store, &runtime, &opts, &progress).map_err(|e| e.to_string())?;
+    let built =
+        engine::build(&store, &Host::new(&runtime), &opts, &progress).map_err(|e| e.to_string())?;
     progress.line(&format!(
         "built {} for {} in {:.1}s ({} steps run, {} cached)",
         built.index,
@@ -333,9 +335,12 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
         let mut reports = Vec::new();
         for (p, _, st) in &built.images {
             let added = crate::verify::elf_files_in(&engine::added_layer_dirs(&store, st)?);
-            reports.push(engine::with_view(&store, st, |root| {
-                crate::verify::verify_root(root, p, &added)
-            })?);
+            reports.push(engine::with_view(
+                &store,
+                &Host::new(&runtime),
+                st,
+                |root| crate::verify::verify_root(root, p, &added),
+            )?);
         }
         println!("{}", crate::verify::table::render(&reports));
         let bad: Vec<&str> = reports
@@ -366,7 +371,7 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
     if let Some(cmd) = &args.smoke_test {
         let mut failed = Vec::new();
         for (p, _, st) in &built.images {
-            let (code, out) = engine::smoke_test(&store, &runtime, st, cmd)?;
+            let (code, out) = engine::smoke_test(&store, &Host::new(&runtime), st, cmd)?;
             println!("== {p}: `{cmd}` exited {code}");
             print!("{out}");
             if !out.ends_with('\n') && !out.is_empty() {

@@ -447,18 +447,18 @@ pub fn prune(all: bool) -> ExitCode {
                 .map_err(|e| format!("image {name} is incomplete ({e}); hint: `mxbuild image rm {name}` then pull or build it again"))?;
             keep.extend(all);
         }
-        let cache = crate::engine::cache::Cache::open(&store.root).map_err(|e| e.to_string())?;
+        let cache = crate::store::steps::StepCache::open(&store.root).map_err(|e| e.to_string())?;
         let mut snaps = BTreeSet::new();
-        for (_, st) in cache.all() {
+        for (_, st) in cache.all::<crate::engine::state::State>() {
             for l in &st.layers {
                 if let Ok(d) = l.blob() {
                     keep.insert(d);
                 }
             }
-            snaps.extend(crate::engine::snapshot::Snapshots::names(&st));
+            snaps.extend(crate::engine::layers::Snapshots::names(&st));
         }
         let snapshots =
-            crate::engine::snapshot::Snapshots::open(&store.root).map_err(|e| e.to_string())?;
+            crate::engine::layers::Snapshots::open(&store.root).map_err(|e| e.to_string())?;
         let gone_snaps = snapshots.retain(&snaps).map_err(|e| e.to_string())?;
         let swept = crate::store::sweep::sweep(&store.root, &store.blobs, &keep)
             .map_err(|e| e.to_string())?;

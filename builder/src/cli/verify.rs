@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use xx::Platform;
 
 use crate::engine::{self, resolve};
+use crate::exec::effects::Host;
 use crate::image::manifest;
 use crate::registry::{Session, reference};
 use crate::store::digest::Digest;
@@ -103,9 +104,12 @@ fn run_inner(args: &VerifyArgs) -> Result<bool, String> {
         let mut listed_state = st.clone();
         listed_state.base_layers = if st.layers.len() > 1 { 1 } else { 0 };
         let added = crate::verify::elf_files_in(&engine::added_layer_dirs(&store, &listed_state)?);
-        reports.push(engine::with_view(&store, &st, |r| {
-            crate::verify::verify_root(r, &p, &added)
-        })?);
+        reports.push(engine::with_view(
+            &store,
+            &Host::without_runtime(),
+            &st,
+            |r| crate::verify::verify_root(r, &p, &added),
+        )?);
     }
     if reports.is_empty() {
         return Err("no platform of the image matched --platform".to_string());

@@ -1,83 +1,21 @@
-//! The step cache: a step's key (from the plan) maps to the image state
-//! after it. Records are small JSON files under `<root>/cache/`, written
-//! atomically; the blobs they name are kept by prune (see [`roots`]).
+//! The step cache's records seen as image states (the cache itself is
+//! [`crate::store::steps`]): the blobs they keep alive for prune, and
+//! `--cache-to`/`--cache-from type=local` as an OCI layout.
 
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::state::State;
 use crate::store::digest::Digest;
-
-/// The cache directory of a store.
-#[derive(Debug, Clone)]
-pub struct Cache {
-    dir: PathBuf,
-}
-
-fn file_name(key: &str) -> String {
-    key.strip_prefix("sha256:")
-        .unwrap_or(key)
-        .replace(['/', '.'], "_")
-}
-
-impl Cache {
-    /// Opens (creating) `<root>/cache`.
-    pub fn open(root: &Path) -> std::io::Result<Cache> {
-        let dir = root.join("cache");
-        fs::create_dir_all(&dir)?;
-        Ok(Cache { dir })
-    }
-
-    /// The state recorded for `key`, if any (a damaged record counts as a miss).
-    pub fn get(&self, key: &str) -> Option<State> {
-        let text = fs::read(self.dir.join(file_name(key))).ok()?;
-        serde_json::from_slice(&text).ok()
-    }
-
-    /// Records `state` for `key`.
-    pub fn put(&self, key: &str, state: &State) -> std::io::Result<()> {
-        let name = file_name(key);
-        // Unique per call: threads of one build never share a temp file.
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = self
-            .dir
-            .join(format!(".tmp-{}-{n}-{name}", std::process::id()));
-        {
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(&serde_json::to_vec(state).map_err(std::io::Error::other)?)?;
-            f.sync_all()?;
-        }
-        fs::rename(tmp, self.dir.join(name))
-    }
-
-    /// Every record's state (for prune and cache export).
-    pub fn all(&self) -> Vec<(String, State)> {
-        let Ok(rd) = fs::read_dir(&self.dir) else {
-            return Vec::new();
-        };
-        rd.flatten()
-            .filter_map(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                if name.starts_with(".tmp-") {
-                    let _ = fs::remove_file(e.path());
-                    return None;
-                }
-                let s: State = serde_json::from_slice(&fs::read(e.path()).ok()?).ok()?;
-                Some((name, s))
-            })
-            .collect()
-    }
-}
+use crate::store::steps::StepCache;
 
 /// Blobs the cache keeps alive (its layers).
 pub fn roots(root: &Path) -> Vec<Digest> {
-    let Ok(cache) = Cache::open(root) else {
+    let Ok(cache) = StepCache::open(root) else {
         return Vec::new();
     };
     cache
-        .all()
+        .all::<State>()
         .iter()
         .flat_map(|(_, s)| s.layers.iter().filter_map(|l| l.blob().ok()))
         .collect()
@@ -90,14 +28,14 @@ const CACHE_CONFIG: &str = "application/vnd.mxbuild.cache.config.v1+json";
 /// records and whose layers are the blobs), so any OCI tool can copy it.
 pub fn export_local(
     blobs: &crate::store::blobs::Blobs,
-    cache: &Cache,
+    cache: &StepCache,
     keys: &[String],
     dest: &Path,
 ) -> Result<usize, String> {
     let mut records = serde_json::Map::new();
     let mut layers: Vec<super::state::LayerRec> = Vec::new();
     for k in keys {
-        if let Some(st) = cache.get(k) {
+        if let Some(st) = cache.get::<State>(k) {
             for l in &st.layers {
                 if !layers.iter().any(|x| x.digest == l.digest) {
                     layers.push(l.clone());
@@ -162,7 +100,7 @@ pub fn export_local(
 /// every blob verified against its digest on the way in.
 pub fn import_local(
     blobs: &crate::store::blobs::Blobs,
-    cache: &Cache,
+    cache: &StepCache,
     src: &Path,
 ) -> Result<usize, String> {
     let read_json = |p: &Path| -> Result<serde_json::Value, String> {

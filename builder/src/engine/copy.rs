@@ -13,6 +13,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::Ctx;
+use super::snapshot::Scratch;
 use super::state::State;
 use crate::exec::users;
 use crate::fsutil;
@@ -69,51 +70,55 @@ fn is_archive(path: &Path) -> bool {
     }
 }
 
-/// Runs one COPY/ADD step.
-pub(crate) fn copy_step(
+/// Where one COPY/ADD writes, and as whom.
+struct Dest<'a> {
+    /// The filesystem being written (the step's snapshot).
+    root: &'a Path,
+    /// The destination, absolute.
+    abs: String,
+    /// The destination as written (for messages).
+    written: &'a str,
+    /// Whether sources go into it as a directory.
+    into_dir: bool,
+    own: fsutil::Ownership,
+}
+
+impl Dest<'_> {
+    /// Where a source named `name` lands.
+    fn target(&self, name: &str) -> String {
+        if self.into_dir {
+            format!("{}/{name}", self.abs)
+        } else {
+            self.abs.clone()
+        }
+    }
+
+    /// The destination directory (created with the owner) as a host path.
+    fn dir(&self, fx: &dyn fsutil::FileOps) -> Result<PathBuf, String> {
+        fsutil::mkdir_all(fx, self.root, &self.abs, self.own.uid, self.own.gid)
+            .map_err(|e| format!("{}: {e}", self.written))
+    }
+}
+
+/// What the sources of a COPY/ADD resolve to, in order; `true` if any was a
+/// wildcard (a wildcard means the destination is a directory).
+fn match_sources(
     ctx: &Ctx,
-    _inst: &Instance,
     step: &Step,
-    mut st: State,
-) -> Result<State, String> {
+    src_root: &Path,
+    ignored: &dyn Fn(&str) -> bool,
+) -> Result<(Vec<Matched>, bool), String> {
     let Op::Copy {
         add,
         sources,
-        dest,
         from,
-        chown,
-        chmod,
-        link,
-        exclude,
         heredocs,
         ..
     } = &step.op
     else {
         return Err("internal: not a COPY".to_string());
     };
-    let at = ctx.at(step);
     let kw = if *add { "ADD" } else { "COPY" };
-    let scratch = super::run::Scratch(ctx.store.scratch("copy").map_err(|e| e.to_string())?);
-
-    // Where sources are read.
-    let mut _view = None;
-    // Contexts are read from their filtered trees: the main one from the
-    // build's, a named directory context from the one the planner was given.
-    let src_root: PathBuf = match from {
-        Source::MainContext | Source::Context(_) => ctx.context_root(from, &at)?,
-        other => {
-            let s = ctx.state_of(other)?;
-            let (p, o) = ctx.view(&s, &scratch.0)?;
-            _view = o;
-            p
-        }
-    };
-    let excludes = crate::dockerfile::ignore::IgnoreMatcher::from_patterns(
-        &exclude.iter().map(String::as_str).collect::<Vec<_>>(),
-    )
-    .map_err(|e| format!("{at}: --exclude: {e}"))?;
-    let ignored = |p: &str| !exclude.is_empty() && excludes.is_excluded(p);
-
     let heredoc_names: Vec<&str> = heredocs.iter().map(|h| h.name.as_str()).collect();
     let mut matched: Vec<Matched> = Vec::new();
     let mut wildcard = false;
@@ -139,7 +144,7 @@ pub(crate) fn copy_step(
             _ => {}
         }
         wildcard |= fsutil::has_glob(s);
-        let m = expand_source(&src_root, s, &ignored)?;
+        let m = expand_source(src_root, s, ignored)?;
         if m.is_empty() {
             let why = match from {
                 Source::MainContext => {
@@ -150,174 +155,240 @@ pub(crate) fn copy_step(
                 }
                 _ => "not found",
             };
-            return Err(format!("error: {at}: {kw} failed: {s:?}: {why}"));
+            return Err(format!(
+                "error: {}: {kw} failed: {s:?}: {why}",
+                ctx.at(step)
+            ));
         }
         matched.extend(m.into_iter().map(Matched::Path));
     }
+    Ok((matched, wildcard))
+}
 
-    let cwd = st
-        .config
-        .working_dir
-        .clone()
-        .unwrap_or_else(|| "/".to_string());
-    let dest_abs = if dest.starts_with('/') {
-        dest.clone()
-    } else {
-        format!("{cwd}/{dest}")
+/// The owner of what is copied: `--chown` resolved in the image being built
+/// (for `--link`, in nothing: only numeric ids work), else root.
+fn owner(root: &Path, chown: &Option<String>, link: bool) -> Result<(u32, u32), String> {
+    match chown {
+        None => Ok((0, 0)),
+        Some(u) => {
+            let lookup_root = if link {
+                PathBuf::from("/nonexistent")
+            } else {
+                root.to_path_buf()
+            };
+            let ids = users::resolve(&lookup_root, u).map_err(|e| format!("--chown={u}: {e}"))?;
+            Ok((ids.uid, ids.gid))
+        }
+    }
+}
+
+/// Runs one COPY/ADD step.
+pub(crate) fn copy_step(
+    ctx: &Ctx,
+    _inst: &Instance,
+    step: &Step,
+    mut st: State,
+) -> Result<State, String> {
+    let Op::Copy {
+        dest,
+        from,
+        chown,
+        chmod,
+        link,
+        exclude,
+        ..
+    } = &step.op
+    else {
+        return Err("internal: not a COPY".to_string());
     };
-    let dest_is_dir_syntax =
-        dest.ends_with('/') || dest.ends_with("/.") || dest == "." || matched.len() > 1 || wildcard;
-
-    let base = if *link { State::default() } else { st.clone() };
-    let user_spec = chown.clone();
-    let chmod_bits = match chmod {
+    let at = ctx.at(step);
+    // Contexts are read from their filtered trees: the main one from the
+    // build's, a named directory context from the one the planner was given.
+    let view = match from {
+        Source::MainContext | Source::Context(_) => None,
+        other => Some(ctx.view(&ctx.state_of(other)?, "copy-from")?),
+    };
+    let src_root: PathBuf = match &view {
+        Some(v) => v.path().to_path_buf(),
+        None => ctx.context_root(from, &at)?,
+    };
+    let excludes = crate::dockerfile::ignore::IgnoreMatcher::from_patterns(
+        &exclude.iter().map(String::as_str).collect::<Vec<_>>(),
+    )
+    .map_err(|e| format!("{at}: --exclude: {e}"))?;
+    let ignored = |p: &str| !exclude.is_empty() && excludes.is_excluded(p);
+    let (matched, wildcard) = match_sources(ctx, step, &src_root, &ignored)?;
+    let chmod = match chmod {
         Some(m) => Some(
             u32::from_str_radix(m, 8)
                 .map_err(|_| format!("{at}: --chmod={m}: only octal modes are supported"))?,
         ),
         None => None,
     };
-    let upper = super::run::with_overlay(ctx, &base, |merged| {
-        let (uid, gid) = match &user_spec {
-            None => (0, 0),
-            // Names resolve in the image being built (for --link, in what is below).
-            Some(u) => {
-                let lookup_root = if *link {
-                    PathBuf::from("/nonexistent")
-                } else {
-                    merged.to_path_buf()
-                };
-                let ids = users::resolve(&lookup_root, u)
-                    .map_err(|e| format!("{at}: --chown={u}: {e}"))?;
-                (ids.uid, ids.gid)
-            }
-        };
-        let own = fsutil::Ownership {
-            uid,
-            gid,
-            chmod: chmod_bits,
-        };
-        let existing_dir = fsutil::resolve(merged, &dest_abs)
-            .ok()
-            .and_then(|p| fs::metadata(p).ok())
-            .is_some_and(|m| m.is_dir());
-        let into_dir = dest_is_dir_syntax || existing_dir;
-        if into_dir {
-            fsutil::mkdir_all(merged, &dest_abs, uid, gid)
-                .map_err(|e| format!("{at}: {dest}: {e}"))?;
-        } else if let Some(parent) = Path::new(&fsutil::clean_abs(&dest_abs)).parent() {
-            fsutil::mkdir_all(merged, &parent.to_string_lossy(), 0, 0)
-                .map_err(|e| format!("{at}: {dest}: {e}"))?;
-        }
-        for m in &matched {
-            let rel = match m {
-                Matched::Path(rel) => rel,
-                Matched::Url(u) => {
-                    let name = url::file_name(u);
-                    let target = if into_dir {
-                        format!("{dest_abs}/{name}")
-                    } else {
-                        dest_abs.clone()
-                    };
-                    write_download(ctx, u, merged, &target, uid, gid, chmod_bits)
-                        .map_err(|e| format!("{at}: ADD {}: {e}", url::redact(u)))?;
-                    continue;
-                }
-                Matched::Git(src) => {
-                    let commit = ctx.git.get(src).ok_or_else(|| {
-                        format!("{at}: internal: {src} was not fetched before the build")
-                    })?;
-                    let files = scratch.0.join("git");
-                    let _ = fs::remove_dir_all(&files);
-                    super::git::export(ctx.store, src, commit, &scratch.0, &files)
-                        .map_err(|e| format!("{at}: ADD {}: {e}", url::redact(src)))?;
-                    let target = fsutil::mkdir_all(merged, &dest_abs, uid, gid)
-                        .map_err(|e| format!("{at}: {dest}: {e}"))?;
-                    let entries = fs::read_dir(&files).map_err(|e| format!("{at}: ADD: {e}"))?;
-                    for e in entries.flatten() {
-                        let name = e.file_name().to_string_lossy().into_owned();
-                        fsutil::copy_entry(&e.path(), &target.join(&name), own, &name, &|_, _| {
-                            false
-                        })
-                        .map_err(|e| format!("{at}: ADD {}: {name}: {e}", url::redact(src)))?;
-                    }
-                    continue;
-                }
-                Matched::Heredoc(name) => name,
-            };
-            if let Matched::Heredoc(_) = m {
-                let h = heredocs
-                    .iter()
-                    .find(|h| &h.name == rel)
-                    .ok_or("internal: heredoc")?;
-                let target = if into_dir {
-                    format!("{dest_abs}/{rel}")
-                } else {
-                    dest_abs.clone()
-                };
-                let host = fsutil::resolve(merged, &target).map_err(|e| e.to_string())?;
-                fs::write(&host, &h.content).map_err(|e| format!("{at}: {e}"))?;
-                std::os::unix::fs::lchown(&host, Some(uid), Some(gid))
-                    .map_err(|e| e.to_string())?;
-                use std::os::unix::fs::PermissionsExt;
-                fs::set_permissions(
-                    &host,
-                    fs::Permissions::from_mode(chmod_bits.unwrap_or(0o644)),
-                )
-                .map_err(|e| e.to_string())?;
-                continue;
-            }
-            let src = fsutil::resolve(&src_root, rel).map_err(|e| e.to_string())?;
-            let meta = fs::metadata(&src).map_err(|e| format!("{at}: {rel}: {e}"))?;
-            if *add && matches!(from, Source::MainContext) && meta.is_file() && is_archive(&src) {
-                let target =
-                    fsutil::mkdir_all(merged, &dest_abs, uid, gid).map_err(|e| e.to_string())?;
-                let f = fs::File::open(&src).map_err(|e| e.to_string())?;
-                extract::apply(f, &target, extract::Mode::Archive, None)
-                    .map_err(|e| format!("{at}: ADD {rel}: {e}"))?;
-                continue;
-            }
-            if meta.is_dir() {
-                let target =
-                    fsutil::mkdir_all(merged, &dest_abs, uid, gid).map_err(|e| e.to_string())?;
-                let skip = |child: &str, _is_dir: bool| {
-                    let full = if rel.is_empty() {
-                        child.to_string()
-                    } else {
-                        format!("{rel}/{child}")
-                    };
-                    ignored(&full)
-                };
-                for e in fs::read_dir(&src).map_err(|e| e.to_string())?.flatten() {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    if skip(&name, false) {
-                        continue;
-                    }
-                    fsutil::copy_entry(&e.path(), &target.join(&name), own, &name, &skip)
-                        .map_err(|e| format!("{at}: {kw} {rel}/{name}: {e}"))?;
-                }
-            } else {
-                let name = Path::new(rel)
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let target = if into_dir {
-                    format!("{dest_abs}/{name}")
-                } else {
-                    dest_abs.clone()
-                };
-                let host = fsutil::resolve(merged, &target).map_err(|e| e.to_string())?;
-                fsutil::copy_entry(&src, &host, own, "", &|_, _| false)
-                    .map_err(|e| format!("{at}: {kw} {rel}: {e}"))?;
-            }
-        }
-        Ok(())
-    })?;
-    drop(_view);
-    drop(scratch);
-    ctx.commit_upper(&mut st, &upper, format!("{} # buildkit", step.text), true)
+    let base = if *link { State::default() } else { st.clone() };
+    let snap = ctx.prepare(&base, "copy")?;
+    let root = snap.path();
+    let (uid, gid) = owner(root, chown, *link).map_err(|e| format!("{at}: {e}"))?;
+    let cwd = st.config.working_dir.as_deref().unwrap_or("/");
+    let abs = if dest.starts_with('/') {
+        dest.clone()
+    } else {
+        format!("{cwd}/{dest}")
+    };
+    let existing_dir = fsutil::resolve(root, &abs)
+        .ok()
+        .and_then(|p| fs::metadata(p).ok())
+        .is_some_and(|m| m.is_dir());
+    let into_dir = dest.ends_with('/')
+        || dest.ends_with("/.")
+        || dest == "."
+        || matched.len() > 1
+        || wildcard
+        || existing_dir;
+    let d = Dest {
+        root,
+        abs,
+        written: dest,
+        into_dir,
+        own: fsutil::Ownership { uid, gid, chmod },
+    };
+    if into_dir {
+        d.dir(ctx.fx).map_err(|e| format!("{at}: {e}"))?;
+    } else if let Some(parent) = Path::new(&fsutil::clean_abs(&d.abs)).parent() {
+        fsutil::mkdir_all(ctx.fx, root, &parent.to_string_lossy(), 0, 0)
+            .map_err(|e| format!("{at}: {dest}: {e}"))?;
+    }
+    for m in &matched {
+        write_one(ctx, step, m, &src_root, &d, &ignored)?;
+    }
+    drop(view);
+    let diff = snap.commit()?;
+    ctx.commit_upper(&mut st, diff, format!("{} # buildkit", step.text), true)
         .map_err(|e| format!("{at}: {e}"))?;
     Ok(st)
+}
+
+/// Writes one matched source to the destination.
+fn write_one(
+    ctx: &Ctx,
+    step: &Step,
+    m: &Matched,
+    src_root: &Path,
+    d: &Dest,
+    ignored: &dyn Fn(&str) -> bool,
+) -> Result<(), String> {
+    let at = ctx.at(step);
+    let Op::Copy {
+        add,
+        from,
+        heredocs,
+        ..
+    } = &step.op
+    else {
+        return Err("internal: not a COPY".to_string());
+    };
+    let kw = if *add { "ADD" } else { "COPY" };
+    match m {
+        Matched::Url(u) => write_download(ctx, u, d.root, &d.target(&url::file_name(u)), d.own)
+            .map_err(|e| format!("{at}: ADD {}: {e}", url::redact(u))),
+        Matched::Git(src) => write_git(ctx, src, d).map_err(|e| format!("{at}: {e}")),
+        Matched::Heredoc(name) => {
+            let h = heredocs
+                .iter()
+                .find(|h| &h.name == name)
+                .ok_or("internal: heredoc")?;
+            let host = fsutil::resolve(d.root, &d.target(name)).map_err(|e| e.to_string())?;
+            fs::write(&host, &h.content).map_err(|e| format!("{at}: {e}"))?;
+            ctx.fx
+                .lchown(&host, d.own.uid, d.own.gid)
+                .map_err(|e| e.to_string())?;
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(
+                &host,
+                fs::Permissions::from_mode(d.own.chmod.unwrap_or(0o644)),
+            )
+            .map_err(|e| e.to_string())
+        }
+        Matched::Path(rel) => {
+            let src = fsutil::resolve(src_root, rel).map_err(|e| e.to_string())?;
+            let meta = fs::metadata(&src).map_err(|e| format!("{at}: {rel}: {e}"))?;
+            if *add && matches!(from, Source::MainContext) && meta.is_file() && is_archive(&src) {
+                let f = fs::File::open(&src).map_err(|e| e.to_string())?;
+                extract::apply(f, &d.dir(ctx.fx)?, extract::Mode::Archive, None)
+                    .map_err(|e| format!("{at}: ADD {rel}: {e}"))?;
+                return Ok(());
+            }
+            copy_path(ctx, rel, &src, meta.is_dir(), d, ignored)
+                .map_err(|e| format!("{at}: {kw} {e}"))
+        }
+    }
+}
+
+/// Copies a source path: a directory's contents (minus `--exclude`) into
+/// the destination directory, a file to its target.
+fn copy_path(
+    ctx: &Ctx,
+    rel: &str,
+    src: &Path,
+    is_dir: bool,
+    d: &Dest,
+    ignored: &dyn Fn(&str) -> bool,
+) -> Result<(), String> {
+    if !is_dir {
+        let name = Path::new(rel)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let host = fsutil::resolve(d.root, &d.target(&name)).map_err(|e| e.to_string())?;
+        fsutil::copy_entry(ctx.fx, src, &host, d.own, "", &|_, _| false)
+            .map_err(|e| format!("{rel}: {e}"))?;
+        return Ok(());
+    }
+    let target = d.dir(ctx.fx)?;
+    let skip = |child: &str, _is_dir: bool| {
+        let full = if rel.is_empty() {
+            child.to_string()
+        } else {
+            format!("{rel}/{child}")
+        };
+        ignored(&full)
+    };
+    for e in fs::read_dir(src).map_err(|e| e.to_string())?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if skip(&name, false) {
+            continue;
+        }
+        fsutil::copy_entry(ctx.fx, &e.path(), &target.join(&name), d.own, &name, &skip)
+            .map_err(|e| format!("{rel}/{name}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// ADD of a git source: the commit's files into the destination directory.
+fn write_git(ctx: &Ctx, src: &str, d: &Dest) -> Result<(), String> {
+    let commit = ctx
+        .git
+        .get(src)
+        .ok_or_else(|| format!("internal: {src} was not fetched before the build"))?;
+    let scratch = Scratch::new(ctx.store, "git")?;
+    let files = scratch.0.join("git");
+    super::git::export(ctx.store, src, commit, &scratch.0, &files)
+        .map_err(|e| format!("ADD {}: {e}", url::redact(src)))?;
+    let target = d.dir(ctx.fx)?;
+    let entries = fs::read_dir(&files).map_err(|e| format!("ADD: {e}"))?;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        fsutil::copy_entry(
+            ctx.fx,
+            &e.path(),
+            &target.join(&name),
+            d.own,
+            &name,
+            &|_, _| false,
+        )
+        .map_err(|e| format!("ADD {}: {name}: {e}", url::redact(src)))?;
+    }
+    Ok(())
 }
 
 /// Writes the blob downloaded for `url` to `target` in the image: a regular
@@ -328,9 +399,7 @@ fn write_download(
     url: &str,
     merged: &Path,
     target: &str,
-    uid: u32,
-    gid: u32,
-    chmod: Option<u32>,
+    own: fsutil::Ownership,
 ) -> Result<(), String> {
     let info = ctx
         .urls
@@ -340,15 +409,14 @@ fn write_download(
     let blob = ctx.store.blobs.path(&digest);
     let host = fsutil::resolve(merged, target).map_err(|e| e.to_string())?;
     let own = fsutil::Ownership {
-        uid,
-        gid,
-        chmod: Some(chmod.unwrap_or(0o600)),
+        chmod: Some(own.chmod.unwrap_or(0o600)),
+        ..own
     };
-    fsutil::copy_entry(&blob, &host, own, "", &|_, _| false).map_err(|e| e.to_string())?;
+    fsutil::copy_entry(ctx.fx, &blob, &host, own, "", &|_, _| false).map_err(|e| e.to_string())?;
     let mtime = info.mtime.or(ctx.epoch).unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64)
     });
-    fsutil::set_times(&host, mtime, 0).map_err(|e| e.to_string())
+    ctx.fx.set_times(&host, mtime, 0).map_err(|e| e.to_string())
 }

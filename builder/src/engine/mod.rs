@@ -11,33 +11,42 @@ pub mod cache;
 pub mod context_tree;
 pub mod contexts;
 pub mod copy;
+mod ctx;
+mod dedup;
 pub mod downloads;
+pub mod emulation;
 pub mod fetch;
 pub mod git;
+mod inspect;
+mod instance;
+pub mod layers;
 pub mod meta;
+mod mounts;
 pub mod output;
 pub mod progress;
 pub mod resolve;
 pub mod run;
-mod rw_bind;
+mod schedule;
 pub mod snapshot;
 pub mod state;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::sync::atomic::AtomicBool;
 
 use xx::Platform;
 
-use crate::exec::{Network, Runtime, binfmt, mounts::Overlay};
-use crate::image::config::History;
-use crate::image::layer::{self, LayerOptions};
+use crate::exec::Network;
+use crate::exec::effects::Effects;
 use crate::image::oci;
-use crate::plan::{Instance, Op, Plan, Source, Step};
+use crate::plan::Plan;
 use crate::store::Store;
 use crate::store::digest::Digest;
+use crate::store::steps::StepCache;
+pub(crate) use ctx::Ctx;
+pub use emulation::check_emulation;
+pub use inspect::{added_layer_dirs, smoke_test, with_view};
 use progress::Progress;
 use state::{LayerRec, State};
 
@@ -108,221 +117,6 @@ impl From<String> for BuildError {
     }
 }
 
-/// Everything the workers share.
-pub(crate) struct Ctx<'a> {
-    pub store: &'a Store,
-    pub runtime: &'a dyn Runtime,
-    pub opts: &'a Options,
-    pub plan: &'a Plan,
-    pub file: String,
-    pub resolved: &'a resolve::Resolved,
-    pub snapshots: snapshot::Snapshots,
-    pub cache: cache::Cache,
-    pub progress: &'a Progress,
-    /// The main context as steps see it: its filtered tree.
-    pub context: PathBuf,
-    /// Every filtered tree of this build (main and named directory contexts).
-    pub trees: Vec<PathBuf>,
-    pub epoch: Option<i64>,
-    /// What `ADD <url>` steps downloaded (URL -> blob), see [`fetch`].
-    pub urls: BTreeMap<String, crate::plan::UrlInfo>,
-    /// What `ADD <git URL>` steps fetched (source -> commit), see [`git`].
-    pub git: BTreeMap<String, String>,
-    finals: Mutex<Vec<Option<State>>>,
-    /// Step keys being executed right now: instances that share leading
-    /// steps (a build stage before its `ARG TARGETPLATFORM`) wait for the
-    /// one run instead of repeating it.
-    inflight: Mutex<std::collections::BTreeSet<String>>,
-    inflight_done: std::sync::Condvar,
-    /// Step keys this build has run: `--no-cache` ignores what earlier
-    /// builds cached, but a step shared by several platforms' instances
-    /// still runs once per build.
-    fresh: Mutex<std::collections::BTreeSet<String>>,
-    abort: AtomicBool,
-    counts: Mutex<(usize, usize)>,
-}
-
-impl Ctx<'_> {
-    /// The final state of instance `i` (it has finished: the scheduler
-    /// only starts an instance after everything it reads).
-    pub fn state_of_instance(&self, i: usize) -> Result<State, String> {
-        self.finals
-            .lock()
-            .map_err(|_| "internal: poisoned lock".to_string())?
-            .get(i)
-            .cloned()
-            .flatten()
-            .ok_or_else(|| format!("internal: instance {i} has no result"))
-    }
-
-    /// The state a `--from`/`FROM` source stands for (not for contexts).
-    pub fn state_of(&self, s: &Source) -> Result<State, String> {
-        match s {
-            Source::Instance(i) => self.state_of_instance(*i),
-            Source::Image {
-                reference,
-                platform,
-            } => self
-                .resolved
-                .states
-                .get(&format!("{reference}@{platform}"))
-                .cloned()
-                .ok_or_else(|| {
-                    format!("internal: image {reference} for {platform} was not resolved")
-                }),
-            Source::Scratch => Ok(State::default()),
-            Source::Context(_) | Source::MainContext => {
-                Err("a build context is not an image".to_string())
-            }
-        }
-    }
-
-    /// The directory a COPY or bind mount reads for a context source: the
-    /// main context's filtered tree, or a named directory context's (the
-    /// planner was given the trees, see [`contexts::Contexts::for_planner`]).
-    /// Anything else is refused, so no step reads an unfiltered directory.
-    pub fn context_root(&self, s: &Source, at: &str) -> Result<PathBuf, String> {
-        match s {
-            Source::MainContext => Ok(self.context.clone()),
-            Source::Context(dir) if self.trees.iter().any(|t| t.as_os_str() == dir.as_str()) => {
-                Ok(PathBuf::from(dir))
-            }
-            Source::Context(dir) if contexts::local_dir(dir).is_none() => Err(format!(
-                "{at}: build context {dir:?} is not supported yet here\nhint: give a directory or an image (docker-image://, oci-layout://) with --build-context"
-            )),
-            Source::Context(dir) => Err(format!(
-                "{at}: internal: context directory {dir:?} was not prepared for this build"
-            )),
-            _ => Err(format!("{at}: internal: not a build context")),
-        }
-    }
-
-    /// A read-only view of a state's filesystem: a path, plus the mount
-    /// keeping it (if one was needed).
-    pub fn view(&self, st: &State, scratch: &Path) -> Result<(PathBuf, Option<Overlay>), String> {
-        let lowers = self.snapshots.lowers(&self.store.blobs, st)?;
-        match lowers.len() {
-            0 => {
-                let empty = scratch.join("empty-view");
-                std::fs::create_dir_all(&empty).map_err(|e| e.to_string())?;
-                Ok((empty, None))
-            }
-            1 => Ok((lowers[0].clone(), None)),
-            _ => {
-                let target = scratch.join(format!("view-{}", std::process::id()));
-                std::fs::create_dir_all(&target).map_err(|e| e.to_string())?;
-                let o = Overlay::mount_readonly(&lowers, &target).map_err(|e| e.to_string())?;
-                Ok((target, Some(o)))
-            }
-        }
-    }
-
-    /// Turns the upperdir of a finished step into a layer and appends it to
-    /// `st`; records history either way. An upperdir with nothing in it
-    /// makes an empty layer when `always` (RUN and COPY, as BuildKit), else
-    /// an `empty_layer` history entry.
-    pub fn commit_upper(
-        &self,
-        st: &mut State,
-        upper: &Path,
-        created_by: String,
-        always: bool,
-    ) -> Result<(), String> {
-        let empty = std::fs::read_dir(upper)
-            .map(|mut d| d.next().is_none())
-            .unwrap_or(true);
-        if empty && !always {
-            st.history.push(History {
-                created_by,
-                empty_layer: true,
-            });
-            let _ = std::fs::remove_dir_all(upper);
-            return Ok(());
-        }
-        let l = layer::from_dir(
-            upper,
-            &self.store.blobs,
-            LayerOptions {
-                epoch: self.epoch,
-                overlay: true,
-                ..LayerOptions::default()
-            },
-        )
-        .map_err(|e| format!("creating layer: {e}"))?;
-        let rec = LayerRec::of(&l);
-        self.snapshots.adopt(upper, &rec)?;
-        st.layers.push(rec);
-        st.history.push(History {
-            created_by,
-            empty_layer: false,
-        });
-        Ok(())
-    }
-
-    /// `file:line` of a step.
-    pub fn at(&self, step: &Step) -> String {
-        format!("{}:{}", self.file, step.line)
-    }
-}
-
-fn instance_deps(inst: &Instance) -> Vec<usize> {
-    let mut d = Vec::new();
-    if let Source::Instance(i) = inst.source {
-        d.push(i);
-    }
-    for s in &inst.steps {
-        match &s.op {
-            Op::Copy {
-                from: Source::Instance(i),
-                ..
-            } => d.push(*i),
-            Op::Run { mounts, .. } => {
-                for m in mounts {
-                    if let Some(Source::Instance(i)) = m.from {
-                        d.push(i);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    d
-}
-
-/// Fails before any step runs if an emulated instance has RUN steps and the
-/// host has no usable handler for its platform.
-pub fn check_emulation(plan: &Plan, host: &Platform) -> Result<(), String> {
-    let mut problems = Vec::new();
-    for inst in &plan.instances {
-        if !inst.emulated || !inst.steps.iter().any(|s| matches!(s.op, Op::Run { .. })) {
-            continue;
-        }
-        let Ok(p) = inst.platform.parse::<Platform>() else {
-            continue;
-        };
-        match binfmt::support(host, &p) {
-            binfmt::Support::Native | binfmt::Support::Emulated { .. } => {}
-            binfmt::Support::Unusable(why) => {
-                problems.push(format!("{p}: {why}; {}", binfmt::fix_hint(&p)))
-            }
-            binfmt::Support::Missing => problems.push(format!(
-                "{p}: this host cannot run {p} binaries (no binfmt_misc handler); {}",
-                binfmt::fix_hint(&p)
-            )),
-        }
-    }
-    problems.sort();
-    problems.dedup();
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "error: the build runs steps for platforms this host cannot execute:\n  {}\nnothing was run",
-            problems.join("\n  ")
-        ))
-    }
-}
-
 /// Refuses to read an OCI layout the command line did not name. The planner
 /// already refuses `oci-layout://` in a Dockerfile; this keeps a layout
 /// import (which copies a directory of the machine into the store) tied to
@@ -385,7 +179,7 @@ fn plan_with(
 /// Runs a build.
 pub fn build(
     store: &Store,
-    runtime: &dyn Runtime,
+    fx: &dyn Effects,
     opts: &Options,
     progress: &Progress,
 ) -> Result<Built, BuildError> {
@@ -464,19 +258,19 @@ pub fn build(
             w.line, w.message, w.hint
         ));
     }
-    let snapshots = snapshot::Snapshots::open(&store.root).map_err(|e| e.to_string())?;
+    let snapshots = layers::Snapshots::open(&store.root).map_err(|e| e.to_string())?;
     // Half-unpacked snapshots of builds killed mid-unpack (a full disk
     // included) would hold their space until a prune.
     snapshots.sweep_stale();
     let ctx = Ctx {
         store,
-        runtime,
+        fx,
         opts,
         plan: &plan,
         file,
         resolved: &resolved,
         snapshots,
-        cache: cache::Cache::open(&store.root).map_err(|e| e.to_string())?,
+        cache: StepCache::open(&store.root).map_err(|e| e.to_string())?,
         progress,
         context: contexts.main().to_path_buf(),
         trees: contexts.roots(),
@@ -484,9 +278,7 @@ pub fn build(
         urls,
         git,
         finals: Mutex::new(vec![None; plan.instances.len()]),
-        inflight: Mutex::new(std::collections::BTreeSet::new()),
-        inflight_done: std::sync::Condvar::new(),
-        fresh: Mutex::new(std::collections::BTreeSet::new()),
+        inflight: dedup::InFlight::default(),
         abort: AtomicBool::new(false),
         counts: Mutex::new((0, 0)),
     };
@@ -495,7 +287,7 @@ pub fn build(
             .map_err(|e| format!("--cache-from {}: {e}", src.display()))?;
         progress.line(&format!("imported {n} cached steps from {}", src.display()));
     }
-    schedule(&ctx)?;
+    schedule::schedule(&ctx)?;
     if let Some(dest) = &opts.cache_to {
         let keys: Vec<String> = plan
             .instances
@@ -537,313 +329,4 @@ pub fn build(
         executed,
         cached,
     })
-}
-
-/// Runs every instance once its inputs are done, up to `jobs` at a time;
-/// the first failure stops new work and is returned after running steps end.
-fn schedule(ctx: &Ctx) -> Result<(), BuildError> {
-    let n = ctx.plan.instances.len();
-    let deps: Vec<Vec<usize>> = ctx.plan.instances.iter().map(instance_deps).collect();
-    let mut started = vec![false; n];
-    let mut done = vec![false; n];
-    let mut first_error: Option<String> = None;
-    let jobs = ctx.opts.jobs.max(1);
-    std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<State, String>)>();
-        let mut running = 0;
-        loop {
-            if first_error.is_none() {
-                for i in 0..n {
-                    if running >= jobs {
-                        break;
-                    }
-                    if !started[i] && deps[i].iter().all(|d| done[*d]) {
-                        started[i] = true;
-                        running += 1;
-                        let tx = tx.clone();
-                        scope.spawn(move || {
-                            let r = run_instance(ctx, i);
-                            let _ = tx.send((i, r));
-                        });
-                    }
-                }
-            }
-            if running == 0 {
-                break;
-            }
-            let Ok((i, r)) = rx.recv() else { break };
-            running -= 1;
-            match r {
-                Ok(st) => {
-                    if let Ok(mut f) = ctx.finals.lock() {
-                        f[i] = Some(st);
-                    }
-                    done[i] = true;
-                }
-                Err(e) => {
-                    ctx.abort.store(true, Ordering::SeqCst);
-                    if first_error.is_none() {
-                        first_error = Some(e);
-                    }
-                }
-            }
-        }
-    });
-    match first_error {
-        Some(e) => Err(BuildError(e)),
-        None if done.iter().all(|d| *d) => Ok(()),
-        None => Err(BuildError(
-            "internal: the build graph has a cycle".to_string(),
-        )),
-    }
-}
-
-fn run_instance(ctx: &Ctx, i: usize) -> Result<State, String> {
-    let inst = &ctx.plan.instances[i];
-    let mut st = ctx.state_of(&inst.source)?;
-    // The base's ONBUILD triggers are this instance's first steps (the plan
-    // put them there); like docker, the new image does not pass them on.
-    st.config.on_build.clear();
-    let total = inst.steps.len();
-    let mut cmd_set_here = false;
-    for (k, step) in inst.steps.iter().enumerate() {
-        if ctx.abort.load(Ordering::SeqCst) {
-            return Err("cancelled".to_string());
-        }
-        let prefix = format!("[{} {} {}/{}]", inst.platform, inst.stage, k + 1, total);
-        if matches!(step.op, Op::Cmd(_)) {
-            cmd_set_here = true;
-        }
-        // Wait while another instance runs this very step; then its result is cached.
-        let claimed = claim(ctx, &step.key);
-        if !claimed && ctx.abort.load(Ordering::SeqCst) {
-            return Err("cancelled".to_string());
-        }
-        let _release = Release(ctx, claimed.then(|| step.key.clone()));
-        let ran_here = ctx.fresh.lock().is_ok_and(|set| set.contains(&step.key));
-        if !ctx.opts.no_cache || ran_here {
-            if let Some(hit) = ctx.cache.get(&step.key) {
-                let blobs_ok = hit
-                    .layers
-                    .iter()
-                    .all(|l| l.blob().is_ok_and(|d| ctx.store.blobs.contains(&d)));
-                if blobs_ok {
-                    if !matches!(step.op, Op::Nothing) {
-                        ctx.progress.cached(&prefix, &step.text);
-                    }
-                    if let Ok(mut c) = ctx.counts.lock() {
-                        c.1 += 1;
-                    }
-                    st = hit;
-                    continue;
-                }
-            }
-        }
-        let t0 = Instant::now();
-        let is_fs = matches!(step.op, Op::Run { .. } | Op::Copy { .. } | Op::Workdir(_));
-        if is_fs {
-            ctx.progress.start(&prefix, &step.text);
-        }
-        st = exec_step(ctx, inst, step, st, &prefix, &mut cmd_set_here)?;
-        if is_fs {
-            ctx.progress.done(&prefix, t0.elapsed());
-        }
-        ctx.cache
-            .put(&step.key, &st)
-            .map_err(|e| format!("writing the step cache: {e}"))?;
-        if let Ok(mut set) = ctx.fresh.lock() {
-            set.insert(step.key.clone());
-        }
-        if let Ok(mut c) = ctx.counts.lock() {
-            c.0 += 1;
-        }
-    }
-    Ok(st)
-}
-
-/// Claims `key` for execution; if another worker holds it, waits until it
-/// is released and returns false (the caller then finds it in the cache).
-fn claim(ctx: &Ctx, key: &str) -> bool {
-    let Ok(mut set) = ctx.inflight.lock() else {
-        return true;
-    };
-    if !set.contains(key) {
-        set.insert(key.to_string());
-        return true;
-    }
-    while set.contains(key) {
-        set = match ctx.inflight_done.wait(set) {
-            Ok(s) => s,
-            Err(_) => return false,
-        };
-    }
-    false
-}
-
-/// Releases a claimed key on every exit path.
-struct Release<'a, 'b>(&'a Ctx<'b>, Option<String>);
-
-impl Drop for Release<'_, '_> {
-    fn drop(&mut self) {
-        if let Some(k) = self.1.take() {
-            if let Ok(mut set) = self.0.inflight.lock() {
-                set.remove(&k);
-            }
-            self.0.inflight_done.notify_all();
-        }
-    }
-}
-
-fn exec_step(
-    ctx: &Ctx,
-    inst: &Instance,
-    step: &Step,
-    mut st: State,
-    prefix: &str,
-    cmd_set_here: &mut bool,
-) -> Result<State, String> {
-    match &step.op {
-        Op::Run { .. } => run::run_step(ctx, inst, step, st, prefix),
-        Op::Copy { .. } => copy::copy_step(ctx, inst, step, st),
-        Op::Workdir(w) => {
-            let dir = meta::workdir(&st.config, w);
-            st.config.working_dir = Some(dir.clone());
-            // BuildKit creates the directory (owned by the current USER's ids).
-            let mut st2 = st.clone();
-            run::with_overlay(ctx, &st, |merged| {
-                let ids = match &st.config.user {
-                    Some(u) => crate::exec::users::resolve(merged, u)
-                        .map(|i| (i.uid, i.gid))
-                        .unwrap_or((0, 0)),
-                    None => (0, 0),
-                };
-                crate::fsutil::mkdir_all(merged, &dir, ids.0, ids.1)
-                    .map_err(|e| format!("WORKDIR {dir}: {e}"))?;
-                Ok(())
-            })
-            .and_then(|upper| {
-                // A WORKDIR that creates nothing only changes metadata (BuildKit).
-                ctx.commit_upper(&mut st2, &upper, format!("WORKDIR {dir}"), false)
-            })?;
-            Ok(st2)
-        }
-        Op::Nothing => Ok(st),
-        op => {
-            meta::apply(&mut st.config, op, cmd_set_here);
-            st.history.push(History {
-                created_by: step.text.clone(),
-                empty_layer: true,
-            });
-            Ok(st)
-        }
-    }
-}
-
-/// Runs `f` on a read-only view of `st`'s filesystem. The caller is in a
-/// private mount namespace (as `mxbuild build` and `mxbuild verify` are).
-pub fn with_view<T>(store: &Store, st: &State, f: impl FnOnce(&Path) -> T) -> Result<T, String> {
-    let snapshots = snapshot::Snapshots::open(&store.root).map_err(|e| e.to_string())?;
-    let scratch = run::Scratch(store.scratch("view").map_err(|e| e.to_string())?);
-    let lowers = snapshots.lowers(&store.blobs, st)?;
-    let r = match lowers.len() {
-        0 => f(&scratch.0),
-        1 => f(&lowers[0]),
-        _ => {
-            let target = scratch.0.join("merged");
-            std::fs::create_dir_all(&target).map_err(|e| e.to_string())?;
-            let o = Overlay::mount_readonly(&lowers, &target).map_err(|e| e.to_string())?;
-            let r = f(&target);
-            o.unmount().map_err(|e| e.to_string())?;
-            r
-        }
-    };
-    Ok(r)
-}
-
-/// The unpacked directories of the layers a build added on top of its base image.
-pub fn added_layer_dirs(store: &Store, st: &State) -> Result<Vec<PathBuf>, String> {
-    let snapshots = snapshot::Snapshots::open(&store.root).map_err(|e| e.to_string())?;
-    let n = st.base_layers.min(st.layers.len());
-    st.layers[n..]
-        .iter()
-        .map(|l| {
-            snapshots
-                .ensure_layer(&store.blobs, l)
-                .map(|name| snapshots.path(&name))
-        })
-        .collect()
-}
-
-/// Runs `cmd` (through `/bin/sh -c` where the image has a shell) in a throwaway container of `st`, as
-/// `--smoke-test` does: the image's ENV, USER and WORKDIR apply, and QEMU
-/// runs it where the platform is foreign. Returns the exit code and output.
-pub fn smoke_test(
-    store: &Store,
-    runtime: &dyn Runtime,
-    st: &State,
-    cmd: &str,
-) -> Result<(i32, String), String> {
-    let snapshots = snapshot::Snapshots::open(&store.root).map_err(|e| e.to_string())?;
-    let scratch = run::Scratch(store.scratch("smoke").map_err(|e| e.to_string())?);
-    let lowers = snapshots.lowers(&store.blobs, st)?;
-    let dirs: Vec<PathBuf> = ["upper", "work", "merged", "empty"]
-        .iter()
-        .map(|d| scratch.0.join(d))
-        .collect();
-    for d in &dirs {
-        std::fs::create_dir_all(d).map_err(|e| e.to_string())?;
-    }
-    let o = Overlay::mount(&lowers, &dirs[0], &dirs[1], &dirs[3], &dirs[2])
-        .map_err(|e| e.to_string())?;
-    let user = st.config.user.clone().unwrap_or_else(|| "0".to_string());
-    let ids = crate::exec::users::resolve(&dirs[2], &user)?;
-    let mut env = st.config.env.clone();
-    if !env.iter().any(|e| e.starts_with("PATH=")) {
-        env.push(crate::image::import::DEFAULT_PATH.to_string());
-    }
-    // Through the image's shell when it has one, else run the words directly
-    // (a `FROM scratch` image has no /bin/sh).
-    let has_sh = crate::fsutil::resolve(&dirs[2], "/bin/sh")
-        .map(|p| p.exists())
-        .unwrap_or(false);
-    let args = if has_sh {
-        vec!["/bin/sh".to_string(), "-c".to_string(), cmd.to_string()]
-    } else {
-        cmd.split_whitespace().map(str::to_string).collect()
-    };
-    let spec = crate::exec::RunSpec {
-        id: format!(
-            "mxbuild-{}-{}",
-            std::process::id(),
-            scratch
-                .0
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        ),
-        rootfs: dirs[2].clone(),
-        bundle: scratch.0.join("bundle"),
-        args,
-        env,
-        cwd: st
-            .config
-            .working_dir
-            .clone()
-            .unwrap_or_else(|| "/".to_string()),
-        uid: ids.uid,
-        gid: ids.gid,
-        additional_gids: ids.additional,
-        hostname: "smoke-test".to_string(),
-        mounts: Vec::new(),
-        network: Network::None,
-        // The image under test is untrusted too: Docker's sandbox, seccomp included.
-        security: crate::exec::Security::Sandbox,
-    };
-    let mut out = Vec::new();
-    let code = runtime.run(&spec, &mut |c| out.extend_from_slice(c));
-    o.unmount().map_err(|e| e.to_string())?;
-    Ok((
-        code.map_err(|e| e.to_string())?,
-        String::from_utf8_lossy(&out).into_owned(),
-    ))
 }

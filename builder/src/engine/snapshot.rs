@@ -1,344 +1,272 @@
-//! Unpacked filesystems that overlay mounts stack as lowerdirs:
-//! `snapshots/base-<chain>` holds a base image's layers applied in order
-//! (one directory however many layers it has), `snapshots/layer-<diff_id>`
-//! holds one build layer in overlay form (the upperdir of the step that made
-//! it, or the layer re-unpacked when only the blob is left). Each is built in
-//! a temp directory and renamed into place, so a killed build never leaves a
-//! half-unpacked snapshot under its final name.
+//! The one way the engine sees a state's filesystem: a [`Snapshot`].
+//! `prepare` stacks the state's layer snapshots under a fresh upperdir (a
+//! step writes there), `view` gives a read-only look (a `--from` source, a
+//! bind mount, verification), `commit` unmounts and hands over the
+//! upperdir, the step's diff. Mounts go through [`Effects`] (so unit tests
+//! use the recording fake), are undone on drop, and everything lives in a
+//! scratch directory under `<root>/work/` that is removed with it.
+//!
+//! Layers are not made here: a committed diff becomes a layer (today a
+//! blob at once, see `Ctx::commit_upper`); the lazy layers of a later
+//! design keep the diff as a snapshot and make the blob only on export, and
+//! nothing in this type changes for that.
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use sha2::{Digest as _, Sha256};
+use crate::exec::effects::Effects;
+use crate::exec::mounts::OverlaySpec;
+use crate::store::Store;
 
-use super::state::LayerRec;
-use crate::image::extract;
-use crate::store::blobs::Blobs;
-use crate::store::digest::Digest;
+/// A directory under `<root>/work/`, removed on drop (and by prune if the
+/// process dies first).
+#[derive(Debug)]
+pub struct Scratch(pub PathBuf);
 
-/// A temp directory that is removed on drop unless it was published.
-struct TmpDir(Option<PathBuf>);
+impl Scratch {
+    /// A fresh scratch directory of `store` named after `what`.
+    pub fn new(store: &Store, what: &str) -> Result<Scratch, String> {
+        store
+            .scratch(what)
+            .map(Scratch)
+            .map_err(|e| format!("scratch directory: {e}"))
+    }
 
-impl TmpDir {
-    fn path(&self) -> Result<&Path, String> {
-        self.0
-            .as_deref()
-            .ok_or_else(|| "internal: temp snapshot already used".to_string())
+    /// A fresh directory `name` inside this one (removed with it).
+    pub fn sub(&self, name: &str) -> Result<Scratch, String> {
+        let d = self.0.join(name);
+        fs::create_dir_all(&d).map_err(|e| format!("{}: {e}", d.display()))?;
+        Ok(Scratch(d))
     }
 }
 
-impl Drop for TmpDir {
+impl Drop for Scratch {
     fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            let _ = fs::remove_dir_all(p);
-        }
+        let _ = fs::remove_dir_all(&self.0);
     }
 }
 
-fn is_empty_dir(p: &Path) -> bool {
-    fs::read_dir(p).is_ok_and(|mut d| d.next().is_none())
+/// A step's diff: the upperdir of a committed snapshot, moved out of its
+/// scratch directory; removed on drop unless something took it (a layer
+/// snapshot adopts it by renaming it away).
+#[derive(Debug)]
+pub struct Diff(PathBuf);
+
+impl Diff {
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
 }
 
-/// The snapshot directory of a store.
-#[derive(Debug, Clone)]
-pub struct Snapshots {
-    dir: PathBuf,
+impl Drop for Diff {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
 }
 
-fn hex(s: &str) -> &str {
-    s.strip_prefix("sha256:").unwrap_or(s)
+/// A state's filesystem, prepared for one use (see the module doc).
+pub struct Snapshot<'a> {
+    fx: &'a dyn Effects,
+    /// Where the filesystem is seen.
+    root: PathBuf,
+    /// The mount to undo, if one was made.
+    mounted: Option<PathBuf>,
+    /// The upperdir of a writable snapshot.
+    upper: Option<PathBuf>,
+    /// Holds the mount point, upperdir and workdir; declared last so it is
+    /// removed after the unmount in `drop`.
+    scratch: Scratch,
 }
 
-impl Snapshots {
-    /// Opens (creating) `<root>/snapshots`.
-    pub fn open(root: &Path) -> std::io::Result<Snapshots> {
-        let dir = root.join("snapshots");
-        fs::create_dir_all(&dir)?;
-        Ok(Snapshots { dir })
-    }
+fn mkdir(p: &Path) -> Result<(), String> {
+    fs::create_dir_all(p).map_err(|e| format!("{}: {e}", p.display()))
+}
 
-    /// Path of a snapshot by name.
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
+static NEXT_DIFF: AtomicUsize = AtomicUsize::new(0);
 
-    /// Name of the snapshot for a base image's layers.
-    pub fn base_name(layers: &[LayerRec]) -> String {
-        let mut h = Sha256::new();
-        for l in layers {
-            h.update(l.diff_id.as_bytes());
-            h.update(b"\n");
+impl<'a> Snapshot<'a> {
+    /// A writable filesystem of `lowers` (top first; none for scratch) with
+    /// a fresh upperdir, in `scratch`.
+    pub fn prepare(
+        fx: &'a dyn Effects,
+        scratch: Scratch,
+        lowers: Vec<PathBuf>,
+    ) -> Result<Snapshot<'a>, String> {
+        let [upper, work, merged, empty] =
+            ["upper", "work", "merged", "empty"].map(|d| scratch.0.join(d));
+        for d in [&upper, &work, &merged, &empty] {
+            mkdir(d)?;
         }
-        let out = h.finalize();
-        format!(
-            "base-{}",
-            out.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        )
-    }
-
-    /// Name of the snapshot of one build layer.
-    pub fn layer_name(l: &LayerRec) -> String {
-        format!("layer-{}", hex(&l.diff_id))
-    }
-
-    /// A new temp directory for `name`, unique per call: two instances of
-    /// one build can materialise the same snapshot at once (both targets
-    /// copying from one stage), and must not clear each other's work. It is
-    /// removed on drop unless published, so a failed unpack (a refused
-    /// layer, a full disk) leaves nothing behind.
-    fn fresh_tmp(&self, name: &str) -> std::io::Result<TmpDir> {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let tmp = self
-            .dir
-            .join(format!(".tmp-{}-{n}-{name}", std::process::id()));
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp)?;
-        }
-        fs::create_dir_all(&tmp)?;
-        Ok(TmpDir(Some(tmp)))
-    }
-
-    fn publish(&self, mut tmp: TmpDir, name: &str) -> std::io::Result<PathBuf> {
-        let dest = self.path(name);
-        let Some(src) = tmp.0.take() else {
-            return Err(std::io::Error::other(
-                "internal: temp snapshot already used",
-            ));
-        };
-        match fs::rename(&src, &dest) {
-            Ok(()) => Ok(dest),
-            // Someone else (a parallel build) published it first.
-            Err(_) if dest.is_dir() => {
-                let _ = fs::remove_dir_all(&src);
-                Ok(dest)
-            }
-            Err(e) => {
-                let _ = fs::remove_dir_all(&src);
-                Err(e)
-            }
-        }
-    }
-
-    /// Removes temp directories of mxbuild processes that no longer run (a
-    /// build killed mid-unpack); live ones belong to a parallel build.
-    pub fn sweep_stale(&self) -> usize {
-        let Ok(rd) = fs::read_dir(&self.dir) else {
-            return 0;
-        };
-        let mut n = 0;
-        for e in rd.flatten() {
-            let name = e.file_name();
-            let Some(pid) = name
-                .to_str()
-                .and_then(|s| s.strip_prefix(".tmp-"))
-                .and_then(|s| s.split('-').next())
-                .and_then(|p| p.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            if !Path::new(&format!("/proc/{pid}")).exists() && fs::remove_dir_all(e.path()).is_ok()
-            {
-                n += 1;
-            }
-        }
-        n
-    }
-
-    /// Applies one stored layer onto `dir`, checking the blob against its
-    /// digest and the uncompressed stream against the config's diff_id: a
-    /// snapshot is only ever published under an id its content has.
-    fn unpack(blobs: &Blobs, l: &LayerRec, dir: &Path, mode: extract::Mode) -> Result<(), String> {
-        let d = l.blob()?;
-        let diff_id: Digest = l
-            .diff_id
-            .parse()
-            .map_err(|e| format!("layer {d}: diff_id: {e}"))?;
-        blobs.verify(&d).map_err(|e| e.to_string())?;
-        let f = fs::File::open(blobs.path(&d)).map_err(|e| format!("layer {d}: {e}"))?;
-        extract::apply(f, dir, mode, Some(&diff_id)).map_err(|e| format!("layer {d}: {e}"))?;
-        Ok(())
-    }
-
-    /// Makes sure the base snapshot for `layers` exists; returns its name.
-    pub fn ensure_base(&self, blobs: &Blobs, layers: &[LayerRec]) -> Result<String, String> {
-        let name = Self::base_name(layers);
-        if self.path(&name).is_dir() {
-            return Ok(name);
-        }
-        let tmp = self.fresh_tmp(&name).map_err(|e| e.to_string())?;
-        for l in layers {
-            Self::unpack(blobs, l, tmp.path()?, extract::Mode::Layer)?;
-        }
-        self.publish(tmp, &name).map_err(|e| e.to_string())?;
-        Ok(name)
-    }
-
-    /// Makes sure the overlay-form snapshot of one layer exists (`copy` > 0:
-    /// a second unpacked copy, for a layer that appears twice in one stack).
-    pub fn ensure_layer(&self, blobs: &Blobs, l: &LayerRec) -> Result<String, String> {
-        self.ensure_layer_copy(blobs, l, 0)
-    }
-
-    fn ensure_layer_copy(
-        &self,
-        blobs: &Blobs,
-        l: &LayerRec,
-        copy: usize,
-    ) -> Result<String, String> {
-        let name = Self::copy_name(l, copy);
-        if self.path(&name).is_dir() {
-            return Ok(name);
-        }
-        let tmp = self.fresh_tmp(&name).map_err(|e| e.to_string())?;
-        Self::unpack(blobs, l, tmp.path()?, extract::Mode::Overlay)?;
-        self.publish(tmp, &name).map_err(|e| e.to_string())?;
-        Ok(name)
-    }
-
-    fn copy_name(l: &LayerRec, copy: usize) -> String {
-        match copy {
-            0 => Self::layer_name(l),
-            k => format!("{}.{k}", Self::layer_name(l)),
-        }
-    }
-
-    /// Keeps an upperdir as the snapshot of the layer made from it.
-    pub fn adopt(&self, upper: &Path, l: &LayerRec) -> Result<String, String> {
-        let name = Self::layer_name(l);
-        if self.path(&name).is_dir() {
-            let _ = fs::remove_dir_all(upper);
-            return Ok(name);
-        }
-        self.publish(TmpDir(Some(upper.to_path_buf())), &name)
+        // The upperdir's root becomes the image's `/` metadata: keep it 0755.
+        fs::set_permissions(&upper, fs::Permissions::from_mode(0o755))
             .map_err(|e| e.to_string())?;
-        Ok(name)
+        let lowers = if lowers.is_empty() {
+            vec![empty]
+        } else {
+            lowers
+        };
+        fx.mount_overlay(&OverlaySpec {
+            lowers,
+            upper: Some((upper.clone(), work)),
+            target: merged.clone(),
+        })
+        .map_err(|e| e.to_string())?;
+        Ok(Snapshot {
+            fx,
+            root: merged.clone(),
+            mounted: Some(merged),
+            upper: Some(upper),
+            scratch,
+        })
     }
 
-    /// The snapshots of a state's build layers, with a copy number for
-    /// each repeat of one layer (overlayfs refuses one lowerdir twice, and
-    /// two steps that change the same nothing make the same layer).
-    fn stack(state: &super::state::State) -> Vec<(&LayerRec, usize)> {
-        let n = state.base_layers.min(state.layers.len());
-        let mut seen: std::collections::BTreeMap<&str, usize> = Default::default();
-        state.layers[n..]
-            .iter()
-            .map(|l| {
-                let k = seen.entry(l.diff_id.as_str()).or_insert(0);
-                *k += 1;
-                (l, *k - 1)
-            })
-            .collect()
-    }
-
-    /// The lowerdirs for `state`'s filesystem, top first (overlay order),
-    /// unpacking whatever is missing. Layers that change nothing are left
-    /// out (they add nothing, and an empty lowerdir repeated is refused).
-    pub fn lowers(
-        &self,
-        blobs: &Blobs,
-        state: &super::state::State,
-    ) -> Result<Vec<PathBuf>, String> {
-        let mut out = Vec::new();
-        let n = state.base_layers.min(state.layers.len());
-        if n > 0 {
-            out.push(self.path(&self.ensure_base(blobs, &state.layers[..n])?));
-        }
-        for (l, copy) in Self::stack(state) {
-            let first = self.path(&self.ensure_layer(blobs, l)?);
-            if is_empty_dir(&first) {
-                continue;
+    /// A read-only view of `lowers` (top first). One lower is used as it
+    /// is and none gives an empty directory: overlayfs needs two to mount
+    /// without an upperdir.
+    pub fn view(
+        fx: &'a dyn Effects,
+        scratch: Scratch,
+        mut lowers: Vec<PathBuf>,
+    ) -> Result<Snapshot<'a>, String> {
+        let (root, mounted) = match lowers.len() {
+            0 => {
+                let empty = scratch.0.join("empty-view");
+                mkdir(&empty)?;
+                (empty, None)
             }
-            out.push(if copy == 0 {
-                first
-            } else {
-                self.path(&self.ensure_layer_copy(blobs, l, copy)?)
-            });
-        }
-        out.reverse();
-        Ok(out)
-    }
-
-    /// The snapshot names `state` uses (for prune).
-    pub fn names(state: &super::state::State) -> Vec<String> {
-        let n = state.base_layers.min(state.layers.len());
-        let mut v = Vec::new();
-        if n > 0 {
-            v.push(Self::base_name(&state.layers[..n]));
-        }
-        v.extend(
-            Self::stack(state)
-                .into_iter()
-                .map(|(l, k)| Self::copy_name(l, k)),
-        );
-        v
-    }
-
-    /// Removes snapshots not in `keep` and temp leftovers (prune).
-    pub fn retain(&self, keep: &std::collections::BTreeSet<String>) -> std::io::Result<usize> {
-        let mut n = 0;
-        for e in fs::read_dir(&self.dir)? {
-            let e = e?;
-            let name = e.file_name().to_string_lossy().into_owned();
-            if !keep.contains(&name) {
-                fs::remove_dir_all(e.path())?;
-                n += 1;
+            1 => (lowers.remove(0), None),
+            _ => {
+                let target = scratch.0.join("view");
+                mkdir(&target)?;
+                fx.mount_overlay(&OverlaySpec {
+                    lowers,
+                    upper: None,
+                    target: target.clone(),
+                })
+                .map_err(|e| e.to_string())?;
+                (target.clone(), Some(target))
             }
+        };
+        Ok(Snapshot {
+            fx,
+            root,
+            mounted,
+            upper: None,
+            scratch,
+        })
+    }
+
+    /// The filesystem's root as the host sees it.
+    pub fn path(&self) -> &Path {
+        &self.root
+    }
+
+    /// The scratch directory (for files that belong to this use, such as
+    /// a runtime bundle or a throwaway copy).
+    pub fn scratch(&self) -> &Scratch {
+        &self.scratch
+    }
+
+    /// Undoes the mount now, reporting a failure (drop ignores it).
+    pub fn unmount(&mut self) -> Result<(), String> {
+        match self.mounted.take() {
+            Some(t) => self.fx.unmount(&t).map_err(|e| e.to_string()),
+            None => Ok(()),
         }
-        Ok(n)
+    }
+
+    /// Unmounts and returns the upperdir as the step's diff, moved next to
+    /// the scratch directory so it outlives it.
+    pub fn commit(mut self) -> Result<Diff, String> {
+        self.unmount()?;
+        let upper = self
+            .upper
+            .take()
+            .ok_or("internal: commit of a read-only snapshot")?;
+        let kept = self.scratch.0.with_file_name(format!(
+            "upper-{}-{}",
+            std::process::id(),
+            NEXT_DIFF.fetch_add(1, Ordering::Relaxed)
+        ));
+        fs::rename(&upper, &kept).map_err(|e| format!("keeping the step's changes: {e}"))?;
+        Ok(Diff(kept))
+    }
+}
+
+impl std::fmt::Debug for Snapshot<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("root", &self.root)
+            .field("mounted", &self.mounted)
+            .field("upper", &self.upper)
+            .finish()
+    }
+}
+
+impl Drop for Snapshot<'_> {
+    fn drop(&mut self) {
+        let _ = self.unmount();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exec::fake::{Call, Recording};
 
-    /// Many threads materialising one layer at once all succeed and agree.
+    fn tmp(name: &str) -> PathBuf {
+        let d =
+            std::env::temp_dir().join(format!("mxbuild-snapshot-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        d
+    }
+
     #[test]
-    fn concurrent_materialisation_of_one_layer() {
-        let root = std::env::temp_dir().join(format!("mxbuild-snap-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
-        fs::create_dir_all(root.join("tmp")).unwrap();
-        let blobs = Blobs::open(&root).unwrap();
-        let mut tar = tar::Builder::new(Vec::new());
-        for i in 0..200 {
-            let data = format!("file {i}\n").repeat(50);
-            let mut h = tar::Header::new_gnu();
-            h.set_size(data.len() as u64);
-            h.set_mode(0o644);
-            h.set_cksum();
-            tar.append_data(&mut h, format!("d/f{i}"), data.as_bytes())
-                .unwrap();
-        }
-        let bytes = tar.into_inner().unwrap();
-        let (d, size) = blobs.put(&bytes).unwrap();
-        let l = LayerRec {
-            digest: d.to_string(),
-            diff_id: d.to_string(),
-            size,
-            media_type: "application/vnd.oci.image.layer.v1.tar".to_string(),
-        };
-        let snaps = Snapshots::open(&root).unwrap();
-        let barrier = std::sync::Barrier::new(8);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = (0..8)
-                .map(|_| {
-                    s.spawn(|| {
-                        barrier.wait();
-                        snaps.ensure_layer(&blobs, &l)
-                    })
-                })
-                .collect();
-            for h in handles {
-                let name = h.join().unwrap().unwrap();
-                assert_eq!(name, Snapshots::layer_name(&l));
-            }
-        });
+    fn prepare_then_commit_keeps_only_the_changes() {
+        let base = tmp("commit");
+        let lower = base.join("lower");
+        fs::create_dir_all(lower.join("etc")).unwrap();
+        fs::write(lower.join("etc/os"), "debian").unwrap();
+        let fx = Recording::default();
+        let s = Snapshot::prepare(&fx, Scratch(base.join("s")), vec![lower.clone()]).unwrap();
         assert_eq!(
-            fs::read_to_string(snaps.path(&Snapshots::layer_name(&l)).join("d/f199")).unwrap(),
-            "file 199\n".repeat(50)
+            fs::read_to_string(s.path().join("etc/os")).unwrap(),
+            "debian"
         );
-        let _ = fs::remove_dir_all(&root);
+        fs::write(s.path().join("new"), "x").unwrap();
+        let diff = s.commit().unwrap();
+        assert_eq!(fs::read_to_string(diff.path().join("new")).unwrap(), "x");
+        assert!(!diff.path().join("etc").exists(), "unchanged dirs stay out");
+        assert!(fx.still_mounted().is_empty());
+        assert!(!base.join("s").exists(), "scratch removed");
+        let p = diff.path().to_path_buf();
+        drop(diff);
+        assert!(!p.exists(), "an unused diff is removed");
+        let _ = fs::remove_dir_all(base);
+    }
+
+    #[test]
+    fn views_mount_only_when_overlay_is_needed_and_unmount_on_drop() {
+        let base = tmp("view");
+        let (a, b) = (base.join("a"), base.join("b"));
+        fs::create_dir_all(&a).unwrap();
+        fs::create_dir_all(&b).unwrap();
+        let fx = Recording::default();
+        let one = Snapshot::view(&fx, Scratch(base.join("s1")), vec![a.clone()]).unwrap();
+        assert_eq!(one.path(), a);
+        drop(one);
+        assert!(fx.calls().is_empty(), "one lower needs no mount");
+        let two = Snapshot::view(&fx, Scratch(base.join("s2")), vec![a, b]).unwrap();
+        let target = two.path().to_path_buf();
+        drop(two);
+        let calls = fx.calls();
+        assert!(matches!(&calls[0], Call::Mount(o) if o.upper.is_none()));
+        assert_eq!(calls[1], Call::Unmount(target));
+        assert!(fx.still_mounted().is_empty());
+        let _ = fs::remove_dir_all(base);
     }
 }

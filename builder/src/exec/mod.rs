@@ -4,6 +4,9 @@
 //! recording fake. Knows nothing of Dockerfiles or plans.
 
 pub mod binfmt;
+pub mod effects;
+#[cfg(test)]
+pub mod fake;
 pub mod insecure;
 pub mod mounts;
 pub mod netns;

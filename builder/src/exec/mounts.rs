@@ -41,131 +41,85 @@ pub fn enter_private_namespace() -> std::io::Result<()> {
     }
 }
 
-/// An overlay mount; unmounted on drop.
-#[derive(Debug)]
-pub struct Overlay {
-    target: PathBuf,
-    mounted: bool,
+/// What an overlay mount stacks, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverlaySpec {
+    /// Lower layers, top first; never empty (a `FROM scratch` state passes
+    /// an empty directory).
+    pub lowers: Vec<PathBuf>,
+    /// `(upperdir, workdir)` of a writable mount (the workdir empty, on the
+    /// upperdir's filesystem); `None` for a read-only view, which overlayfs
+    /// accepts only over two or more lowers.
+    pub upper: Option<(PathBuf, PathBuf)>,
+    /// The mount point.
+    pub target: PathBuf,
 }
 
-impl Overlay {
-    /// Mounts `lowers` (top first) under `upper` at `target`. `work` must be
-    /// an empty directory on the same filesystem as `upper`; `empty` is used
-    /// as the only lower layer when there are none (`FROM scratch`).
-    pub fn mount(
-        lowers: &[PathBuf],
-        upper: &Path,
-        work: &Path,
-        empty: &Path,
-        target: &Path,
-    ) -> std::io::Result<Overlay> {
-        let lower = if lowers.is_empty() {
-            empty.display().to_string()
-        } else {
-            lowers
-                .iter()
-                .map(|l| l.display().to_string())
-                .collect::<Vec<_>>()
-                .join(":")
-        };
-        let opts = format!(
-            "lowerdir={lower},upperdir={},workdir={}",
-            upper.display(),
-            work.display()
-        );
-        if opts.len() >= 4000 {
-            return Err(std::io::Error::other(format!(
-                "{} layers are too many for one overlay mount; hint: squash the base image or use a shorter MXBUILD_ROOT",
-                lowers.len()
-            )));
-        }
-        if opts.contains(',') && opts.matches(',').count() != 2 {
+impl OverlaySpec {
+    /// The mount's option string, checked against what overlayfs can take.
+    fn options(&self) -> std::io::Result<String> {
+        if self.lowers.is_empty() || (self.upper.is_none() && self.lowers.len() < 2) {
             return Err(std::io::Error::other(
-                "store path contains ',' which overlayfs cannot take; hint: set MXBUILD_ROOT to a plain path",
+                "internal: an overlay needs a lower layer (two for a read-only one)",
             ));
         }
-        let src = CString::new("overlay").map_err(std::io::Error::other)?;
-        let data = CString::new(opts).map_err(std::io::Error::other)?;
-        let t = cstr(target)?;
-        // SAFETY: valid NUL-terminated strings that outlive the call.
-        let rc = unsafe {
-            libc::mount(
-                src.as_ptr(),
-                t.as_ptr(),
-                src.as_ptr(),
-                0,
-                data.as_ptr().cast(),
-            )
-        };
-        check(rc, &format!("mount overlay at {}", target.display()))?;
-        Ok(Overlay {
-            target: target.to_path_buf(),
-            mounted: true,
-        })
-    }
-
-    /// A read-only view of `lowers` (top first) at `target`: overlay needs
-    /// two or more lowerdirs without an upperdir; callers use a single
-    /// lower directly instead.
-    pub fn mount_readonly(lowers: &[PathBuf], target: &Path) -> std::io::Result<Overlay> {
-        if lowers.len() < 2 {
-            return Err(std::io::Error::other(
-                "a read-only overlay needs two lower layers",
-            ));
-        }
-        let lower = lowers
+        let lower = self
+            .lowers
             .iter()
             .map(|l| l.display().to_string())
             .collect::<Vec<_>>()
             .join(":");
-        let opts = format!("lowerdir={lower}");
+        let opts = match &self.upper {
+            Some((upper, work)) => format!(
+                "lowerdir={lower},upperdir={},workdir={}",
+                upper.display(),
+                work.display()
+            ),
+            None => format!("lowerdir={lower}"),
+        };
         if opts.len() >= 4000 {
             return Err(std::io::Error::other(format!(
-                "{} layers are too many for one overlay mount; hint: use a shorter MXBUILD_ROOT",
-                lowers.len()
+                "{} layers are too many for one overlay mount; hint: squash the base image or use a shorter MXBUILD_ROOT",
+                self.lowers.len()
             )));
         }
-        let src = CString::new("overlay").map_err(std::io::Error::other)?;
-        let data = CString::new(opts).map_err(std::io::Error::other)?;
-        let t = cstr(target)?;
-        // SAFETY: valid NUL-terminated strings that outlive the call.
-        let rc = unsafe {
-            libc::mount(
-                src.as_ptr(),
-                t.as_ptr(),
-                src.as_ptr(),
-                libc::MS_RDONLY,
-                data.as_ptr().cast(),
-            )
-        };
-        check(
-            rc,
-            &format!("mount read-only overlay at {}", target.display()),
-        )?;
-        Ok(Overlay {
-            target: target.to_path_buf(),
-            mounted: true,
-        })
-    }
-
-    /// Where it is mounted.
-    pub fn path(&self) -> &Path {
-        &self.target
-    }
-
-    /// Unmounts now (errors reported, unlike drop).
-    pub fn unmount(mut self) -> std::io::Result<()> {
-        self.mounted = false;
-        unmount(&self.target)
+        let commas = if self.upper.is_some() { 2 } else { 0 };
+        if opts.matches(',').count() != commas {
+            return Err(std::io::Error::other(
+                "store path contains ',' which overlayfs cannot take; hint: set MXBUILD_ROOT to a plain path",
+            ));
+        }
+        Ok(opts)
     }
 }
 
-impl Drop for Overlay {
-    fn drop(&mut self) {
-        if self.mounted {
-            let _ = unmount(&self.target);
-        }
-    }
+/// Mounts an overlay as `spec` says (read-only when it has no upperdir).
+pub fn mount_overlay(spec: &OverlaySpec) -> std::io::Result<()> {
+    let opts = spec.options()?;
+    let flags = if spec.upper.is_some() {
+        0
+    } else {
+        libc::MS_RDONLY
+    };
+    let src = CString::new("overlay").map_err(std::io::Error::other)?;
+    let data = CString::new(opts).map_err(std::io::Error::other)?;
+    let t = cstr(&spec.target)?;
+    // SAFETY: valid NUL-terminated strings that outlive the call.
+    let rc = unsafe {
+        libc::mount(
+            src.as_ptr(),
+            t.as_ptr(),
+            src.as_ptr(),
+            flags,
+            data.as_ptr().cast(),
+        )
+    };
+    let what = if spec.upper.is_some() {
+        "mount overlay"
+    } else {
+        "mount read-only overlay"
+    };
+    check(rc, &format!("{what} at {}", spec.target.display()))
 }
 
 /// Detaches the mount at `target`.

@@ -7,6 +7,8 @@ pub mod digest;
 pub mod lock;
 pub mod origins;
 pub mod refs;
+pub mod snapshots;
+pub mod steps;
 pub mod sweep;
 
 use std::path::{Path, PathBuf};

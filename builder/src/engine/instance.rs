@@ -1,0 +1,118 @@
+//! One stage instance, step by step: each step is looked up in the step
+//! cache by its key first (a hit is reused when its blobs are still in the
+//! store); a miss is claimed (see [`super::dedup`]), executed, and its
+//! resulting state recorded under the key.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use super::state::State;
+use super::{Ctx, copy, meta, run};
+use crate::image::config::History;
+use crate::plan::{Instance, Op, Step};
+
+/// Runs instance `i` of the plan; returns its final state.
+pub(crate) fn run_instance(ctx: &Ctx, i: usize) -> Result<State, String> {
+    let inst = &ctx.plan.instances[i];
+    let mut st = ctx.state_of(&inst.source)?;
+    // The base's ONBUILD triggers are this instance's first steps (the plan
+    // put them there); like docker, the new image does not pass them on.
+    st.config.on_build.clear();
+    let total = inst.steps.len();
+    let mut cmd_set_here = false;
+    for (k, step) in inst.steps.iter().enumerate() {
+        if ctx.abort.load(Ordering::SeqCst) {
+            return Err("cancelled".to_string());
+        }
+        let prefix = format!("[{} {} {}/{}]", inst.platform, inst.stage, k + 1, total);
+        if matches!(step.op, Op::Cmd(_)) {
+            cmd_set_here = true;
+        }
+        // Wait while another instance runs this very step; then its result is cached.
+        let claim = ctx.inflight.claim(&step.key);
+        if !claim.is_ours() && ctx.abort.load(Ordering::SeqCst) {
+            return Err("cancelled".to_string());
+        }
+        if let Some(hit) = cached(ctx, step) {
+            if !matches!(step.op, Op::Nothing) {
+                ctx.progress.cached(&prefix, &step.text);
+            }
+            ctx.count(false);
+            st = hit;
+            continue;
+        }
+        let t0 = Instant::now();
+        let is_fs = matches!(step.op, Op::Run { .. } | Op::Copy { .. } | Op::Workdir(_));
+        if is_fs {
+            ctx.progress.start(&prefix, &step.text);
+        }
+        st = exec_step(ctx, inst, step, st, &prefix, &mut cmd_set_here)?;
+        if is_fs {
+            ctx.progress.done(&prefix, t0.elapsed());
+        }
+        ctx.cache
+            .put(&step.key, &st)
+            .map_err(|e| format!("writing the step cache: {e}"))?;
+        ctx.inflight.mark_ran(&step.key);
+        ctx.count(true);
+    }
+    Ok(st)
+}
+
+/// The cached state after `step`, if it may be used: `--no-cache` skips
+/// what earlier builds recorded but not what this build ran, and a record
+/// whose blobs are gone (pruned) is a miss.
+fn cached(ctx: &Ctx, step: &Step) -> Option<State> {
+    if ctx.opts.no_cache && !ctx.inflight.ran(&step.key) {
+        return None;
+    }
+    let hit: State = ctx.cache.get(&step.key)?;
+    hit.layers
+        .iter()
+        .all(|l| l.blob().is_ok_and(|d| ctx.store.blobs.contains(&d)))
+        .then_some(hit)
+}
+
+/// Executes one step on `st`.
+fn exec_step(
+    ctx: &Ctx,
+    inst: &Instance,
+    step: &Step,
+    mut st: State,
+    prefix: &str,
+    cmd_set_here: &mut bool,
+) -> Result<State, String> {
+    match &step.op {
+        Op::Run { .. } => run::run_step(ctx, inst, step, st, prefix),
+        Op::Copy { .. } => copy::copy_step(ctx, inst, step, st),
+        Op::Workdir(w) => workdir(ctx, st, w),
+        Op::Nothing => Ok(st),
+        op => {
+            meta::apply(&mut st.config, op, cmd_set_here);
+            st.history.push(History {
+                created_by: step.text.clone(),
+                empty_layer: true,
+            });
+            Ok(st)
+        }
+    }
+}
+
+/// WORKDIR: sets the directory and, as BuildKit does, creates it (owned by
+/// the current USER's ids); one that creates nothing only changes metadata.
+fn workdir(ctx: &Ctx, mut st: State, w: &str) -> Result<State, String> {
+    let dir = meta::workdir(&st.config, w);
+    let snap = ctx.prepare(&st, "workdir")?;
+    let ids = match &st.config.user {
+        Some(u) => crate::exec::users::resolve(snap.path(), u)
+            .map(|i| (i.uid, i.gid))
+            .unwrap_or((0, 0)),
+        None => (0, 0),
+    };
+    crate::fsutil::mkdir_all(ctx.fx, snap.path(), &dir, ids.0, ids.1)
+        .map_err(|e| format!("WORKDIR {dir}: {e}"))?;
+    let diff = snap.commit()?;
+    st.config.working_dir = Some(dir.clone());
+    ctx.commit_upper(&mut st, diff, format!("WORKDIR {dir}"), false)?;
+    Ok(st)
+}

@@ -1,0 +1,176 @@
+//! RUN: a writable snapshot of the state, the process run by the OCI
+//! runtime with the step's environment ([`env`]), user, working directory
+//! and `--mount`s ([`super::mounts`]), then the snapshot's diff becomes
+//! the layer. Mount points the runtime had to create are removed from the
+//! diff again ([`stubs`]), so they never leak into the image.
+
+pub(crate) mod env;
+pub(crate) mod stubs;
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::Ctx;
+use super::mounts::Mounts;
+use super::state::State;
+use crate::dockerfile::lines::Heredoc;
+use crate::exec::{RunSpec, users};
+use crate::fsutil;
+use crate::plan::{Instance, Op, Step};
+use env::Env;
+use stubs::Stubs;
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// The argv to run: `RUN <<EOF` alone makes the heredoc the script;
+/// `cmd <<EOF` keeps the heredocs for the shell to read.
+fn with_heredocs(argv: &[String], heredocs: &[Heredoc]) -> Vec<String> {
+    let mut args = argv.to_vec();
+    let Some(last) = args.last_mut() else {
+        return args;
+    };
+    if heredocs.is_empty() {
+        return args;
+    }
+    let trimmed = last.trim();
+    let only = heredocs.len() == 1
+        && trimmed.starts_with("<<")
+        && trimmed
+            .trim_start_matches("<<")
+            .trim_start_matches('-')
+            .trim_matches(|c| c == '"' || c == '\'')
+            == heredocs[0].name;
+    if only {
+        *last = heredocs[0].content.clone();
+    } else {
+        for h in heredocs {
+            last.push('\n');
+            last.push_str(&h.content);
+            last.push_str(&h.name);
+        }
+    }
+    args
+}
+
+/// Runs `spec`, showing its output under `prefix`; returns the exit code
+/// and the last 20 lines (for the error message).
+fn run_logged(ctx: &Ctx, spec: &RunSpec, prefix: &str) -> (Result<i32, String>, Vec<String>) {
+    let mut tail: VecDeque<String> = VecDeque::new();
+    let mut partial = Vec::new();
+    let show = |text: String, tail: &mut VecDeque<String>| {
+        ctx.progress.output(prefix, &text);
+        tail.push_back(text);
+        if tail.len() > 20 {
+            tail.pop_front();
+        }
+    };
+    let code = ctx.fx.run(spec, &mut |chunk| {
+        partial.extend_from_slice(chunk);
+        while let Some(pos) = partial.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = partial.drain(..=pos).collect();
+            show(
+                String::from_utf8_lossy(&line[..line.len() - 1]).into_owned(),
+                &mut tail,
+            );
+        }
+    });
+    if !partial.is_empty() {
+        show(String::from_utf8_lossy(&partial).into_owned(), &mut tail);
+    }
+    (code.map_err(|e| e.to_string()), tail.into())
+}
+
+/// The error of a RUN that exited with `code`.
+fn failed(at: &str, platform: &str, code: i32, args: &[String], tail: &[String]) -> String {
+    let shown = if tail.is_empty() {
+        "    (none)".to_string()
+    } else {
+        tail.iter()
+            .map(|l| format!("    | {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    format!(
+        "error: {at}: RUN failed for {platform} (exit code {code})\n  command: {}\n  last output:\n{shown}",
+        args.join(" ")
+    )
+}
+
+/// Runs one RUN step.
+pub(crate) fn run_step(
+    ctx: &Ctx,
+    inst: &Instance,
+    step: &Step,
+    mut st: State,
+    prefix: &str,
+) -> Result<State, String> {
+    let Op::Run {
+        argv,
+        env,
+        mounts,
+        network,
+        security,
+        heredocs,
+    } = &step.op
+    else {
+        return Err("internal: not a RUN".to_string());
+    };
+    let at = ctx.at(step);
+    let platform = &inst.platform;
+    let snap = ctx.prepare(&st, "run").map_err(|e| format!("{at}: {e}"))?;
+    let root = snap.path().to_path_buf();
+    let cwd = st.config.working_dir.as_deref().unwrap_or("/").to_string();
+    let user = st.config.user.as_deref().unwrap_or("0");
+    let ids = users::resolve(&root, user).map_err(|e| format!("{at}: USER {user}: {e}"))?;
+    if stubs::first_missing(&root, &cwd).is_some() {
+        fsutil::mkdir_all(ctx.fx, &root, &cwd, ids.uid, ids.gid)
+            .map_err(|e| format!("{at}: WORKDIR {cwd}: {e}"))?;
+    }
+    let mut envv = Env::new(&st.config.env, env);
+    let mut stubs = Stubs::default();
+    for d in ["/etc/resolv.conf", "/etc/hosts"] {
+        stubs.note(&root, d);
+    }
+    let mut prepared = Mounts::new(
+        at.clone(),
+        platform.clone(),
+        cwd.clone(),
+        snap.scratch().0.clone(),
+    );
+    for rm in mounts {
+        prepared.add(ctx, rm, &root, &mut envv, &mut stubs)?;
+    }
+    stubs.seal(&root);
+    let args = with_heredocs(argv, heredocs);
+    let spec = RunSpec {
+        id: format!(
+            "mxbuild-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ),
+        rootfs: root,
+        bundle: snap.scratch().0.join("bundle"),
+        args: args.clone(),
+        env: envv.with_defaults(ids.home.as_deref()),
+        cwd,
+        uid: ids.uid,
+        gid: ids.gid,
+        additional_gids: ids.additional.clone(),
+        hostname: "buildkitsandbox".to_string(),
+        mounts: std::mem::take(&mut prepared.specs),
+        network: *network,
+        security: *security,
+    };
+    let (code, tail) = run_logged(ctx, &spec, prefix);
+    drop(prepared);
+    let diff = snap.commit()?;
+    let code = code.map_err(|e| format!("{at}: RUN for {platform}: {e}"))?;
+    if code != 0 {
+        return Err(failed(&at, platform, code, &args, &tail));
+    }
+    stubs.remove_from(diff.path());
+    // BuildKit records every RUN as a layer, even one that changed nothing.
+    ctx.commit_upper(&mut st, diff, format!("{} # buildkit", step.text), true)
+        .map_err(|e| format!("{at}: {e}"))?;
+    Ok(st)
+}
