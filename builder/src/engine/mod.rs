@@ -29,6 +29,8 @@ pub mod run;
 mod schedule;
 pub mod snapshot;
 pub mod state;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
