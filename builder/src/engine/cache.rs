@@ -142,3 +142,32 @@ pub fn import_local(
     }
     Ok(n)
 }
+
+/// `--cache-from`: every source given, into the build's step cache.
+pub(crate) fn import_all(ctx: &super::Ctx) -> Result<(), String> {
+    for src in &ctx.opts.cache_from {
+        let n = import_local(&ctx.store.blobs, &ctx.cache, src)
+            .map_err(|e| format!("--cache-from {}: {e}", src.display()))?;
+        ctx.progress
+            .line(&format!("imported {n} cached steps from {}", src.display()));
+    }
+    Ok(())
+}
+
+/// `--cache-to`: the records of every step of the plan.
+pub(crate) fn export_plan(ctx: &super::Ctx) -> Result<(), String> {
+    let Some(dest) = &ctx.opts.cache_to else {
+        return Ok(());
+    };
+    let keys: Vec<String> = ctx
+        .plan
+        .instances
+        .iter()
+        .flat_map(|i| i.steps.iter().map(|s| s.key.clone()))
+        .collect();
+    let n = export_local(&ctx.store.blobs, &ctx.cache, &keys, dest)
+        .map_err(|e| format!("--cache-to {}: {e}", dest.display()))?;
+    ctx.progress
+        .line(&format!("exported {n} cached steps to {}", dest.display()));
+    Ok(())
+}

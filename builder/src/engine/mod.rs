@@ -284,27 +284,18 @@ pub fn build(
         abort: AtomicBool::new(false),
         counts: Mutex::new((0, 0)),
     };
-    for src in &opts.cache_from {
-        let n = cache::import_local(&store.blobs, &ctx.cache, src)
-            .map_err(|e| format!("--cache-from {}: {e}", src.display()))?;
-        progress.line(&format!("imported {n} cached steps from {}", src.display()));
-    }
+    cache::import_all(&ctx)?;
     schedule::schedule(&ctx)?;
-    if let Some(dest) = &opts.cache_to {
-        let keys: Vec<String> = plan
-            .instances
-            .iter()
-            .flat_map(|i| i.steps.iter().map(|s| s.key.clone()))
-            .collect();
-        let n = cache::export_local(&store.blobs, &ctx.cache, &keys, dest)
-            .map_err(|e| format!("--cache-to {}: {e}", dest.display()))?;
-        progress.line(&format!("exported {n} cached steps to {}", dest.display()));
-    }
+    cache::export_plan(&ctx)?;
+    write_images(&ctx)
+}
 
+/// One image per target platform from its final state, and the index.
+fn write_images(ctx: &Ctx) -> Result<Built, BuildError> {
     let created = crate::image::time::created_now();
     let mut descs = Vec::new();
     let mut images = Vec::new();
-    for (p, &fi) in opts.platforms.iter().zip(&plan.finals) {
+    for (p, &fi) in ctx.opts.platforms.iter().zip(&ctx.plan.finals) {
         let st = ctx.state_of_instance(fi)?;
         let layers = st
             .layers
@@ -312,7 +303,7 @@ pub fn build(
             .map(LayerRec::layer)
             .collect::<Result<Vec<_>, _>>()?;
         let d = oci::write_image(
-            &store.blobs,
+            &ctx.store.blobs,
             p,
             &layers,
             &st.config,
@@ -323,7 +314,7 @@ pub fn build(
         images.push((p.clone(), d.digest().to_string(), st));
         descs.push(d);
     }
-    let (index, _) = oci::write_index(&store.blobs, descs).map_err(|e| e.to_string())?;
+    let (index, _) = oci::write_index(&ctx.store.blobs, descs).map_err(|e| e.to_string())?;
     let (executed, cached) = ctx.counts.lock().map(|c| *c).unwrap_or((0, 0));
     Ok(Built {
         index,
