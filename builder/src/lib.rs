@@ -1,6 +1,6 @@
 //! mxbuild as a library: the Dockerfile front end, planning, store, image
 //! formats, registry, execution and the build scheduler, in layers that only
-//! depend downwards (see DESIGN.md). The `mxbuild` binary is a thin CLI on top.
+//! depend downwards (see ARCHITECTURE.md). The `mxbuild` binary is a thin CLI on top.
 
 pub mod cli;
 pub mod dockerfile;
