@@ -5,7 +5,7 @@
 //!
 //! Runs for `MXBUILD_FUZZ_SECONDS` (default 3) so the normal suite stays
 //! quick; run it long with
-//! `MXBUILD_FUZZ_SECONDS=600 cargo test --release -p mxbuild --test fuzz_frontend -- --nocapture`.
+//! `MXBUILD_FUZZ_SECONDS=600 cargo test --release -p mxbuild --test integration fuzz_frontend -- --nocapture`.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

@@ -8,9 +8,13 @@ use std::path::Path;
 use testkit::require;
 
 use crate::support::mxbuild::{mx, repo, text};
+use crate::support::shared_store;
 
 #[test]
 fn xx_image_for_three_platforms_then_used_by_hello_c() {
+    // It builds (and tags `xx`) in the shared test store: alone in its own
+    // binary once, now beside the other build tests, so it takes their turn.
+    let _g = shared_store();
     // SAFETY: geteuid has no preconditions.
     if !require(unsafe { libc::geteuid() } == 0, "mxbuild build needs root") {
         return;
