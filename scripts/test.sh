@@ -19,7 +19,8 @@ log "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 log "cargo test"
-# Integration tests leave unpacked images in target/tmp (several GB a run).
+# A failing integration test keeps its scratch directory in target/tmp (unpacked
+# images, GBs) for debugging; passing ones remove theirs. Start each run empty.
 rm -rf target/tmp
 mkdir -p target
 export MXBUILD_SKIP_LOG="$PWD/target/test-skips.log"

@@ -1,0 +1,4 @@
+//! BuildKit's own test data run against our Dockerfile front end.
+
+mod parser;
+mod shell;
