@@ -6,6 +6,8 @@ use std::str::FromStr;
 
 use sha2::{Digest as _, Sha256};
 
+use super::error::DigestError;
+
 /// A validated sha256 digest.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Digest {
@@ -38,20 +40,18 @@ impl fmt::Display for Digest {
 }
 
 impl FromStr for Digest {
-    type Err = String;
+    type Err = DigestError;
 
-    fn from_str(s: &str) -> Result<Digest, String> {
+    fn from_str(s: &str) -> Result<Digest, DigestError> {
         let hex = s
             .strip_prefix("sha256:")
-            .ok_or_else(|| format!("unsupported digest {s:?}: only sha256:<hex> is supported"))?;
+            .ok_or_else(|| DigestError::Unsupported(s.to_string()))?;
         if hex.len() != 64
             || !hex
                 .bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         {
-            return Err(format!(
-                "malformed digest {s:?}: expected sha256: and 64 lower-case hex digits"
-            ));
+            return Err(DigestError::Malformed(s.to_string()));
         }
         Ok(Digest {
             hex: hex.to_string(),
