@@ -17,6 +17,7 @@ pub mod git;
 pub mod meta;
 pub mod output;
 pub mod progress;
+pub mod prune;
 pub mod resolve;
 pub mod run;
 mod rw_bind;
