@@ -395,41 +395,15 @@ pub fn export_index(
 pub fn prune(all: bool) -> ExitCode {
     let r = (|| -> Result<(), String> {
         let store = open(Mode::Exclusive)?;
-        // Containers of killed builds may still run; stop them before their files go.
-        if let Ok(rt) = crate::exec::runc::Runc::find(&store.root.join("runc")) {
-            rt.reap_stale();
-        }
-        crate::exec::runc::sweep_sandboxes(&store.root.join("sandbox"));
-        let cache_dir = store.root.join("cache");
-        if all {
-            for d in [
-                cache_dir.clone(),
-                store.root.join("cache-mounts"),
-                store.root.join("git"),
-                store.root.join("downloads"),
-            ] {
-                if d.exists() {
-                    std::fs::remove_dir_all(&d).map_err(|e| format!("{}: {e}", d.display()))?;
-                }
-            }
-        }
-        let marked = crate::engine::prune::mark(&store)?;
-        let gone_snaps = crate::engine::prune::sweep_snapshots(&store, &marked)?;
-        let keep = &marked.blobs;
-        let swept = crate::store::sweep::sweep(&store.root, &store.blobs, keep)
-            .map_err(|e| e.to_string())?;
-        store.refs.clean_tmp().map_err(|e| e.to_string())?;
-        store
-            .origins
-            .retain(&|d| keep.contains(d))
-            .map_err(|e| e.to_string())?;
+        let pruned = crate::engine::prune::prune(&store, all)?;
+        let swept = &pruned.swept;
         println!(
             "removed {} blobs ({}), {} snapshots, {} temporary files; kept {} blobs",
             swept.blobs,
             human(swept.bytes),
-            gone_snaps,
+            pruned.snapshots,
             swept.temps,
-            keep.len()
+            pruned.kept
         );
         Ok(())
     })();

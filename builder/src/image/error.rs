@@ -23,7 +23,7 @@ pub enum ImageError {
     #[error("invalid image metadata: {0}")]
     Digest(#[from] DigestError),
     /// An image from outside that breaks one of the rules of
-    /// [`super::checks`]; nothing of it is used.
+    /// `checks`; nothing of it is used.
     #[error("invalid image metadata: image {image}: {reason}{}", hint_line(hint))]
     Refused {
         /// The image as the user named it.
@@ -88,4 +88,38 @@ fn listed(have: &[Platform]) -> String {
 /// `ImageError::Spec` from anything printable (the oci-spec builders' errors).
 pub(crate) fn spec<E: std::fmt::Display>(e: E) -> ImageError {
     ImageError::Spec(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_are_the_ones_users_and_tests_know() {
+        let e = ImageError::Refused {
+            image: "x".into(),
+            reason: "manifest m lists 126 layers; refusing it".into(),
+            hint: Some("squash the image into fewer layers".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "invalid image metadata: image x: manifest m lists 126 layers; refusing it\nhint: squash the image into fewer layers"
+        );
+        let e = ImageError::NoPlatform {
+            platform: Platform::new("linux", "s390x", None),
+            have: vec![Platform::new("linux", "amd64", None)],
+        };
+        assert_eq!(
+            e.to_string(),
+            "invalid image metadata: the image has no linux/s390x manifest (it has: linux/amd64); hint: build or pull it for that platform"
+        );
+        let e = ImageError::from(StoreError::Missing(Digest::of(b"")));
+        assert!(e.to_string().starts_with("blob sha256:"), "{e}");
+        let e = ImageError::from("nope".parse::<Digest>().unwrap_err());
+        assert!(
+            e.to_string()
+                .starts_with("invalid image metadata: unsupported digest"),
+            "{e}"
+        );
+    }
 }

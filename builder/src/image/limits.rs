@@ -1,5 +1,5 @@
-//! Size limits on image metadata, shared by the parser ([`super::manifest`])
-//! and the checks ([`super::checks`]) without either importing the other.
+//! Size limits on image metadata, shared by the parser (`manifest`)
+//! and the checks (`checks`) without either importing the other.
 
 /// The largest manifest, index or config read: 4 MiB, as registries cap
 /// manifests (same as the store's read cap).

@@ -128,3 +128,34 @@ fn hint_line(hint: &Option<String>) -> String {
         .map(|h| format!("\nhint: {h}"))
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_go_on_their_own_line() {
+        let mut e = RegistryError::NoPlatform {
+            reference: "r:1".into(),
+            have: vec!["linux/amd64".into(), "linux/arm64".into()],
+            hint: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "r:1 has no manifest for the requested platforms (it has: linux/amd64, linux/arm64)"
+        );
+        if let Some(slot) = e.hint_slot() {
+            *slot = Some("retry".into());
+        }
+        assert!(e.to_string().ends_with(")\nhint: retry"), "{e}");
+        let e = RegistryError::from(ReferenceError {
+            text: "A".into(),
+            reason: "bad".into(),
+        });
+        assert!(
+            e.to_string()
+                .starts_with("invalid image reference \"A\": bad; hint:")
+        );
+        assert!(RegistryError::Remote("x".into()).hint_slot().is_none());
+    }
+}

@@ -132,6 +132,7 @@ impl Blobs {
             return Err(StoreError::TooLarge {
                 digest: d.clone(),
                 size,
+                limit: MAX_READ,
             });
         }
         let mut bytes = Vec::with_capacity(size as usize);

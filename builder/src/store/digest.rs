@@ -6,7 +6,18 @@ use std::str::FromStr;
 
 use sha2::{Digest as _, Sha256};
 
-use super::error::DigestError;
+use thiserror::Error;
+
+/// A digest string that is not `sha256:<64 lower-case hex>`.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DigestError {
+    /// Another algorithm, or no `algo:` prefix at all.
+    #[error("unsupported digest {0:?}: only sha256:<hex> is supported")]
+    Unsupported(String),
+    /// `sha256:` with the wrong length or characters.
+    #[error("malformed digest {0:?}: expected sha256: and 64 lower-case hex digits")]
+    Malformed(String),
+}
 
 /// A validated sha256 digest.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -56,6 +67,14 @@ impl FromStr for Digest {
         Ok(Digest {
             hex: hex.to_string(),
         })
+    }
+}
+
+/// Lets code whose errors are still plain text (the engine, until it gets
+/// its own error type) parse digests with `?`.
+impl From<DigestError> for String {
+    fn from(e: DigestError) -> String {
+        e.to_string()
     }
 }
 

@@ -7,19 +7,8 @@ use std::io;
 
 use thiserror::Error;
 
-use super::blobs::MAX_READ;
 use super::digest::Digest;
-
-/// A digest string that is not `sha256:<64 lower-case hex>`.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum DigestError {
-    /// Another algorithm, or no `algo:` prefix at all.
-    #[error("unsupported digest {0:?}: only sha256:<hex> is supported")]
-    Unsupported(String),
-    /// `sha256:` with the wrong length or characters.
-    #[error("malformed digest {0:?}: expected sha256: and 64 lower-case hex digits")]
-    Malformed(String),
-}
+pub use super::digest::DigestError;
 
 /// Why a store operation failed.
 #[derive(Debug, Error)]
@@ -47,16 +36,18 @@ pub enum StoreError {
         /// Bytes seen before stopping (`expected + 1` when it was longer).
         got: u64,
     },
-    /// Too large to load into memory ([`MAX_READ`]).
+    /// Too large to load into memory (the store's read limit).
     #[error(
         "blob {digest} has {size} bytes, more than the {} MiB mxbuild reads for a manifest, index or config",
-        MAX_READ >> 20
+        limit >> 20
     )]
     TooLarge {
         /// The blob.
         digest: Digest,
         /// Its size.
         size: u64,
+        /// The most bytes read into memory.
+        limit: u64,
     },
     /// A reference file that does not hold a digest.
     #[error("reference {name:?} in the store is damaged: {source}")]
@@ -85,13 +76,5 @@ fn wrong_size(digest: &Digest, expected: u64, got: u64) -> String {
         format!(
             "blob {digest} has {got} bytes, but its descriptor declares {expected}; refusing it (nothing was stored)"
         )
-    }
-}
-
-/// Lets code whose errors are still plain text (the engine, until it gets
-/// its own error type) parse digests with `?`.
-impl From<DigestError> for String {
-    fn from(e: DigestError) -> String {
-        e.to_string()
     }
 }
