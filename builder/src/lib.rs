@@ -8,6 +8,7 @@ pub mod engine;
 pub mod exec;
 pub mod fsutil;
 pub mod image;
+pub mod output;
 pub mod plan;
 pub mod registry;
 pub mod store;

@@ -2,7 +2,7 @@
 //! the outputs (store tags, OCI/docker/local exports, push, metadata file).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use xx::Platform;
@@ -233,50 +233,7 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
             insecure: args.insecure,
         });
     }
-    let context = args.context.canonicalize().map_err(|e| {
-        format!(
-            "build context {}: {e}\nhint: the last argument is the context directory, e.g. `.`",
-            args.context.display()
-        )
-    })?;
-    if !context.is_dir() {
-        return Err(format!(
-            "build context {} is not a directory",
-            args.context.display()
-        ));
-    }
-    let opts = engine::Options {
-        dockerfile: args
-            .file
-            .clone()
-            .unwrap_or_else(|| args.context.join("Dockerfile")),
-        context,
-        platforms: platforms.clone(),
-        target: args.target.clone(),
-        build_args: kv_list(&args.build_args, "--build-arg")?,
-        named_contexts: kv_list(&args.build_contexts, "--build-context")?,
-        no_cache: args.no_cache,
-        pull: true,
-        jobs: args.jobs.unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2)
-        }),
-        secrets: secrets(&args.secret)?,
-        ssh: ssh_agents(&args.ssh)?,
-        cache_from: args
-            .cache_from
-            .iter()
-            .map(|c| cache_dir(c, "src", "--cache-from"))
-            .collect::<Result<_, _>>()?,
-        cache_to: args
-            .cache_to
-            .as_deref()
-            .map(|c| cache_dir(c, "dest", "--cache-to"))
-            .transpose()?,
-        network: entitlements::parse_network(&args.network)?,
-        allow: entitlements::Entitlements::parse(&args.allow)?,
-    };
+    let opts = engine_options(args, &platforms)?;
     for o in &outputs {
         if let Output::Docker { .. } = o {
             if platforms.len() > 1 {
@@ -332,76 +289,160 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
         }
     });
     if mode != "off" {
-        let mut reports = Vec::new();
-        for (p, _, st) in &built.images {
-            let added = crate::verify::elf_files_in(&engine::added_layer_dirs(&store, st)?);
-            reports.push(engine::with_view(
-                &store,
-                &Host::new(&runtime),
-                st,
-                |root| crate::verify::verify_root(root, p, &added),
-            )?);
-        }
-        println!("{}", crate::verify::table::render(&reports));
-        let bad: Vec<&str> = reports
-            .iter()
-            .filter(|r| !r.ok())
-            .map(|r| r.platform.as_str())
-            .collect();
-        if !bad.is_empty() {
-            let first = reports
-                .iter()
-                .flat_map(|r| r.failures.iter())
-                .next()
-                .map(|f| f.failure_line())
-                .unwrap_or_default();
-            let msg = format!(
-                "{}: binaries that will not run on {} (first: {first})",
-                opts.dockerfile.display(),
-                bad.join(", ")
-            );
-            if mode == "strict" {
-                return Err(format!(
-                    "error: verification failed: {msg}\nhint: build them for $TARGETPLATFORM (xx-cargo, xx-clang, xx-go) instead of copying the build platform's output; --verify=warn to continue anyway"
-                ));
-            }
-            eprintln!("warning: verification: {msg}");
-        }
+        verify_results(&store, &built, &opts, mode == "strict")?;
     }
     if let Some(cmd) = &args.smoke_test {
-        let mut failed = Vec::new();
-        for (p, _, st) in &built.images {
-            let (code, out) = engine::smoke_test(&store, &Host::new(&runtime), st, cmd)?;
-            println!("== {p}: `{cmd}` exited {code}");
-            print!("{out}");
-            if !out.ends_with('\n') && !out.is_empty() {
-                println!();
-            }
-            if code != 0 {
-                failed.push(p.to_string());
-            }
-        }
-        if !failed.is_empty() {
-            return Err(format!("smoke test failed on {}", failed.join(", ")));
-        }
+        smoke_tests(&store, &runtime, &built, cmd)?;
     }
     for t in &tags {
         store.refs.set(t, &built.index).map_err(|e| e.to_string())?;
         progress.line(&format!("tagged {t}"));
     }
+    write_outputs(&store, &built, &outputs, &tags, &platforms, args.insecure)?;
+    if let Some(f) = &args.metadata_file {
+        write_metadata(&built, &tags, f)?;
+    }
+    Ok(())
+}
+
+/// The engine's options from the flags.
+fn engine_options(args: &BuildArgs, platforms: &[Platform]) -> Result<engine::Options, String> {
+    let context = args.context.canonicalize().map_err(|e| {
+        format!(
+            "build context {}: {e}\nhint: the last argument is the context directory, e.g. `.`",
+            args.context.display()
+        )
+    })?;
+    if !context.is_dir() {
+        return Err(format!(
+            "build context {} is not a directory",
+            args.context.display()
+        ));
+    }
+    Ok(engine::Options {
+        dockerfile: args
+            .file
+            .clone()
+            .unwrap_or_else(|| args.context.join("Dockerfile")),
+        context,
+        platforms: platforms.to_vec(),
+        target: args.target.clone(),
+        build_args: kv_list(&args.build_args, "--build-arg")?,
+        named_contexts: kv_list(&args.build_contexts, "--build-context")?,
+        no_cache: args.no_cache,
+        pull: true,
+        jobs: args.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        }),
+        secrets: secrets(&args.secret)?,
+        ssh: ssh_agents(&args.ssh)?,
+        cache_from: args
+            .cache_from
+            .iter()
+            .map(|c| cache_dir(c, "src", "--cache-from"))
+            .collect::<Result<_, _>>()?,
+        cache_to: args
+            .cache_to
+            .as_deref()
+            .map(|c| cache_dir(c, "dest", "--cache-to"))
+            .transpose()?,
+        network: entitlements::parse_network(&args.network)?,
+        allow: entitlements::Entitlements::parse(&args.allow)?,
+    })
+}
+
+/// `--verify`: checks every platform's ELF files, prints the table, and
+/// fails (when `strict`) or warns about binaries that will not run.
+fn verify_results(
+    store: &Store,
+    built: &engine::Built,
+    opts: &engine::Options,
+    strict: bool,
+) -> Result<(), String> {
+    let mut reports = Vec::new();
+    for (p, _, st) in &built.images {
+        let added = crate::verify::elf_files_in(&engine::added_layer_dirs(store, st)?);
+        reports.push(engine::with_view(
+            store,
+            &Host::without_runtime(),
+            st,
+            |root| crate::verify::verify_root(root, p, &added),
+        )?);
+    }
+    println!("{}", crate::verify::table::render(&reports));
+    let bad: Vec<&str> = reports
+        .iter()
+        .filter(|r| !r.ok())
+        .map(|r| r.platform.as_str())
+        .collect();
+    if bad.is_empty() {
+        return Ok(());
+    }
+    let first = reports
+        .iter()
+        .flat_map(|r| r.failures.iter())
+        .next()
+        .map(|f| f.failure_line())
+        .unwrap_or_default();
+    let msg = format!(
+        "{}: binaries that will not run on {} (first: {first})",
+        opts.dockerfile.display(),
+        bad.join(", ")
+    );
+    if strict {
+        return Err(format!(
+            "error: verification failed: {msg}\nhint: build them for $TARGETPLATFORM (xx-cargo, xx-clang, xx-go) instead of copying the build platform's output; --verify=warn to continue anyway"
+        ));
+    }
+    eprintln!("warning: verification: {msg}");
+    Ok(())
+}
+
+/// `--smoke-test`: runs `cmd` in every platform's image and prints its output.
+fn smoke_tests(
+    store: &Store,
+    runtime: &Runc,
+    built: &engine::Built,
+    cmd: &str,
+) -> Result<(), String> {
+    let mut failed = Vec::new();
+    for (p, _, st) in &built.images {
+        let (code, out) = engine::smoke_test(store, &Host::new(runtime), st, cmd)?;
+        println!("== {p}: `{cmd}` exited {code}");
+        print!("{out}");
+        if !out.ends_with('\n') && !out.is_empty() {
+            println!();
+        }
+        if code != 0 {
+            failed.push(p.to_string());
+        }
+    }
+    if !failed.is_empty() {
+        return Err(format!("smoke test failed on {}", failed.join(", ")));
+    }
+    Ok(())
+}
+
+/// `-o` and `--push`: each output written from the built index.
+fn write_outputs(
+    store: &Store,
+    built: &engine::Built,
+    outputs: &[Output],
+    tags: &[String],
+    platforms: &[Platform],
+    insecure: bool,
+) -> Result<(), String> {
     let name = tags
         .first()
         .cloned()
         .unwrap_or_else(|| "docker.io/library/mxbuild-output:latest".to_string());
-    for o in &outputs {
+    for o in outputs {
         match o {
             Output::Oci { .. } | Output::Docker { .. } => {
-                let p = if platforms.len() == 1 {
-                    Some(platforms[0].to_string())
-                } else {
-                    None
-                };
-                super::image::export_index(&store, &built.index, &name, o, p.as_deref())?;
+                let p = (platforms.len() == 1).then(|| &platforms[0]);
+                super::image::export_index(store, &built.index, &name, o, p)?;
             }
             Output::Local { dest } => {
                 let imgs: Vec<_> = built
@@ -413,32 +454,37 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
                     eprintln!("{w}");
                 }
             }
-            Output::Registry { name: n, insecure } => {
+            Output::Registry {
+                name: n,
+                insecure: i,
+            } => {
                 let targets: Vec<String> = match n {
                     Some(n) => n.split(',').map(str::to_string).collect(),
-                    None if !tags.is_empty() => tags.clone(),
+                    None if !tags.is_empty() => tags.to_vec(),
                     None => return Err("--push needs a name: add -t REGISTRY/REPO:TAG".to_string()),
                 };
                 for t in targets {
                     let r = reference::parse(&t)?;
-                    super::image::push_index(&store, &built.index, &r, *insecure || args.insecure)?;
+                    super::image::push_index(store, &built.index, &r, *i || insecure)?;
                 }
             }
         }
     }
-    if let Some(f) = &args.metadata_file {
-        let per: Vec<serde_json::Value> = built
-            .images
-            .iter()
-            .map(|(p, d, _)| serde_json::json!({"platform": p.to_string(), "digest": d}))
-            .collect();
-        let meta = serde_json::json!({
-            "containerimage.digest": built.index.to_string(),
-            "image.name": tags.join(","),
-            "mxbuild.platforms": per,
-        });
-        std::fs::write(f, serde_json::to_string_pretty(&meta).unwrap_or_default())
-            .map_err(|e| format!("--metadata-file {}: {e}", f.display()))?;
-    }
     Ok(())
+}
+
+/// `--metadata-file`: the index and per-platform digests as JSON.
+fn write_metadata(built: &engine::Built, tags: &[String], f: &Path) -> Result<(), String> {
+    let per: Vec<serde_json::Value> = built
+        .images
+        .iter()
+        .map(|(p, d, _)| serde_json::json!({"platform": p.to_string(), "digest": d}))
+        .collect();
+    let meta = serde_json::json!({
+        "containerimage.digest": built.index.to_string(),
+        "image.name": tags.join(","),
+        "mxbuild.platforms": per,
+    });
+    std::fs::write(f, serde_json::to_string_pretty(&meta).unwrap_or_default())
+        .map_err(|e| format!("--metadata-file {}: {e}", f.display()))
 }

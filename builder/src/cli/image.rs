@@ -1,7 +1,6 @@
 //! `mxbuild image …`: the local store's images (import, ls, inspect, rm,
 //! pull, push, export) and `mxbuild prune`.
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -12,7 +11,8 @@ use super::output::{self, Output};
 use crate::image::compress::Compression;
 use crate::image::layer::LayerOptions;
 use crate::image::manifest::{self, Node};
-use crate::image::{docker_archive, import, index, oci};
+use crate::image::{import, index};
+use crate::output::export;
 use crate::registry::{Session, reference};
 use crate::store::digest::Digest;
 use crate::store::lock::Mode;
@@ -348,10 +348,8 @@ pub fn push_index(
     r: &oci_client::Reference,
     insecure: bool,
 ) -> Result<(), String> {
-    let session = Session::new(r, insecure).map_err(|e| e.to_string())?;
-    let pushed = session
-        .push(&store.blobs, &store.origins, idx, r)
-        .map_err(|e| e.to_string())?;
+    let pushed =
+        crate::output::push::push_index(store, idx, r, insecure).map_err(|e| e.to_string())?;
     println!(
         "pushed {} {} ({} uploaded, {} mounted, {} already there)",
         r.whole(),
@@ -367,7 +365,8 @@ fn export(spec: &str, platform: Option<&str>, name: &str) -> Result<(), String> 
     let out = output::parse(spec)?;
     let store = open(Mode::Shared)?;
     let (norm, idx) = lookup(&store, name)?;
-    export_index(&store, &idx, &norm, &out, platform)
+    let platform = platform.map(|p| one_platform(Some(p))).transpose()?;
+    export_index(&store, &idx, &norm, &out, platform.as_ref())
 }
 
 /// Writes a stored index to an OCI or docker output (shared with `build -o`).
@@ -376,45 +375,18 @@ pub fn export_index(
     idx: &Digest,
     name: &str,
     out: &Output,
-    platform: Option<&str>,
+    platform: Option<&Platform>,
 ) -> Result<(), String> {
     match out {
         Output::Oci { dest } => {
-            let tag = reference::parse(name)
-                .ok()
-                .and_then(|r| r.tag().map(str::to_string))
-                .unwrap_or_else(|| "latest".to_string());
-            let r = if dest.extension().is_some_and(|e| e == "tar") {
-                oci::export_tar(&store.blobs, idx, &tag, dest)
-            } else {
-                oci::export_dir(&store.blobs, idx, &tag, dest)
-            };
-            r.map_err(|e| e.to_string())?;
+            export::oci_layout(store, idx, name, dest).map_err(|e| e.to_string())
         }
-        Output::Docker { dest } => {
-            let plats = manifest::platforms(&store.blobs, idx).map_err(|e| e.to_string())?;
-            let p = match platform {
-                Some(p) => one_platform(Some(p))?,
-                None if plats.len() == 1 => plats[0].0.clone(),
-                None => {
-                    return Err(format!(
-                        "type=docker holds one platform and {name} has {}; hint: add --platform (one of: {})",
-                        plats.len(),
-                        plats
-                            .iter()
-                            .map(|(p, _)| p.to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ));
-                }
-            };
-            docker_archive::export(&store.blobs, idx, &p, name, dest).map_err(|e| e.to_string())?;
-        }
-        Output::Local { .. } | Output::Registry { .. } => {
-            return Err("image export writes type=oci or type=docker; use `mxbuild image push` for a registry".to_string());
-        }
+        Output::Docker { dest } => export::docker(store, idx, name, platform, dest),
+        Output::Local { .. } | Output::Registry { .. } => Err(
+            "image export writes type=oci or type=docker; use `mxbuild image push` for a registry"
+                .to_string(),
+        ),
     }
-    Ok(())
 }
 
 /// `mxbuild prune`: removes blobs and snapshots that no image name and no
@@ -423,57 +395,15 @@ pub fn export_index(
 pub fn prune(all: bool) -> ExitCode {
     let r = (|| -> Result<(), String> {
         let store = open(Mode::Exclusive)?;
-        // Containers of killed builds may still run; stop them before their files go.
-        if let Ok(rt) = crate::exec::runc::Runc::find(&store.root.join("runc")) {
-            rt.reap_stale();
-        }
-        crate::exec::runc::sweep_sandboxes(&store.root.join("sandbox"));
-        let cache_dir = store.root.join("cache");
-        if all {
-            for d in [
-                cache_dir.clone(),
-                store.root.join("cache-mounts"),
-                store.root.join("git"),
-                store.root.join("downloads"),
-            ] {
-                if d.exists() {
-                    std::fs::remove_dir_all(&d).map_err(|e| format!("{}: {e}", d.display()))?;
-                }
-            }
-        }
-        let mut keep = BTreeSet::new();
-        for (name, d) in store.refs.list().map_err(|e| e.to_string())? {
-            let all = manifest::closure(&store.blobs, &d)
-                .map_err(|e| format!("image {name} is incomplete ({e}); hint: `mxbuild image rm {name}` then pull or build it again"))?;
-            keep.extend(all);
-        }
-        let cache = crate::store::steps::StepCache::open(&store.root).map_err(|e| e.to_string())?;
-        let mut snaps = BTreeSet::new();
-        for (_, st) in cache.all::<crate::engine::state::State>() {
-            for l in &st.layers {
-                if let Ok(d) = l.blob() {
-                    keep.insert(d);
-                }
-            }
-            snaps.extend(crate::engine::layers::Snapshots::names(&st));
-        }
-        let snapshots =
-            crate::engine::layers::Snapshots::open(&store.root).map_err(|e| e.to_string())?;
-        let gone_snaps = snapshots.retain(&snaps).map_err(|e| e.to_string())?;
-        let swept = crate::store::sweep::sweep(&store.root, &store.blobs, &keep)
-            .map_err(|e| e.to_string())?;
-        store.refs.clean_tmp().map_err(|e| e.to_string())?;
-        store
-            .origins
-            .retain(&|d| keep.contains(d))
-            .map_err(|e| e.to_string())?;
+        let pruned = crate::engine::prune::prune(&store, all)?;
+        let swept = &pruned.swept;
         println!(
             "removed {} blobs ({}), {} snapshots, {} temporary files; kept {} blobs",
             swept.blobs,
             human(swept.bytes),
-            gone_snaps,
+            pruned.snapshots,
             swept.temps,
-            keep.len()
+            pruned.kept
         );
         Ok(())
     })();

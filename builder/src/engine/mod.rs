@@ -24,6 +24,7 @@ pub mod meta;
 mod mounts;
 pub mod output;
 pub mod progress;
+pub mod prune;
 pub mod resolve;
 pub mod run;
 mod schedule;

@@ -10,7 +10,7 @@ use oci_spec::image::ImageIndex;
 use xx::Platform;
 
 use super::state::{LayerRec, State};
-use crate::image::config::{Healthcheck, History, RunConfig};
+use crate::image::config::History;
 use crate::image::manifest::{self, Node};
 use crate::image::{checks, index};
 use crate::plan::{ImageInfo, Op, Plan, Source};
@@ -54,20 +54,6 @@ pub fn wanted(plan: &Plan) -> BTreeSet<(String, String)> {
     out
 }
 
-fn strings(v: &serde_json::Value) -> Option<Vec<String>> {
-    v.as_array().map(|a| {
-        a.iter()
-            .filter_map(|s| s.as_str().map(str::to_string))
-            .collect()
-    })
-}
-
-fn keys(v: &serde_json::Value) -> Vec<String> {
-    v.as_object()
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default()
-}
-
 /// The state an image starts a stage with (manifest digest and state).
 pub fn state_of(
     store: &Store,
@@ -90,7 +76,6 @@ pub fn state_of(
         .map_err(|e| e.to_string())?;
     let facts = checks::config(&image, &desc.digest, &config.digest, &bytes, layers.len())
         .map_err(|e| e.to_string())?;
-    let cfg = facts.json;
     // A stored layer of another size than its descriptor says: the
     // descriptor lies (the digest fixes the content). Missing layers are
     // reported when the layer is unpacked.
@@ -101,56 +86,8 @@ pub fn state_of(
             .map_err(|e| format!("image {image}: {e}"))?;
     }
     let diff_ids: Vec<String> = facts.diff_ids.iter().map(ToString::to_string).collect();
-    let c = &cfg["config"];
-    let config = RunConfig {
-        env: strings(&c["Env"]).unwrap_or_default(),
-        cmd: strings(&c["Cmd"]),
-        entrypoint: strings(&c["Entrypoint"]),
-        working_dir: c["WorkingDir"]
-            .as_str()
-            .filter(|s| !s.is_empty())
-            .map(str::to_string),
-        user: c["User"]
-            .as_str()
-            .filter(|s| !s.is_empty())
-            .map(str::to_string),
-        labels: c["Labels"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        exposed_ports: keys(&c["ExposedPorts"]),
-        volumes: keys(&c["Volumes"]),
-        stop_signal: c["StopSignal"].as_str().map(str::to_string),
-        healthcheck: strings(&c["Healthcheck"]["Test"]).map(|t| {
-            let h = &c["Healthcheck"];
-            let d = |k: &str| h[k].as_u64().unwrap_or(0);
-            Healthcheck {
-                test: t,
-                interval: d("Interval"),
-                timeout: d("Timeout"),
-                start_period: d("StartPeriod"),
-                start_interval: d("StartInterval"),
-                retries: h["Retries"].as_u64().unwrap_or(0) as u32,
-            }
-        }),
-        on_build: strings(&c["OnBuild"]).unwrap_or_default(),
-        shell: strings(&c["Shell"]),
-    };
-    let history = cfg["history"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|h| History {
-                    created_by: h["created_by"].as_str().unwrap_or("").to_string(),
-                    empty_layer: h["empty_layer"].as_bool().unwrap_or(false),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let config = facts.config.run;
+    let history = facts.config.history;
     let history = normalize_history(history, layers.len());
     let layers: Vec<LayerRec> = layers
         .iter()

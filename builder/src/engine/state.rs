@@ -56,7 +56,7 @@ impl LayerRec {
 
     /// The blob digest.
     pub fn blob(&self) -> Result<Digest, String> {
-        self.digest.parse()
+        Ok(self.digest.parse()?)
     }
 }
 

@@ -13,19 +13,14 @@
 //! * layer media types from [`LAYER_TYPES`] only (see there);
 //! * the config lists exactly one diff_id per layer, each a sha256 digest.
 
-use serde_json::Value;
 use xx::Platform;
 
+use super::config::{ConfigError, ImageConfig};
+use super::error::ImageError;
 use super::manifest::Desc;
-use super::oci::ImageError;
 use crate::store::digest::Digest;
 
-/// The largest manifest, index or config read: 4 MiB, as registries cap
-/// manifests (same as the store's read cap).
-pub const MAX_METADATA: u64 = crate::store::blobs::MAX_READ;
-
-/// The most layers an image may have (Docker's `maxLayerDepth`).
-pub const MAX_LAYERS: usize = 125;
+pub use super::limits::{MAX_LAYERS, MAX_METADATA};
 
 /// Layer media types mxbuild unpacks: OCI tar, tar+gzip and tar+zstd, and
 /// Docker's gzip layer (what every registry image and `docker save` use).
@@ -49,20 +44,28 @@ pub const CONFIG_TYPES: &[&str] = &[
     "application/vnd.docker.container.image.v1+json",
 ];
 
-fn refuse(text: String) -> ImageError {
-    ImageError::Spec(text)
+/// A refusal of `image` with a hint.
+fn refuse_with(image: &str, reason: String, hint: String) -> ImageError {
+    ImageError::Refused {
+        image: image.to_string(),
+        reason,
+        hint: Some(hint),
+    }
 }
 
 /// An index entry (a manifest or a nested index) may be read: its declared
 /// size is within [`MAX_METADATA`]. `index` names the index in messages.
 pub fn index_entry(image: &str, index: &str, entry: &Desc) -> Result<(), ImageError> {
     if entry.size > MAX_METADATA {
-        return Err(refuse(format!(
-            "image {image}: {index} lists manifest {} of {} bytes, more than the {} MiB a manifest may have; refusing it",
-            entry.digest,
-            entry.size,
-            MAX_METADATA >> 20
-        )));
+        return Err(ImageError::refused(
+            image,
+            format!(
+                "{index} lists manifest {} of {} bytes, more than the {} MiB a manifest may have; refusing it",
+                entry.digest,
+                entry.size,
+                MAX_METADATA >> 20
+            ),
+        ));
     }
     Ok(())
 }
@@ -78,29 +81,41 @@ pub fn manifest(
     attestation: bool,
 ) -> Result<(), ImageError> {
     if layers.len() > MAX_LAYERS {
-        return Err(refuse(format!(
-            "image {image}: manifest {digest} lists {} layers, more than the {MAX_LAYERS} an image may have (Docker's limit too); refusing it\nhint: squash the image into fewer layers",
-            layers.len()
-        )));
+        return Err(refuse_with(
+            image,
+            format!(
+                "manifest {digest} lists {} layers, more than the {MAX_LAYERS} an image may have (Docker's limit too); refusing it",
+                layers.len()
+            ),
+            "squash the image into fewer layers".to_string(),
+        ));
     }
     if config.size > MAX_METADATA {
-        return Err(refuse(format!(
-            "image {image}: manifest {digest} declares a {}-byte config {}, more than the {} MiB an image config may have; refusing it",
-            config.size,
-            config.digest,
-            MAX_METADATA >> 20
-        )));
+        return Err(ImageError::refused(
+            image,
+            format!(
+                "manifest {digest} declares a {}-byte config {}, more than the {} MiB an image config may have; refusing it",
+                config.size,
+                config.digest,
+                MAX_METADATA >> 20
+            ),
+        ));
     }
     if attestation {
         return Ok(());
     }
     if !CONFIG_TYPES.contains(&config.media_type.as_str()) {
-        return Err(refuse(format!(
-            "image {image}: manifest {digest} has a config {} of media type {:?}, not a container image config (an OCI artifact?); refusing it\nhint: FROM needs a container image (config {})",
-            config.digest,
-            config.media_type,
-            CONFIG_TYPES.join(" or ")
-        )));
+        return Err(refuse_with(
+            image,
+            format!(
+                "manifest {digest} has a config {} of media type {:?}, not a container image config (an OCI artifact?); refusing it",
+                config.digest, config.media_type,
+            ),
+            format!(
+                "FROM needs a container image (config {})",
+                CONFIG_TYPES.join(" or ")
+            ),
+        ));
     }
     for (i, l) in layers.iter().enumerate() {
         if !LAYER_TYPES.contains(&l.media_type.as_str()) {
@@ -111,30 +126,33 @@ pub fn manifest(
             } else {
                 "not a layer type mxbuild unpacks"
             };
-            return Err(refuse(format!(
-                "image {image}: manifest {digest}: layer {} ({}) has media type {:?}, {why}; refusing the image\nhint: layers must be one of {}",
-                i + 1,
-                l.digest,
-                l.media_type,
-                LAYER_TYPES.join(", ")
-            )));
+            return Err(refuse_with(
+                image,
+                format!(
+                    "manifest {digest}: layer {} ({}) has media type {:?}, {why}; refusing the image",
+                    i + 1,
+                    l.digest,
+                    l.media_type,
+                ),
+                format!("layers must be one of {}", LAYER_TYPES.join(", ")),
+            ));
         }
     }
     Ok(())
 }
 
-/// The facts of a checked image config.
+/// A checked image config: its diff_ids, one per layer, all digests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigFacts {
-    /// The parsed config.
-    pub json: Value,
+    /// The config as read.
+    pub config: ImageConfig,
     /// `rootfs.diff_ids`, one per layer.
     pub diff_ids: Vec<Digest>,
     /// The platform the config declares.
     pub platform: Platform,
 }
 
-/// Parses and checks an image config of manifest `digest` with `layers`
+/// Reads and checks an image config of manifest `digest` with `layers`
 /// layers: JSON, within [`MAX_METADATA`], one valid diff_id per layer.
 pub fn config(
     image: &str,
@@ -144,52 +162,42 @@ pub fn config(
     layers: usize,
 ) -> Result<ConfigFacts, ImageError> {
     if bytes.len() as u64 > MAX_METADATA {
-        return Err(refuse(format!(
-            "image {image}: config {config} is larger than {} MiB; refusing it",
-            MAX_METADATA >> 20
-        )));
+        return Err(ImageError::refused(
+            image,
+            format!(
+                "config {config} is larger than {} MiB; refusing it",
+                MAX_METADATA >> 20
+            ),
+        ));
     }
-    let json: Value = serde_json::from_slice(bytes).map_err(|e| {
-        refuse(format!(
-            "image {image}: config {config} is not an image config: {e}"
-        ))
+    let read = super::config::read(bytes).map_err(|e| {
+        ImageError::refused(
+            image,
+            match e {
+                ConfigError::Json(e) => format!("config {config} is not an image config: {e}"),
+                e @ ConfigError::DiffIdsNotAList => format!("config {config}: {e}"),
+            },
+        )
     })?;
-    let raw = match &json["rootfs"]["diff_ids"] {
-        Value::Array(a) => a.as_slice(),
-        Value::Null => &[],
-        _ => {
-            return Err(refuse(format!(
-                "image {image}: config {config}: rootfs.diff_ids is not a list"
-            )));
-        }
-    };
-    if raw.len() != layers {
-        return Err(refuse(format!(
-            "image {image}: config {config} lists {} diff_ids, but manifest {digest} has {layers} layers; refusing the image (each layer needs its uncompressed digest)",
-            raw.len()
-        )));
+    if read.diff_id_texts.len() != layers {
+        return Err(ImageError::refused(
+            image,
+            format!(
+                "config {config} lists {} diff_ids, but manifest {digest} has {layers} layers; refusing the image (each layer needs its uncompressed digest)",
+                read.diff_id_texts.len()
+            ),
+        ));
     }
-    let diff_ids = raw
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            v.as_str().unwrap_or("").parse::<Digest>().map_err(|e| {
-                refuse(format!(
-                    "image {image}: config {config}: diff_id {} is not a layer digest: {e}",
-                    i + 1
-                ))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let platform = Platform::new(
-        json["os"].as_str().unwrap_or("linux"),
-        json["architecture"].as_str().unwrap_or(""),
-        json["variant"].as_str(),
-    );
+    let diff_ids = read.diff_ids().map_err(|(i, e)| {
+        ImageError::refused(
+            image,
+            format!("config {config}: diff_id {i} is not a layer digest: {e}"),
+        )
+    })?;
     Ok(ConfigFacts {
-        json,
+        platform: read.platform.clone(),
+        config: read,
         diff_ids,
-        platform,
     })
 }
 

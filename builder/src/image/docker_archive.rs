@@ -11,9 +11,9 @@ use std::path::Path;
 use xx::Platform;
 
 use super::compress::Compression;
+use super::error::ImageError;
 use super::hashing::HashingReader;
 use super::manifest::{self, Node};
-use super::oci::ImageError;
 use crate::store::blobs::Blobs;
 use crate::store::digest::Digest;
 
@@ -34,20 +34,14 @@ pub fn export(
 ) -> Result<(), ImageError> {
     let desc = manifest::for_platform(blobs, index, platform)?;
     let Node::Manifest { config, layers } = manifest::load(blobs, &desc.digest)? else {
-        return Err(ImageError::Spec(format!(
-            "{} is not an image manifest",
-            desc.digest
-        )));
+        return Err(ImageError::NotAManifest {
+            digest: desc.digest,
+        });
     };
     let config_bytes = blobs.read(&config.digest)?;
-    let cfg: serde_json::Value = serde_json::from_slice(&config_bytes)
+    let cfg = super::config::read(&config_bytes)
         .map_err(|e| ImageError::Spec(format!("image config {}: {e}", config.digest)))?;
-    let diff_ids: Vec<Digest> = cfg["rootfs"]["diff_ids"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|v| v.as_str().unwrap_or("").parse().map_err(ImageError::Spec))
-        .collect::<Result<_, _>>()?;
+    let diff_ids: Vec<Digest> = cfg.diff_ids().map_err(|(_, e)| ImageError::from(e))?;
     if diff_ids.len() != layers.len() {
         return Err(ImageError::Spec(format!(
             "image config {} lists {} diff_ids for {} layers",

@@ -10,9 +10,11 @@ use std::path::Path;
 use oci_spec::image::Descriptor;
 use xx::Platform;
 
+use super::config::RunConfig;
+use super::error::ImageError;
 use super::extract::Mode;
 use super::layer::{self, LayerOptions};
-use super::oci::{ImageError, RunConfig, write_image};
+use super::oci::write_image;
 use crate::store::blobs::Blobs;
 
 /// The PATH Debian's and most official images set; a bare rootfs has no

@@ -7,7 +7,8 @@ use std::io::Cursor;
 use oci_spec::image::{Descriptor, ImageIndex};
 use xx::Platform;
 
-use super::oci::{ImageError, write_index};
+use super::error::ImageError;
+use super::oci::write_index;
 use crate::store::blobs::Blobs;
 use crate::store::digest::Digest;
 

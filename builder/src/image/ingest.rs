@@ -16,16 +16,17 @@
 use xx::Platform;
 
 use super::checks;
+use super::error::ImageError;
 use super::manifest::{self, Desc, Node};
-use super::oci::ImageError;
-use crate::store::blobs::{BlobError, Blobs};
+use crate::store::blobs::Blobs;
 use crate::store::digest::Digest;
+use crate::store::error::StoreError;
 
 /// Where blobs come from. Each method reads no more than the descriptor's
 /// size and checks length and digest before returning or storing anything.
 pub trait Source {
     /// The source's error; store and format errors convert into it.
-    type Error: From<ImageError> + From<BlobError>;
+    type Error: From<ImageError> + From<StoreError>;
 
     /// The image as the user named it, for messages.
     fn name(&self) -> &str;
@@ -63,10 +64,10 @@ pub fn check<S: Source>(
     attestation: bool,
 ) -> Result<Checked, S::Error> {
     let Node::Manifest { config, layers } = manifest::parse(bytes)? else {
-        return Err(ImageError::Spec(format!(
-            "image {}: {digest} is an index inside an index; nested indexes are not supported",
-            src.name()
-        ))
+        return Err(ImageError::refused(
+            src.name(),
+            format!("{digest} is an index inside an index; nested indexes are not supported"),
+        )
         .into());
     };
     checks::manifest(src.name(), digest, &config, &layers, attestation)?;
@@ -148,16 +149,16 @@ pub fn check_entry<S: Source>(
 }
 
 /// Stores `bytes`, which the caller verified to be `digest`.
-fn put_exact(blobs: &Blobs, bytes: &[u8], digest: &Digest) -> Result<(), BlobError> {
+fn put_exact(blobs: &Blobs, bytes: &[u8], digest: &Digest) -> Result<(), StoreError> {
     blobs.put_sized(bytes, digest, bytes.len() as u64)
 }
 
 /// Checks that `bytes`, read for descriptor `d`, are exactly what it
 /// declares: the length first (the reader stops one byte past it), then the
 /// digest.
-pub fn verify(d: &Desc, bytes: &[u8]) -> Result<(), BlobError> {
+pub fn verify(d: &Desc, bytes: &[u8]) -> Result<(), StoreError> {
     if bytes.len() as u64 != d.size {
-        return Err(BlobError::WrongSize {
+        return Err(StoreError::WrongSize {
             digest: d.digest.clone(),
             expected: d.size,
             got: bytes.len() as u64,
@@ -165,7 +166,7 @@ pub fn verify(d: &Desc, bytes: &[u8]) -> Result<(), BlobError> {
     }
     let actual = Digest::of(bytes);
     if actual != d.digest {
-        return Err(BlobError::Corrupt {
+        return Err(StoreError::Corrupt {
             expected: d.digest.clone(),
             actual,
         });
@@ -176,12 +177,13 @@ pub fn verify(d: &Desc, bytes: &[u8]) -> Result<(), BlobError> {
 /// A blob error met while reading from `image`, as a message that names the
 /// image (a received blob that fails its digest is refused, not "corrupt in
 /// the store").
-pub fn refused(image: &str, e: BlobError) -> ImageError {
+pub fn refused(image: &str, e: StoreError) -> ImageError {
     match e {
-        BlobError::Corrupt { expected, actual } => ImageError::Spec(format!(
-            "image {image}: blob {expected} hashes to {actual}; refusing it (nothing was stored)"
-        )),
-        e @ BlobError::WrongSize { .. } => ImageError::Spec(format!("image {image}: {e}")),
-        e => ImageError::Blob(e),
+        StoreError::Corrupt { expected, actual } => ImageError::refused(
+            image,
+            format!("blob {expected} hashes to {actual}; refusing it (nothing was stored)"),
+        ),
+        e @ StoreError::WrongSize { .. } => ImageError::refused(image, e.to_string()),
+        e => ImageError::Store(e),
     }
 }

@@ -17,8 +17,9 @@ use std::path::Path;
 use super::compress::Compression;
 use super::extract::name::{OPAQUE, WHITEOUT};
 use super::hashing::HashingWriter;
-use crate::store::blobs::{BlobError, Blobs};
+use crate::store::blobs::Blobs;
 use crate::store::digest::Digest;
+use crate::store::error::StoreError;
 
 /// How to write the layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +56,7 @@ pub struct Layer {
 }
 
 /// Writes the layer for `dir` into the blob store.
-pub fn from_dir(dir: &Path, blobs: &Blobs, opts: LayerOptions) -> Result<Layer, BlobError> {
+pub fn from_dir(dir: &Path, blobs: &Blobs, opts: LayerOptions) -> Result<Layer, StoreError> {
     let mut blob = blobs.writer()?;
     let diff_id = {
         let mut compressor = opts.compression.writer(&mut blob)?;

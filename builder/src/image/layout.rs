@@ -19,9 +19,10 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::checks::{self, MAX_METADATA};
+use super::error::ImageError;
 use super::ingest::{self, Source};
 use super::manifest::{self, Desc, Node, media};
-use super::oci::{ImageError, write_index};
+use super::oci::write_index;
 use crate::store::blobs::Blobs;
 use crate::store::digest::Digest;
 

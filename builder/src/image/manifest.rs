@@ -12,7 +12,8 @@ use xx::Platform;
 use crate::store::blobs::Blobs;
 use crate::store::digest::Digest;
 
-use super::oci::ImageError;
+use super::error::ImageError;
+use super::limits::MAX_METADATA;
 
 /// OCI and Docker media types we read.
 pub mod media {
@@ -101,7 +102,7 @@ fn desc(r: RawDesc) -> Result<Desc, ImageError> {
             .is_some_and(|t| t == "attestation-manifest");
     Ok(Desc {
         media_type: r.media_type,
-        digest: r.digest.parse().map_err(ImageError::Spec)?,
+        digest: r.digest.parse()?,
         size: r.size,
         platform: r
             .platform
@@ -111,14 +112,14 @@ fn desc(r: RawDesc) -> Result<Desc, ImageError> {
     })
 }
 
-/// Parses a manifest or an index (at most [`super::checks::MAX_METADATA`]
+/// Parses a manifest or an index (at most [`MAX_METADATA`]
 /// bytes: callers read no more, this keeps it so).
 pub fn parse(bytes: &[u8]) -> Result<Node, ImageError> {
-    if bytes.len() as u64 > super::checks::MAX_METADATA {
+    if bytes.len() as u64 > MAX_METADATA {
         return Err(bad(&format!(
             "a manifest or index of {} bytes is larger than the {} MiB registries accept",
             bytes.len(),
-            super::checks::MAX_METADATA >> 20
+            MAX_METADATA >> 20
         )));
     }
     let raw: RawNode = serde_json::from_slice(bytes)
@@ -146,6 +147,12 @@ pub fn parse(bytes: &[u8]) -> Result<Node, ImageError> {
             .map(desc)
             .collect::<Result<_, _>>()?,
     })
+}
+
+/// The `mediaType` a manifest or index declares, if it declares one.
+pub fn media_type(bytes: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    v.get("mediaType")?.as_str().map(str::to_string)
 }
 
 /// Reads and parses a stored manifest or index (verified on read).
@@ -202,15 +209,10 @@ pub fn for_platform(
             return Ok(d.clone());
         }
     }
-    let have: Vec<String> = all.iter().map(|(p, _)| p.to_string()).collect();
-    Err(ImageError::Spec(format!(
-        "the image has no {platform} manifest (it has: {}); hint: build or pull it for that platform",
-        if have.is_empty() {
-            "none".to_string()
-        } else {
-            have.join(", ")
-        }
-    )))
+    Err(ImageError::NoPlatform {
+        platform: platform.clone(),
+        have,
+    })
 }
 
 #[cfg(test)]
@@ -255,7 +257,7 @@ mod tests {
         assert!(parse(b"[]").is_err());
         // Larger than any registry accepts: refused before parsing.
         let mut big = br#"{"manifests":[],"x":""#.to_vec();
-        big.resize(super::super::checks::MAX_METADATA as usize + 1, b'a');
+        big.resize(MAX_METADATA as usize + 1, b'a');
         assert!(parse(&big).unwrap_err().to_string().contains("larger than"));
     }
 }

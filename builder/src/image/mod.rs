@@ -6,6 +6,7 @@ pub mod checks;
 pub mod compress;
 pub mod config;
 pub mod docker_archive;
+pub mod error;
 pub mod extract;
 pub mod hashing;
 pub mod import;
@@ -13,6 +14,9 @@ pub mod index;
 pub mod ingest;
 pub mod layer;
 pub mod layout;
+pub mod limits;
 pub mod manifest;
 pub mod oci;
 pub mod time;
+
+pub use error::ImageError;

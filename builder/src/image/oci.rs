@@ -14,50 +14,12 @@ use oci_spec::image::{
 };
 use xx::Platform;
 
+use super::error::{ImageError, spec};
 use super::layer::Layer;
-use crate::store::blobs::{BlobError, Blobs};
+use crate::store::blobs::Blobs;
 use crate::store::digest::Digest;
 
 pub use super::config::{Healthcheck, History, RunConfig};
-
-/// Why writing an image failed.
-#[derive(Debug)]
-pub enum ImageError {
-    /// From the blob store.
-    Blob(BlobError),
-    /// Building a spec type (a value the spec does not allow).
-    Spec(String),
-    /// Filesystem.
-    Io(io::Error),
-}
-
-impl std::fmt::Display for ImageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ImageError::Blob(e) => write!(f, "{e}"),
-            ImageError::Spec(e) => write!(f, "invalid image metadata: {e}"),
-            ImageError::Io(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for ImageError {}
-
-impl From<BlobError> for ImageError {
-    fn from(e: BlobError) -> Self {
-        ImageError::Blob(e)
-    }
-}
-
-impl From<io::Error> for ImageError {
-    fn from(e: io::Error) -> Self {
-        ImageError::Io(e)
-    }
-}
-
-fn spec<E: std::fmt::Display>(e: E) -> ImageError {
-    ImageError::Spec(e.to_string())
-}
 
 fn oci_digest(d: &Digest) -> Result<OciDigest, ImageError> {
     OciDigest::from_str(&d.to_string()).map_err(spec)
@@ -142,12 +104,12 @@ pub fn closure(blobs: &Blobs, index: &Digest) -> Result<Vec<Digest>, ImageError>
 /// The top `index.json` of a layout: one entry, the image index, tagged `tag`.
 fn layout_index(blobs: &Blobs, index: &Digest, size: u64, tag: &str) -> Result<String, ImageError> {
     // A pulled image keeps the registry's bytes, which may be a Docker list.
-    let head: serde_json::Value = serde_json::from_slice(&blobs.read(index)?).map_err(spec)?;
-    let media = head["mediaType"]
-        .as_str()
-        .unwrap_or(super::manifest::media::OCI_INDEX);
+    let bytes = blobs.read(index)?;
+    serde_json::from_slice::<serde_json::Value>(&bytes).map_err(spec)?;
+    let media = super::manifest::media_type(&bytes)
+        .unwrap_or_else(|| super::manifest::media::OCI_INDEX.to_string());
     let desc = DescriptorBuilder::default()
-        .media_type(MediaType::from(media))
+        .media_type(MediaType::from(media.as_str()))
         .size(size)
         .digest(oci_digest(index)?)
         .annotations(

@@ -11,6 +11,7 @@
 
 pub mod auth;
 pub mod download;
+pub mod error;
 pub mod pull;
 pub mod push;
 pub mod reference;
@@ -20,51 +21,17 @@ use oci_client::errors::OciDistributionError;
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 
-use crate::image::oci::ImageError;
-use crate::store::blobs::BlobError;
-
-/// Why a registry operation failed.
-#[derive(Debug)]
-pub enum RegistryError {
-    /// The protocol or the network failed; the text carries a hint.
-    Remote(String),
-    /// The store or an image format.
-    Image(ImageError),
-}
-
-impl std::fmt::Display for RegistryError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RegistryError::Remote(s) => write!(f, "{s}"),
-            RegistryError::Image(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for RegistryError {}
-
-impl From<ImageError> for RegistryError {
-    fn from(e: ImageError) -> Self {
-        RegistryError::Image(e)
-    }
-}
-
-impl From<BlobError> for RegistryError {
-    fn from(e: BlobError) -> Self {
-        RegistryError::Image(ImageError::Blob(e))
-    }
-}
-
-impl From<std::io::Error> for RegistryError {
-    fn from(e: std::io::Error) -> Self {
-        RegistryError::Image(ImageError::Io(e))
-    }
-}
+pub use error::{ReferenceError, RegistryError};
 
 /// Turns a protocol error into a message that says what to do.
 fn remote(what: &str, r: &Reference, e: OciDistributionError) -> RegistryError {
-    let text = e.to_string();
-    RegistryError::Remote(format!("{what} {}: {text}\n{}", r.whole(), hint(&text, r)))
+    let detail = e.to_string();
+    RegistryError::Request {
+        what: what.to_string(),
+        reference: r.whole(),
+        hint: Some(hint(&detail, r)),
+        detail,
+    }
 }
 
 /// What to do about a failed registry operation, from its message.
@@ -72,7 +39,7 @@ fn hint(text: &str, r: &Reference) -> String {
     let lower = text.to_lowercase();
     if lower.contains("401") || lower.contains("unauthorized") || lower.contains("authentication") {
         format!(
-            "hint: {} needs credentials: add them with `docker login {}` (mxbuild reads ~/.docker/config.json and credential helpers; DOCKER_CONFIG picks another directory)",
+            "{} needs credentials: add them with `docker login {}` (mxbuild reads ~/.docker/config.json and credential helpers; DOCKER_CONFIG picks another directory)",
             r.registry(),
             r.registry()
         )
@@ -80,21 +47,29 @@ fn hint(text: &str, r: &Reference) -> String {
         || lower.contains("not found")
         || lower.contains("404")
     {
-        format!("hint: check the name and tag of {}", r.whole())
+        format!("check the name and tag of {}", r.whole())
     } else if lower.contains("connect")
         || lower.contains("dns")
         || lower.contains("tls")
         || lower.contains("certificate")
     {
-        "hint: is the registry reachable? for a registry without TLS, pass --insecure (loopback registries use plain http automatically)".to_string()
+        "is the registry reachable? for a registry without TLS, pass --insecure (loopback registries use plain http automatically)".to_string()
     } else {
-        "hint: retry; if it persists, check the registry's logs".to_string()
+        "retry; if it persists, check the registry's logs".to_string()
     }
 }
 
 /// Adds the image name and a hint to a pull error that lacks them (a
 /// refusal of hostile content already says why and gets no hint).
-fn explain(e: RegistryError, r: &Reference) -> RegistryError {
+fn explain(mut e: RegistryError, r: &Reference) -> RegistryError {
+    let text = e.to_string();
+    if let Some(slot) = e.hint_slot() {
+        // Typed failures name the image already.
+        if slot.is_none() && !text.contains("hint:") && !text.contains("refusing") {
+            *slot = Some(hint(&text, r));
+        }
+        return e;
+    }
     let RegistryError::Remote(text) = e else {
         return e;
     };
@@ -107,7 +82,7 @@ fn explain(e: RegistryError, r: &Reference) -> RegistryError {
         RegistryError::Remote(named)
     } else {
         let h = hint(&named, r);
-        RegistryError::Remote(format!("{named}\n{h}"))
+        RegistryError::Remote(format!("{named}\nhint: {h}"))
     }
 }
 

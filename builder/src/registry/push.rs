@@ -28,11 +28,9 @@ pub struct Pushed {
     pub index: String,
 }
 
+/// The media type a manifest or index declares, else `default`.
 fn media_of(bytes: &[u8], default: &str) -> String {
-    serde_json::from_slice::<serde_json::Value>(bytes)
-        .ok()
-        .and_then(|v| v["mediaType"].as_str().map(str::to_string))
-        .unwrap_or_else(|| default.to_string())
+    manifest::media_type(bytes).unwrap_or_else(|| default.to_string())
 }
 
 impl Session {

@@ -6,15 +6,18 @@
 
 use oci_client::Reference;
 
+use super::error::ReferenceError;
+
 /// Parses and normalises a reference; the error says what a valid one looks like.
-pub fn parse(s: &str) -> Result<Reference, String> {
-    s.parse::<Reference>().map_err(|e| {
-        format!("invalid image reference {s:?}: {e}; hint: e.g. debian:bookworm, 127.0.0.1:5000/app:1 or ghcr.io/org/app@sha256:…")
+pub fn parse(s: &str) -> Result<Reference, ReferenceError> {
+    s.parse::<Reference>().map_err(|e| ReferenceError {
+        text: s.to_string(),
+        reason: e.to_string(),
     })
 }
 
 /// The normal form as text (`docker.io/library/debian:latest`).
-pub fn normalize(s: &str) -> Result<String, String> {
+pub fn normalize(s: &str) -> Result<String, ReferenceError> {
     parse(s).map(|r| r.whole())
 }
 

@@ -17,85 +17,16 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest as _, Sha256};
 
 use super::digest::Digest;
+use super::error::StoreError;
 
 /// The largest blob [`Blobs::read`] loads into memory: 4 MiB, what registries
 /// accept for a manifest (distribution and containerd refuse larger ones).
 /// Only manifests, indexes and configs are read whole; layers are streamed.
 pub const MAX_READ: u64 = 4 << 20;
 
-/// Why a blob operation failed.
-#[derive(Debug)]
-pub enum BlobError {
-    /// The content does not hash to its name (on disk or as received).
-    Corrupt {
-        /// The digest it should have.
-        expected: Digest,
-        /// The digest it has.
-        actual: Digest,
-    },
-    /// The blob is not in the store.
-    Missing(Digest),
-    /// The content is not as long as its descriptor declares.
-    WrongSize {
-        /// The blob.
-        digest: Digest,
-        /// The size its descriptor declares.
-        expected: u64,
-        /// Bytes seen before stopping (`expected + 1` when it was longer).
-        got: u64,
-    },
-    /// Too large to load into memory ([`MAX_READ`]).
-    TooLarge {
-        /// The blob.
-        digest: Digest,
-        /// Its size.
-        size: u64,
-    },
-    /// A filesystem error.
-    Io(io::Error),
-}
-
-impl std::fmt::Display for BlobError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BlobError::Corrupt { expected, actual } => write!(
-                f,
-                "blob {expected} is corrupt: its content hashes to {actual} (remove it with `mxbuild prune` and pull or build again)"
-            ),
-            BlobError::Missing(d) => write!(f, "blob {d} is not in the store"),
-            BlobError::WrongSize {
-                digest,
-                expected,
-                got,
-            } if got > expected => write!(
-                f,
-                "blob {digest} is longer than the {expected} bytes its descriptor declares; refusing it (reading stopped there, nothing was stored)"
-            ),
-            BlobError::WrongSize {
-                digest,
-                expected,
-                got,
-            } => write!(
-                f,
-                "blob {digest} has {got} bytes, but its descriptor declares {expected}; refusing it (nothing was stored)"
-            ),
-            BlobError::TooLarge { digest, size } => write!(
-                f,
-                "blob {digest} has {size} bytes, more than the {} MiB mxbuild reads for a manifest, index or config",
-                MAX_READ >> 20
-            ),
-            BlobError::Io(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for BlobError {}
-
-impl From<io::Error> for BlobError {
-    fn from(e: io::Error) -> Self {
-        BlobError::Io(e)
-    }
-}
+/// The old name of [`StoreError`], kept so code written against it (the
+/// engine matches on `BlobError::Corrupt`) keeps compiling.
+pub type BlobError = StoreError;
 
 /// The blob directory of a store.
 #[derive(Debug, Clone)]
@@ -136,7 +67,7 @@ impl Blobs {
     }
 
     /// Stores `bytes`.
-    pub fn put(&self, bytes: &[u8]) -> Result<(Digest, u64), BlobError> {
+    pub fn put(&self, bytes: &[u8]) -> Result<(Digest, u64), StoreError> {
         let mut w = self.writer()?;
         w.write_all(bytes)?;
         w.commit(None)
@@ -147,7 +78,7 @@ impl Blobs {
         &self,
         mut r: impl Read,
         expected: Option<&Digest>,
-    ) -> Result<(Digest, u64), BlobError> {
+    ) -> Result<(Digest, u64), StoreError> {
         let mut w = self.writer()?;
         io::copy(&mut r, &mut w)?;
         w.commit(expected)
@@ -156,11 +87,11 @@ impl Blobs {
     /// Stores blob `d` of `size` bytes from `r`, reading at most `size + 1`
     /// bytes: a source that is shorter or longer than its descriptor, or whose
     /// content hashes to something else, stores nothing.
-    pub fn put_sized(&self, r: impl Read, d: &Digest, size: u64) -> Result<(), BlobError> {
+    pub fn put_sized(&self, r: impl Read, d: &Digest, size: u64) -> Result<(), StoreError> {
         let mut w = self.writer()?;
         let got = io::copy(&mut r.take(size.saturating_add(1)), &mut w)?;
         if got != size {
-            return Err(BlobError::WrongSize {
+            return Err(StoreError::WrongSize {
                 digest: d.clone(),
                 expected: size,
                 got,
@@ -173,10 +104,10 @@ impl Blobs {
     /// Whether blob `d` is stored with `size` bytes. A stored blob of another
     /// size means the descriptor lies about it (the digest fixes the content):
     /// that is an error, not a reason to fetch it again.
-    pub fn has_sized(&self, d: &Digest, size: u64) -> Result<bool, BlobError> {
+    pub fn has_sized(&self, d: &Digest, size: u64) -> Result<bool, StoreError> {
         match fs::metadata(self.path(d)) {
             Ok(m) if m.len() == size => Ok(true),
-            Ok(m) => Err(BlobError::WrongSize {
+            Ok(m) => Err(StoreError::WrongSize {
                 digest: d.clone(),
                 expected: size,
                 got: m.len(),
@@ -188,26 +119,27 @@ impl Blobs {
 
     /// Reads and verifies a small blob (manifest, index, config); one larger
     /// than [`MAX_READ`] is refused without being read.
-    pub fn read(&self, d: &Digest) -> Result<Vec<u8>, BlobError> {
+    pub fn read(&self, d: &Digest) -> Result<Vec<u8>, StoreError> {
         let f = match File::open(self.path(d)) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(BlobError::Missing(d.clone()));
+                return Err(StoreError::Missing(d.clone()));
             }
             Err(e) => return Err(e.into()),
         };
         let size = f.metadata()?.len();
         if size > MAX_READ {
-            return Err(BlobError::TooLarge {
+            return Err(StoreError::TooLarge {
                 digest: d.clone(),
                 size,
+                limit: MAX_READ,
             });
         }
         let mut bytes = Vec::with_capacity(size as usize);
         f.take(MAX_READ + 1).read_to_end(&mut bytes)?;
         let actual = Digest::of(&bytes);
         if &actual != d {
-            return Err(BlobError::Corrupt {
+            return Err(StoreError::Corrupt {
                 expected: d.clone(),
                 actual,
             });
@@ -216,11 +148,11 @@ impl Blobs {
     }
 
     /// Verifies a blob by streaming it (for large layers).
-    pub fn verify(&self, d: &Digest) -> Result<u64, BlobError> {
+    pub fn verify(&self, d: &Digest) -> Result<u64, StoreError> {
         let mut f = match File::open(self.path(d)) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(BlobError::Missing(d.clone()));
+                return Err(StoreError::Missing(d.clone()));
             }
             Err(e) => return Err(e.into()),
         };
@@ -237,7 +169,7 @@ impl Blobs {
         }
         let actual = Digest::from_sha(&sha.finalize());
         if &actual != d {
-            return Err(BlobError::Corrupt {
+            return Err(StoreError::Corrupt {
                 expected: d.clone(),
                 actual,
             });
@@ -315,7 +247,7 @@ impl BlobWriter {
 
     /// Finishes the blob: flushes it to disk, checks `expected`, and moves it
     /// into place. Returns its digest and size.
-    pub fn commit(mut self, expected: Option<&Digest>) -> Result<(Digest, u64), BlobError> {
+    pub fn commit(mut self, expected: Option<&Digest>) -> Result<(Digest, u64), StoreError> {
         let file = self
             .file
             .take()
@@ -326,7 +258,7 @@ impl BlobWriter {
         if let Some(e) = expected {
             if e != &actual {
                 let _ = fs::remove_file(&self.tmp);
-                return Err(BlobError::Corrupt {
+                return Err(StoreError::Corrupt {
                     expected: e.clone(),
                     actual,
                 });
@@ -383,11 +315,11 @@ mod tests {
         assert_eq!(b.verify(&d).unwrap(), 5);
         assert_eq!(b.list().unwrap(), vec![d.clone()]);
         fs::write(b.path(&d), b"hellO").unwrap();
-        assert!(matches!(b.read(&d), Err(BlobError::Corrupt { .. })));
-        assert!(matches!(b.verify(&d), Err(BlobError::Corrupt { .. })));
+        assert!(matches!(b.read(&d), Err(StoreError::Corrupt { .. })));
+        assert!(matches!(b.verify(&d), Err(StoreError::Corrupt { .. })));
         assert!(matches!(
             b.read(&Digest::of(b"nope")),
-            Err(BlobError::Missing(_))
+            Err(StoreError::Missing(_))
         ));
         fs::remove_dir_all(dir).unwrap();
     }
@@ -402,7 +334,7 @@ mod tests {
         assert!(
             matches!(
                 err,
-                BlobError::WrongSize {
+                StoreError::WrongSize {
                     expected: 4,
                     got: 5,
                     ..
@@ -416,7 +348,7 @@ mod tests {
         assert!(err.to_string().contains("has 4 bytes"), "{err}");
         // Right size, wrong content.
         let err = b.put_sized(&b"abcdefghij"[..], &d, 10).unwrap_err();
-        assert!(matches!(err, BlobError::Corrupt { .. }), "{err}");
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
         assert!(b.list().unwrap().is_empty());
         assert_eq!(fs::read_dir(dir.join("tmp")).unwrap().count(), 0);
         // Right everything.
@@ -424,12 +356,12 @@ mod tests {
         assert!(b.has_sized(&d, 10).unwrap());
         assert!(matches!(
             b.has_sized(&d, 3),
-            Err(BlobError::WrongSize { got: 10, .. })
+            Err(StoreError::WrongSize { got: 10, .. })
         ));
         assert!(!b.has_sized(&Digest::of(b"other"), 3).unwrap());
         // read() refuses what is too large to hold in memory.
         let (big, _) = b.put(&vec![b' '; MAX_READ as usize + 1]).unwrap();
-        assert!(matches!(b.read(&big), Err(BlobError::TooLarge { .. })));
+        assert!(matches!(b.read(&big), Err(StoreError::TooLarge { .. })));
         fs::remove_dir_all(dir).unwrap();
     }
 
@@ -439,7 +371,7 @@ mod tests {
         let err = b
             .put_stream(&b"data"[..], Some(&Digest::of(b"other")))
             .unwrap_err();
-        assert!(matches!(err, BlobError::Corrupt { .. }));
+        assert!(matches!(err, StoreError::Corrupt { .. }));
         assert!(b.list().unwrap().is_empty());
         assert_eq!(fs::read_dir(dir.join("tmp")).unwrap().count(), 0);
         // An abandoned writer leaves no temp file either.

@@ -6,6 +6,19 @@ use std::str::FromStr;
 
 use sha2::{Digest as _, Sha256};
 
+use thiserror::Error;
+
+/// A digest string that is not `sha256:<64 lower-case hex>`.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DigestError {
+    /// Another algorithm, or no `algo:` prefix at all.
+    #[error("unsupported digest {0:?}: only sha256:<hex> is supported")]
+    Unsupported(String),
+    /// `sha256:` with the wrong length or characters.
+    #[error("malformed digest {0:?}: expected sha256: and 64 lower-case hex digits")]
+    Malformed(String),
+}
+
 /// A validated sha256 digest.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Digest {
@@ -38,24 +51,30 @@ impl fmt::Display for Digest {
 }
 
 impl FromStr for Digest {
-    type Err = String;
+    type Err = DigestError;
 
-    fn from_str(s: &str) -> Result<Digest, String> {
+    fn from_str(s: &str) -> Result<Digest, DigestError> {
         let hex = s
             .strip_prefix("sha256:")
-            .ok_or_else(|| format!("unsupported digest {s:?}: only sha256:<hex> is supported"))?;
+            .ok_or_else(|| DigestError::Unsupported(s.to_string()))?;
         if hex.len() != 64
             || !hex
                 .bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         {
-            return Err(format!(
-                "malformed digest {s:?}: expected sha256: and 64 lower-case hex digits"
-            ));
+            return Err(DigestError::Malformed(s.to_string()));
         }
         Ok(Digest {
             hex: hex.to_string(),
         })
+    }
+}
+
+/// Lets code whose errors are still plain text (the engine, until it gets
+/// its own error type) parse digests with `?`.
+impl From<DigestError> for String {
+    fn from(e: DigestError) -> String {
+        e.to_string()
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod blobs;
 pub mod digest;
+pub mod error;
 pub mod lock;
 pub mod origins;
 pub mod refs;
@@ -12,6 +13,8 @@ pub mod steps;
 pub mod sweep;
 
 use std::path::{Path, PathBuf};
+
+pub use error::{DigestError, StoreError};
 
 /// The store's root directory: `$MXBUILD_ROOT`, else `/var/lib/mxbuild` for
 /// root, else `$XDG_DATA_HOME/mxbuild` (or `~/.local/share/mxbuild`).
@@ -58,7 +61,7 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating) the store at `root`, waiting for the lock in `mode`.
-    pub fn open(root: &Path, mode: lock::Mode) -> std::io::Result<Store> {
+    pub fn open(root: &Path, mode: lock::Mode) -> Result<Store, StoreError> {
         let lock = lock::StoreLock::take(root, mode)?;
         restrict(root)?;
         Ok(Store {
@@ -72,7 +75,7 @@ impl Store {
 
     /// A fresh scratch directory under `<root>/work/` (removed by the caller,
     /// or by prune if the process dies).
-    pub fn scratch(&self, what: &str) -> std::io::Result<PathBuf> {
+    pub fn scratch(&self, what: &str) -> Result<PathBuf, StoreError> {
         use std::sync::atomic::{AtomicUsize, Ordering};
         static N: AtomicUsize = AtomicUsize::new(0);
         let dir = self.root.join("work").join(format!(

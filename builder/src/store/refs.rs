@@ -10,6 +10,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::digest::Digest;
+use super::error::StoreError;
 
 /// The reference table of a store.
 #[derive(Debug, Clone)]
@@ -61,16 +62,18 @@ impl Refs {
     }
 
     /// The index digest `name` points to, if any.
-    pub fn get(&self, name: &str) -> io::Result<Option<Digest>> {
+    pub fn get(&self, name: &str) -> Result<Option<Digest>, StoreError> {
         match fs::read_to_string(self.path(name)) {
-            Ok(s) => s.trim().parse().map(Some).map_err(|e| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("reference {name:?} in the store is damaged: {e}"),
-                )
-            }),
+            Ok(s) => s
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|source| StoreError::DamagedRef {
+                    name: name.to_string(),
+                    source,
+                }),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -97,7 +100,7 @@ impl Refs {
     }
 
     /// Every reference, sorted by name. Damaged entries are reported as errors.
-    pub fn list(&self) -> io::Result<Vec<(String, Digest)>> {
+    pub fn list(&self) -> Result<Vec<(String, Digest)>, StoreError> {
         let mut out = Vec::new();
         for e in fs::read_dir(&self.dir)? {
             let file = e?.file_name();
