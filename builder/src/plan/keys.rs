@@ -1,10 +1,25 @@
 //! Cache keys: a SHA-256 over named, length-prefixed fields, so that no two
 //! different inputs can produce the same byte stream.
+//!
+//! A step's key material is kept with the step ([`Field`]s of [`Piece`]s)
+//! because part of it is only known after planning: what a step reads from a
+//! build context is hashed from the *filtered* tree, and the contexts can only
+//! be filtered once the plan says which ones its steps read. So the planner
+//! keys every step with the context parts left unhashed (`unhashed:…`, which
+//! is also the key when no context is hashed, as for `mxbuild plan` without
+//! one), and [`assign`] computes the final keys from the filtered trees in
+//! one cheap pass, without converting the Dockerfile again.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use super::op::{Op, Source};
+use super::{Plan, context};
+
 /// Builds one key.
-pub struct Hasher {
+pub(super) struct Hasher {
     inner: Sha256,
 }
 
@@ -35,9 +50,171 @@ impl Hasher {
     }
 }
 
+/// Part of a key field's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// Known when planning.
+    Text(String),
+    /// The content of these sources in the main context.
+    Context(Vec<String>),
+    /// The content of a named directory context (its directory as planned).
+    Dir(String),
+    /// The final key of another instance of the plan.
+    Instance(usize),
+}
+
+/// One named field of a step key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// Field name (`env:PATH`, `mount`, `context`, …).
+    pub name: String,
+    /// Its value, in pieces.
+    pub value: Vec<Piece>,
+}
+
+impl Field {
+    /// A field known when planning.
+    pub fn text(name: impl Into<String>, value: impl Into<String>) -> Field {
+        Field {
+            name: name.into(),
+            value: vec![Piece::Text(value.into())],
+        }
+    }
+}
+
+/// What an instance's first step chains to.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Base {
+    /// A key known when planning (an image or scratch).
+    Key(String),
+    /// The final key of the parent stage's instance.
+    Instance(usize),
+    /// Not planned (default).
+    #[default]
+    None,
+}
+
+/// The filtered trees the final keys hash.
+#[derive(Debug, Clone, Default)]
+pub struct Roots {
+    /// The main context's tree.
+    pub main: PathBuf,
+    /// Named directory contexts: the directory as planned -> its tree.
+    pub named: BTreeMap<String, PathBuf>,
+}
+
+/// Renders pieces, hashing contexts under `roots` (or leaving them unhashed).
+pub(super) struct Values<'a> {
+    roots: Option<&'a Roots>,
+    hashes: BTreeMap<(bool, String), String>,
+}
+
+impl<'a> Values<'a> {
+    /// Context pieces hashed from `roots`, or left `unhashed:` without.
+    pub fn new(roots: Option<&'a Roots>) -> Values<'a> {
+        Values {
+            roots,
+            hashes: BTreeMap::new(),
+        }
+    }
+
+    fn piece(&mut self, p: &Piece, finals: &dyn Fn(usize) -> String) -> String {
+        match p {
+            Piece::Text(t) => t.clone(),
+            Piece::Instance(i) => finals(*i),
+            Piece::Context(sources) => {
+                let joined = sources.join("\0");
+                let Some(roots) = self.roots else {
+                    return format!("unhashed:{joined}");
+                };
+                self.hashes
+                    .entry((false, joined))
+                    .or_insert_with(|| context::hash_sources(&roots.main, sources))
+                    .clone()
+            }
+            Piece::Dir(dir) => {
+                let Some(roots) = self.roots else {
+                    return format!("unhashed:dir:{dir}");
+                };
+                let tree = roots
+                    .named
+                    .get(dir)
+                    .map_or_else(|| Path::new(dir), PathBuf::as_path);
+                self.hashes
+                    .entry((true, dir.clone()))
+                    .or_insert_with(|| context::hash_sources(tree, &[".".to_string()]))
+                    .clone()
+            }
+        }
+    }
+
+    /// A step's key: its parent's key, the platform it runs as, its text and fields.
+    pub fn step(
+        &mut self,
+        parent: &str,
+        platform: &str,
+        text: &str,
+        fields: &[Field],
+        finals: &dyn Fn(usize) -> String,
+    ) -> String {
+        let mut h = Hasher::new("step");
+        h.add("parent", parent)
+            .add("platform", platform)
+            .add("text", text);
+        for f in fields {
+            let value: String = f.value.iter().map(|p| self.piece(p, finals)).collect();
+            h.add(&f.name, &value);
+        }
+        h.finish()
+    }
+}
+
+/// Computes every key of `plan` from the filtered trees in `roots`, and
+/// points the steps that read a named directory context at its tree.
+/// Instances come after everything they read, so one pass in order does.
+pub fn assign(plan: &mut Plan, roots: &Roots) {
+    let mut values = Values::new(Some(roots));
+    for idx in 0..plan.instances.len() {
+        let (done, rest) = plan.instances.split_at_mut(idx);
+        let Some(inst) = rest.first_mut() else { break };
+        let final_of = |i: usize| done.get(i).map(|d| d.final_key.clone()).unwrap_or_default();
+        let mut key = match &inst.base_key {
+            Base::Key(k) => k.clone(),
+            Base::Instance(i) => final_of(*i),
+            Base::None => String::new(),
+        };
+        for step in &mut inst.steps {
+            key = values.step(&key, &inst.platform, &step.text, &step.fields, &final_of);
+            step.key = key.clone();
+            to_tree(&mut step.op, roots);
+        }
+        inst.final_key = key;
+    }
+    plan.summary = super::summarize(&plan.instances);
+}
+
+/// A named directory context as the step reads it: its filtered tree.
+fn to_tree(op: &mut Op, roots: &Roots) {
+    let swap = |s: &mut Source| {
+        if let Source::Context(dir) = s {
+            if let Some(tree) = roots.named.get(dir.as_str()) {
+                *dir = tree.to_string_lossy().into_owned();
+            }
+        }
+    };
+    match op {
+        Op::Copy { from, .. } => swap(from),
+        Op::Run { mounts, .. } => mounts
+            .iter_mut()
+            .filter_map(|m| m.from.as_mut())
+            .for_each(swap),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Hasher;
+    use super::*;
 
     #[test]
     fn fields_do_not_run_together() {
@@ -46,5 +223,31 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a, Hasher::new("x").add("a", "bc").finish());
         assert!(a.starts_with("sha256:") && a.len() == 71);
+    }
+
+    #[test]
+    fn unhashed_contexts_name_what_they_stand_for() {
+        let mut v = Values::new(None);
+        let none = |_| String::new();
+        let f = [
+            Field {
+                name: "context".into(),
+                value: vec![Piece::Context(vec!["a".into(), "b".into()])],
+            },
+            Field {
+                name: "from".into(),
+                value: vec![Piece::Text("context:x#".into()), Piece::Dir("/d".into())],
+            },
+        ];
+        let mut h = Hasher::new("step");
+        h.add("parent", "p")
+            .add("platform", "linux/amd64")
+            .add("text", "COPY a b /")
+            .add("context", "unhashed:a\0b")
+            .add("from", "context:x#unhashed:dir:/d");
+        assert_eq!(
+            v.step("p", "linux/amd64", "COPY a b /", &f, &none),
+            h.finish()
+        );
     }
 }
