@@ -130,7 +130,7 @@ fn plan_text(args: &PlanArgs) -> Result<String, String> {
     )?;
     crate::plan::keys::assign(
         &mut plan,
-        &crate::engine::key_roots(&contexts, &named_contexts),
+        &crate::engine::key_inputs(&contexts, &named_contexts),
     );
     drop(contexts);
     Ok(match args.format.as_str() {

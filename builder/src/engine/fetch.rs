@@ -12,8 +12,8 @@ use futures_util::StreamExt;
 
 use super::downloads;
 use crate::image::time::parse_http_date;
-use crate::plan::UrlInfo;
-use crate::plan::url;
+use crate::plan::url::{self, SourceKind};
+use crate::plan::{Op, Plan, UrlInfo};
 use crate::store::Store;
 use crate::store::blobs::BlobError;
 use crate::store::digest::Digest;
@@ -27,37 +27,36 @@ pub struct Wanted {
     pub checks: Vec<(Option<String>, String)>,
 }
 
-/// Checks a URL an earlier ADD of this build downloaded (content `digest`)
-/// against another ADD's `--checksum` (`check`: the checksum and its `file:line`).
-pub fn check_again(
-    url: &str,
-    digest: &str,
-    check: &(Option<String>, String),
-) -> Result<(), String> {
-    let (Some(sum), at) = check else {
-        return Ok(());
-    };
-    let d = expected(sum, at)?;
-    if d.to_string() != digest {
-        return Err(mismatch(at, &url::redact(url), &d, digest));
+/// The URLs `plan`'s ADD steps download (each once), `file` naming the Dockerfile.
+pub fn wanted(plan: &Plan, file: &str) -> Vec<Wanted> {
+    let mut by_url: BTreeMap<String, Wanted> = BTreeMap::new();
+    for inst in &plan.instances {
+        for step in &inst.steps {
+            let Op::Copy {
+                add: true,
+                sources,
+                checksum,
+                ..
+            } = &step.op
+            else {
+                continue;
+            };
+            for s in sources {
+                if url::kind(s, true) != SourceKind::Http {
+                    continue;
+                }
+                let w = by_url.entry(s.clone()).or_insert_with(|| Wanted {
+                    url: s.clone(),
+                    checks: Vec::new(),
+                });
+                let check = (checksum.clone(), format!("{file}:{}", step.line));
+                if !w.checks.contains(&check) {
+                    w.checks.push(check);
+                }
+            }
+        }
     }
-    Ok(())
-}
-
-/// A `--checksum` as a digest (the planner checked the format; parsed again).
-fn expected(sum: &str, at: &str) -> Result<Digest, String> {
-    sum.parse().map_err(|e| {
-        format!(
-            "error: {at}: ADD --checksum={sum}: {e}\nhint: give the file's digest as sha256:<64 hex digits> (sha256sum prints the hex part)"
-        )
-    })
-}
-
-/// The message of a download that is not what `--checksum` says.
-fn mismatch(at: &str, shown: &str, d: &Digest, got: &str) -> String {
-    format!(
-        "error: {at}: ADD {shown}: checksum mismatch: --checksum={d} but the download is {got}\nhint: the file on the server changed, or the checksum is wrong"
-    )
+    by_url.into_values().collect()
 }
 
 /// Downloads every wanted URL into the store.
@@ -87,7 +86,12 @@ pub fn fetch(
         let mut expected = Vec::new();
         for (sum, at) in &w.checks {
             if let Some(sum) = sum {
-                expected.push((self::expected(sum, at)?, at.clone()));
+                let d: Digest = sum.parse().map_err(|e| {
+                    format!(
+                        "error: {at}: ADD --checksum={sum}: {e}\nhint: give the file's digest as sha256:<64 hex digits> (sha256sum prints the hex part)"
+                    )
+                })?;
+                expected.push((d, at.clone()));
             }
         }
         let shown = url::redact(&w.url);
@@ -113,7 +117,11 @@ pub fn fetch(
         } else {
             format!("downloading {shown}")
         });
-        let mismatch = |at: &str, d: &Digest, got: &str| mismatch(at, &shown, d, got);
+        let mismatch = |at: &str, d: &Digest, got: &str| {
+            format!(
+                "error: {at}: ADD {shown}: checksum mismatch: --checksum={d} but the download is {got}\nhint: the file on the server changed, or the checksum is wrong"
+            )
+        };
         // With a checksum, a wrong download is never stored.
         let first = expected.first().map(|(d, _)| d);
         let info = rt

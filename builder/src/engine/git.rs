@@ -11,7 +11,8 @@ use std::process::{Command, Stdio};
 
 use sha2::{Digest as _, Sha256};
 
-use crate::plan::url;
+use crate::plan::url::{self, SourceKind};
+use crate::plan::{Op, Plan};
 use crate::store::Store;
 
 /// One git source a plan's ADD steps copy.
@@ -21,6 +22,30 @@ pub struct Wanted {
     pub source: String,
     /// `file:line` of the first ADD that uses it.
     pub at: String,
+}
+
+/// The git sources of `plan`'s ADD steps (each once).
+pub fn wanted(plan: &Plan, file: &str) -> Vec<Wanted> {
+    let mut out: BTreeMap<String, Wanted> = BTreeMap::new();
+    for inst in &plan.instances {
+        for step in &inst.steps {
+            let Op::Copy {
+                add: true, sources, ..
+            } = &step.op
+            else {
+                continue;
+            };
+            for s in sources {
+                if url::kind(s, true) == SourceKind::Git {
+                    out.entry(s.clone()).or_insert_with(|| Wanted {
+                        source: s.clone(),
+                        at: format!("{file}:{}", step.line),
+                    });
+                }
+            }
+        }
+    }
+    out.into_values().collect()
 }
 
 /// The bare cache repository for `remote` in the store.

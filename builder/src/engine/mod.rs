@@ -338,10 +338,10 @@ fn read_dockerfile(opts: &Options) -> Result<(crate::dockerfile::Dockerfile, Str
 
 /// The trees the final keys hash: the main context's, and each named
 /// directory context's keyed by its directory as the plan names it.
-pub fn key_roots(
+pub fn key_inputs(
     contexts: &contexts::Contexts,
     named: &BTreeMap<String, String>,
-) -> crate::plan::keys::Roots {
+) -> crate::plan::keys::Inputs {
     let trees = contexts.for_planner(named);
     let named = named
         .iter()
@@ -351,24 +351,25 @@ pub fn key_roots(
             Some((dir.to_string(), PathBuf::from(tree)))
         })
         .collect();
-    crate::plan::keys::Roots {
-        main: contexts.main().to_path_buf(),
+    crate::plan::keys::Inputs {
+        main: Some(contexts.main().to_path_buf()),
         named,
+        ..Default::default()
     }
 }
 
-/// Plans the build: the Dockerfile is converted once, its images, ADD URLs
-/// and git sources resolved as the planner meets them (pulled, downloaded,
-/// fetched into the store); emulation is checked before any step runs;
-/// then the contexts the plan reads are filtered, once, and the keys
-/// computed from their content. From here on steps and keys read only the
+/// Plans the build: the Dockerfile is converted once, its images resolved
+/// as the planner meets them (pulled into the store when missing);
+/// emulation is checked before any step runs; then the ADD URLs and git
+/// sources the plan uses are fetched, the contexts it reads filtered, once,
+/// and the keys computed from all of it. From here on steps and keys read only the
 /// filtered trees (removed when the returned [`contexts::Contexts`] drops),
 /// so no ignored file reaches a step, whatever symlink or mount leads to it.
 fn plan_build(
     store: &Store,
     opts: &Options,
     progress: &Progress,
-) -> Result<(Plan, String, resolve::Got, contexts::Contexts), String> {
+) -> Result<(Plan, String, Fetched, contexts::Contexts), String> {
     let (df, file) = read_dockerfile(opts)?;
     let popts = crate::plan::Options {
         platforms: opts.platforms.clone(),
@@ -381,12 +382,20 @@ fn plan_build(
         allow: opts.allow,
     };
     let log = |s: &str| progress.line(s);
-    let agent = opts.ssh.get("default").map(PathBuf::as_path);
-    let resolver = resolve::StoreResolver::new(store, opts.pull, &opts.named_contexts, agent, &log);
+    let resolver = resolve::StoreResolver::new(store, opts.pull, &opts.named_contexts, &log);
     let mut plan = crate::plan::convert(&df, &popts, &resolver).map_err(|e| e.to_string())?;
-    let got = resolver.finish();
-    // Before any step runs (ONBUILD triggers included).
+    let images = resolver.finish();
+    // Before any step runs (ONBUILD triggers included) or anything is downloaded.
     check_emulation(&plan, &popts.host)?;
+    // ADD URLs may use the base images' ENV, so they are known only now;
+    // their content digests and commits go into the keys.
+    let urls = fetch::fetch(store, &fetch::wanted(&plan, &file), &mut |s| {
+        progress.line(s)
+    })?;
+    let agent = opts.ssh.get("default").map(PathBuf::as_path);
+    let git = git::fetch(store, &git::wanted(&plan, &file), agent, &mut |s| {
+        progress.line(s)
+    })?;
     let contexts = contexts::Contexts::prepare(
         &opts.context,
         &opts.dockerfile,
@@ -394,8 +403,25 @@ fn plan_build(
         &contexts::reads(&plan, &opts.named_contexts),
         &store.root.join("work"),
     )?;
-    crate::plan::keys::assign(&mut plan, &key_roots(&contexts, &opts.named_contexts));
-    Ok((plan, file, got, contexts))
+    let inputs = crate::plan::keys::Inputs {
+        urls,
+        git,
+        ..key_inputs(&contexts, &opts.named_contexts)
+    };
+    crate::plan::keys::assign(&mut plan, &inputs);
+    let fetched = Fetched {
+        images,
+        urls: inputs.urls,
+        git: inputs.git,
+    };
+    Ok((plan, file, fetched, contexts))
+}
+
+/// What planning brought into the store for the build's steps.
+struct Fetched {
+    images: resolve::Resolved,
+    urls: BTreeMap<String, crate::plan::UrlInfo>,
+    git: BTreeMap<String, String>,
 }
 
 /// Runs a build.
@@ -405,12 +431,12 @@ pub fn build(
     opts: &Options,
     progress: &Progress,
 ) -> Result<Built, BuildError> {
-    let (plan, file, got, contexts) = plan_build(store, opts, progress)?;
-    let resolve::Got {
+    let (plan, file, fetched, contexts) = plan_build(store, opts, progress)?;
+    let Fetched {
         images: resolved,
         urls,
         git,
-    } = got;
+    } = fetched;
     for w in &plan.warnings {
         progress.line(&format!(
             "warning: {file}:{}: {} ({})",

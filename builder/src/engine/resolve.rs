@@ -6,7 +6,6 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Cursor;
-use std::path::Path;
 
 use oci_spec::image::ImageIndex;
 use xx::Platform;
@@ -15,7 +14,7 @@ use super::state::{LayerRec, State};
 use crate::image::config::{Healthcheck, History, RunConfig};
 use crate::image::manifest::{self, Node};
 use crate::image::{checks, index};
-use crate::plan::{ImageInfo, Resolver, UrlInfo};
+use crate::plan::{ImageInfo, Resolver};
 use crate::registry::{Session, reference};
 use crate::store::Store;
 
@@ -269,41 +268,19 @@ impl Resolver for LocalResolver<'_> {
             .ok()
             .map(|(digest, state)| info(&digest, &state)))
     }
-
-    fn url(&self, _: &str, _: Option<&str>, _: &str) -> Result<Option<UrlInfo>, String> {
-        Ok(None)
-    }
-
-    fn git(&self, _: &str, _: &str) -> Result<Option<String>, String> {
-        Ok(None)
-    }
-}
-
-/// What a build's planning resolved: the images (with their starting
-/// states), the downloads and the commits its steps use.
-#[derive(Debug, Default)]
-pub struct Got {
-    /// Images, keyed `reference@platform`.
-    pub images: Resolved,
-    /// `ADD` URL -> content.
-    pub urls: BTreeMap<String, UrlInfo>,
-    /// `ADD` git source -> commit.
-    pub git: BTreeMap<String, String>,
 }
 
 /// Answers the planner for a build: images from the store, pulled when
 /// missing (if allowed), OCI layouts imported when the command line named
-/// them; `ADD` URLs downloaded and git sources fetched into the store. Each
-/// is done once per build and recorded, so the build knows what it used.
+/// them. Each is resolved once per build and recorded (its starting state
+/// too), so the build knows the images it used.
 pub struct StoreResolver<'a> {
     store: &'a Store,
     pull: bool,
     /// `--build-context` sources: the only OCI layouts a build may read.
     named_contexts: &'a BTreeMap<String, String>,
-    /// `--ssh default`, for git sources.
-    agent: Option<&'a Path>,
     log: &'a dyn Fn(&str),
-    got: RefCell<Got>,
+    got: RefCell<Resolved>,
 }
 
 impl std::fmt::Debug for StoreResolver<'_> {
@@ -320,21 +297,19 @@ impl<'a> StoreResolver<'a> {
         store: &'a Store,
         pull: bool,
         named_contexts: &'a BTreeMap<String, String>,
-        agent: Option<&'a Path>,
         log: &'a dyn Fn(&str),
     ) -> StoreResolver<'a> {
         StoreResolver {
             store,
             pull,
             named_contexts,
-            agent,
             log,
-            got: RefCell::new(Got::default()),
+            got: RefCell::new(Resolved::default()),
         }
     }
 
     /// What was resolved.
-    pub fn finish(self) -> Got {
+    pub fn finish(self) -> Resolved {
         self.got.into_inner()
     }
 }
@@ -358,64 +333,16 @@ pub fn only_flagged_layout(
 impl Resolver for StoreResolver<'_> {
     fn image(&self, reference: &str, platform: &Platform) -> Result<Option<ImageInfo>, String> {
         let key = format!("{reference}@{platform}");
-        if let Some(info) = self.got.borrow().images.infos.get(&key) {
+        if let Some(info) = self.got.borrow().infos.get(&key) {
             return Ok(Some(info.clone()));
         }
         only_flagged_layout(reference, self.named_contexts)?;
         let wanted = BTreeSet::from([(reference.to_string(), platform.to_string())]);
         let more = resolve(self.store, &wanted, self.pull, &mut |s| (self.log)(s))?;
         let mut got = self.got.borrow_mut();
-        got.images.infos.extend(more.infos);
-        got.images.states.extend(more.states);
-        Ok(got.images.infos.get(&key).cloned())
-    }
-
-    fn url(&self, url: &str, checksum: Option<&str>, at: &str) -> Result<Option<UrlInfo>, String> {
-        let check = (checksum.map(str::to_string), at.to_string());
-        let known = self.got.borrow().urls.get(url).cloned();
-        match known {
-            // Fetched for an earlier ADD: this one's --checksum must match too.
-            Some(info) => {
-                super::fetch::check_again(url, &info.digest, &check)?;
-                Ok(Some(info))
-            }
-            None => {
-                let wanted = super::fetch::Wanted {
-                    url: url.to_string(),
-                    checks: vec![check.clone()],
-                };
-                let mut fetched =
-                    super::fetch::fetch(self.store, &[wanted], &mut |s| (self.log)(s))?;
-                let Some(info) = fetched.remove(url) else {
-                    return Ok(None);
-                };
-                self.got
-                    .borrow_mut()
-                    .urls
-                    .insert(url.to_string(), info.clone());
-                Ok(Some(info))
-            }
-        }
-    }
-
-    fn git(&self, source: &str, at: &str) -> Result<Option<String>, String> {
-        if let Some(commit) = self.got.borrow().git.get(source) {
-            return Ok(Some(commit.clone()));
-        }
-        let wanted = super::git::Wanted {
-            source: source.to_string(),
-            at: at.to_string(),
-        };
-        let mut fetched =
-            super::git::fetch(self.store, &[wanted], self.agent, &mut |s| (self.log)(s))?;
-        let commit = fetched.remove(source);
-        if let Some(c) = &commit {
-            self.got
-                .borrow_mut()
-                .git
-                .insert(source.to_string(), c.clone());
-        }
-        Ok(commit)
+        got.infos.extend(more.infos);
+        got.states.extend(more.states);
+        Ok(got.infos.get(&key).cloned())
     }
 }
 

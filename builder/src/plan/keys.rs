@@ -4,11 +4,13 @@
 //! A step's key material is kept with the step ([`Field`]s of [`Piece`]s)
 //! because part of it is only known after planning: what a step reads from a
 //! build context is hashed from the *filtered* tree, and the contexts can only
-//! be filtered once the plan says which ones its steps read. So the planner
-//! keys every step with the context parts left unhashed (`unhashed:…`, which
-//! is also the key when no context is hashed, as for `mxbuild plan` without
-//! one), and [`assign`] computes the final keys from the filtered trees in
-//! one cheap pass, without converting the Dockerfile again.
+//! be filtered once the plan says which ones its steps read; an `ADD` URL's
+//! content and a git source's commit are fetched once the plan's shape is
+//! final (and emulation checked). So the planner keys every step with those
+//! parts left open (`unhashed:…`, `unresolved`: also the keys when nothing
+//! is hashed or fetched, as for `mxbuild plan` without a context), and
+//! [`assign`] computes the final keys from the [`Inputs`] in one cheap pass,
+//! without converting the Dockerfile again.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,7 +18,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::op::{Op, Source};
-use super::{Plan, context};
+use super::{Plan, UrlInfo, context};
 
 /// Builds one key.
 pub(super) struct Hasher {
@@ -61,6 +63,10 @@ pub enum Piece {
     Dir(String),
     /// The final key of another instance of the plan.
     Instance(usize),
+    /// The content of an `ADD` URL (`unresolved` when not fetched).
+    Url(String),
+    /// The commit of an `ADD` git source (`unresolved` when not fetched).
+    Git(String),
 }
 
 /// One named field of a step key.
@@ -94,26 +100,30 @@ pub enum Base {
     None,
 }
 
-/// The filtered trees the final keys hash.
+/// What the final keys hold beyond the plan.
 #[derive(Debug, Clone, Default)]
-pub struct Roots {
-    /// The main context's tree.
-    pub main: PathBuf,
+pub struct Inputs {
+    /// The main context's (filtered) tree; `None`: no context is hashed.
+    pub main: Option<PathBuf>,
     /// Named directory contexts: the directory as planned -> its tree.
     pub named: BTreeMap<String, PathBuf>,
+    /// What `ADD` URLs downloaded.
+    pub urls: BTreeMap<String, UrlInfo>,
+    /// What `ADD` git sources resolved to (source -> commit).
+    pub git: BTreeMap<String, String>,
 }
 
-/// Renders pieces, hashing contexts under `roots` (or leaving them unhashed).
+/// Renders pieces from the inputs (or leaves them open without).
 pub(super) struct Values<'a> {
-    roots: Option<&'a Roots>,
+    inputs: Option<&'a Inputs>,
     hashes: BTreeMap<(bool, String), String>,
 }
 
 impl<'a> Values<'a> {
-    /// Context pieces hashed from `roots`, or left `unhashed:` without.
-    pub fn new(roots: Option<&'a Roots>) -> Values<'a> {
+    /// Pieces rendered from `inputs`, or left open without.
+    pub fn new(inputs: Option<&'a Inputs>) -> Values<'a> {
         Values {
-            roots,
+            inputs,
             hashes: BTreeMap::new(),
         }
     }
@@ -122,18 +132,26 @@ impl<'a> Values<'a> {
         match p {
             Piece::Text(t) => t.clone(),
             Piece::Instance(i) => finals(*i),
+            Piece::Url(u) => self
+                .inputs
+                .and_then(|i| i.urls.get(u))
+                .map_or_else(|| "unresolved".to_string(), UrlInfo::key),
+            Piece::Git(g) => self
+                .inputs
+                .and_then(|i| i.git.get(g))
+                .map_or_else(|| "unresolved".to_string(), String::clone),
             Piece::Context(sources) => {
                 let joined = sources.join("\0");
-                let Some(roots) = self.roots else {
+                let Some(main) = self.inputs.and_then(|i| i.main.as_ref()) else {
                     return format!("unhashed:{joined}");
                 };
                 self.hashes
                     .entry((false, joined))
-                    .or_insert_with(|| context::hash_sources(&roots.main, sources))
+                    .or_insert_with(|| context::hash_sources(main, sources))
                     .clone()
             }
             Piece::Dir(dir) => {
-                let Some(roots) = self.roots else {
+                let Some(roots) = self.inputs.filter(|i| i.main.is_some()) else {
                     return format!("unhashed:dir:{dir}");
                 };
                 let tree = roots
@@ -169,11 +187,11 @@ impl<'a> Values<'a> {
     }
 }
 
-/// Computes every key of `plan` from the filtered trees in `roots`, and
-/// points the steps that read a named directory context at its tree.
-/// Instances come after everything they read, so one pass in order does.
-pub fn assign(plan: &mut Plan, roots: &Roots) {
-    let mut values = Values::new(Some(roots));
+/// Computes every key of `plan` from `inputs`, and points the steps that
+/// read a named directory context at its tree. Instances come after
+/// everything they read, so one pass in order does.
+pub fn assign(plan: &mut Plan, inputs: &Inputs) {
+    let mut values = Values::new(Some(inputs));
     for idx in 0..plan.instances.len() {
         let (done, rest) = plan.instances.split_at_mut(idx);
         let Some(inst) = rest.first_mut() else { break };
@@ -186,7 +204,7 @@ pub fn assign(plan: &mut Plan, roots: &Roots) {
         for step in &mut inst.steps {
             key = values.step(&key, &inst.platform, &step.text, &step.fields, &final_of);
             step.key = key.clone();
-            to_tree(&mut step.op, roots);
+            to_tree(&mut step.op, inputs);
         }
         inst.final_key = key;
     }
@@ -194,10 +212,10 @@ pub fn assign(plan: &mut Plan, roots: &Roots) {
 }
 
 /// A named directory context as the step reads it: its filtered tree.
-fn to_tree(op: &mut Op, roots: &Roots) {
+fn to_tree(op: &mut Op, inputs: &Inputs) {
     let swap = |s: &mut Source| {
         if let Source::Context(dir) = s {
-            if let Some(tree) = roots.named.get(dir.as_str()) {
+            if let Some(tree) = inputs.named.get(dir.as_str()) {
                 *dir = tree.to_string_lossy().into_owned();
             }
         }

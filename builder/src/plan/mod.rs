@@ -163,21 +163,18 @@ pub struct Plan {
     pub finals: Vec<usize>,
 }
 
-/// Plans a parsed Dockerfile with what `resolver` knows, hashing
-/// `opts.context` (when given) for the keys: [`convert`], then [`keys::assign`].
-pub fn plan_with(
-    df: &Dockerfile,
-    opts: &Options,
-    resolver: &dyn Resolver,
-) -> Result<Plan, PlanError> {
-    let mut plan = convert(df, opts, resolver)?;
-    if let Some(dir) = &opts.context {
-        let roots = keys::Roots {
-            main: dir.clone(),
-            named: BTreeMap::new(),
-        };
-        keys::assign(&mut plan, &roots);
-    }
+/// Plans a parsed Dockerfile with what `known` holds (images, URLs, git
+/// commits), hashing `opts.context` (when given) for the keys: [`convert`],
+/// then [`keys::assign`].
+pub fn plan_with(df: &Dockerfile, opts: &Options, known: &Known) -> Result<Plan, PlanError> {
+    let mut plan = convert(df, opts, known)?;
+    let inputs = keys::Inputs {
+        main: opts.context.clone(),
+        named: BTreeMap::new(),
+        urls: known.urls.clone(),
+        git: known.git.clone(),
+    };
+    keys::assign(&mut plan, &inputs);
     Ok(plan)
 }
 

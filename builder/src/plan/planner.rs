@@ -79,11 +79,6 @@ impl<'a> Planner<'a> {
             .into()
     }
 
-    /// `file:line` of a step, as the resolver's messages name it.
-    pub fn at(&self, span: Span) -> String {
-        format!("{}:{}", self.df.file, span.line)
-    }
-
     /// The global scope for target `p`: declared global ARGs plus the automatic ones.
     pub fn global_scope(&self, p: &Platform) -> Result<Scope, PlanError> {
         let mut scope = Scope::default();

@@ -1,13 +1,13 @@
-//! `COPY` and `ADD`: sources and flags expanded, remote sources checked and
-//! resolved (an `ADD` URL's content, a git source's commit, both in the
-//! key), and where the files come from: a `--from` (stage, image, named
+//! `COPY` and `ADD`: sources and flags expanded, remote sources checked (an
+//! `ADD` URL's content and a git source's commit go into the key once
+//! fetched, see `keys::assign`), and where the files come from: a `--from` (stage, image, named
 //! context) or the main context, whose content the key holds.
 
 use super::super::keys::{Field, Piece};
 use super::super::planner::{At, Parts, Planner};
 use super::super::scope::Scope;
 use super::super::url::{self, SourceKind};
-use super::super::{Op, PlanError, Source, UrlInfo, heredoc};
+use super::super::{Op, PlanError, Source, heredoc};
 use crate::dockerfile::Span;
 use crate::dockerfile::instruction::{Instruction, Located};
 
@@ -61,8 +61,8 @@ impl Planner<'_> {
             ));
         }
         self.check_remote(&srcs, *add, span)?;
+        self.remote_fields(&srcs, *add, &mut parts);
         let mut flags = self.copy_flags(located, scope, &srcs, &mut parts)?;
-        self.resolve_remote(&srcs, *add, flags.checksum.as_deref(), span, &mut parts)?;
         let dest = self.expand_used(scope, dest, span, &mut parts.used)?;
         if *link {
             flags.shown.push("--link".to_string());
@@ -212,36 +212,20 @@ impl Planner<'_> {
         Ok(flags)
     }
 
-    /// Asks the resolver for each git source's commit and each URL's
-    /// content; both go into the key (`unresolved` when not known).
-    fn resolve_remote(
-        &self,
-        srcs: &[String],
-        add: bool,
-        checksum: Option<&str>,
-        span: Span,
-        parts: &mut Parts,
-    ) -> Result<(), PlanError> {
-        let at = self.at(span);
+    /// The key fields of git sources (their commit) and URLs (their
+    /// content), filled in by `keys::assign` once they are fetched.
+    fn remote_fields(&self, srcs: &[String], add: bool, parts: &mut Parts) {
         for s in srcs {
-            match url::kind(s, add) {
-                SourceKind::Path => {}
-                SourceKind::Git => {
-                    let got = self.resolver.git(s, &at).map_err(PlanError::Resolver)?;
-                    let got = got.as_deref().unwrap_or("unresolved");
-                    parts.fields.push(Field::text("git", format!("{s} {got}")));
-                }
-                SourceKind::Http => {
-                    let got = self
-                        .resolver
-                        .url(s, checksum, &at)
-                        .map_err(PlanError::Resolver)?
-                        .map_or_else(|| "unresolved".to_string(), |u: UrlInfo| u.key());
-                    parts.fields.push(Field::text("url", format!("{s} {got}")));
-                }
-            }
+            let (name, piece) = match url::kind(s, add) {
+                SourceKind::Path => continue,
+                SourceKind::Git => ("git", Piece::Git(s.clone())),
+                SourceKind::Http => ("url", Piece::Url(s.clone())),
+            };
+            parts.fields.push(Field {
+                name: name.to_string(),
+                value: vec![Piece::Text(format!("{s} ")), piece],
+            });
         }
-        Ok(())
     }
 
     /// The key fields of a COPY from the main context: the content of its

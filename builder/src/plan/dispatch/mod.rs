@@ -85,3 +85,113 @@ impl Planner<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::super::{Known, Op, Options, Plan, Source, UrlInfo, plan_with};
+    use crate::plan::ImageInfo;
+
+    fn plan(text: &str, known: &Known) -> Result<Plan, String> {
+        let df = crate::dockerfile::parse(text, "Dockerfile").map_err(|e| e.to_string())?;
+        let opts = Options {
+            platforms: vec!["linux/amd64".parse().unwrap()],
+            host: "linux/amd64".parse().unwrap(),
+            target: None,
+            build_args: BTreeMap::new(),
+            context: None,
+            named_contexts: BTreeMap::new(),
+            network: crate::exec::Network::Sandbox,
+            allow: Default::default(),
+        };
+        plan_with(&df, &opts, known).map_err(|e| e.to_string())
+    }
+
+    fn with_image(on_build: &[&str]) -> Known {
+        let info = ImageInfo {
+            digest: "sha256:1111".into(),
+            env: vec![("DIR".into(), "/from-image".into())],
+            on_build: on_build.iter().map(|s| s.to_string()).collect(),
+            shell: None,
+        };
+        Known {
+            images: BTreeMap::from([("base:1@linux/amd64".to_string(), info)]),
+            ..Known::default()
+        }
+    }
+
+    #[test]
+    fn meta_expands_in_the_image_env() {
+        let p = plan("FROM base:1\nWORKDIR $DIR/x\n", &with_image(&[])).unwrap();
+        assert_eq!(
+            p.instances[0].steps[0].op,
+            Op::Workdir("/from-image/x".into())
+        );
+        let bare = plan("FROM base:1\nWORKDIR $DIR/x\n", &Known::default()).unwrap();
+        assert_eq!(bare.instances[0].steps[0].op, Op::Workdir("/x".into()));
+        assert_ne!(p.instances[0].final_key, bare.instances[0].final_key);
+    }
+
+    #[test]
+    fn triggers_run_first_and_can_name_images() {
+        let p = plan(
+            "FROM base:1\nRUN mine\n",
+            &with_image(&["COPY --from=other:2 /a /b"]),
+        )
+        .unwrap();
+        let steps = &p.instances[0].steps;
+        assert_eq!(steps.len(), 2);
+        assert!(matches!(
+            &steps[0].op,
+            Op::Copy { from: Source::Image { reference, .. }, .. } if reference == "other:2"
+        ));
+    }
+
+    #[test]
+    fn add_url_key_follows_the_download() {
+        let text = "FROM scratch\nADD https://example.com/f /f\n";
+        let unknown = plan(text, &Known::default()).unwrap();
+        let mut known = Known::default();
+        known.urls.insert(
+            "https://example.com/f".into(),
+            UrlInfo {
+                digest: "sha256:2222".into(),
+                mtime: None,
+            },
+        );
+        let fetched = plan(text, &known).unwrap();
+        assert_eq!(
+            unknown.instances[0].steps[0].text,
+            fetched.instances[0].steps[0].text
+        );
+        assert_ne!(
+            unknown.instances[0].final_key,
+            fetched.instances[0].final_key
+        );
+    }
+
+    #[test]
+    fn run_refuses_what_was_not_allowed() {
+        let e = plan(
+            "FROM scratch\nRUN --security=insecure x\n",
+            &Known::default(),
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("entitlement security.insecure is not allowed"),
+            "{e}"
+        );
+        assert!(e.starts_with("Dockerfile:2:"), "{e}");
+    }
+
+    #[test]
+    fn copy_checksum_needs_one_url() {
+        let e = plan(
+            "FROM scratch\nADD --checksum=sha256:00 a /b\n",
+            &Known::default(),
+        )
+        .unwrap_err();
+        assert!(e.contains("ADD --checksum needs exactly one source"), "{e}");
+    }
+}
