@@ -82,16 +82,13 @@ fn plan_text(args: &PlanArgs) -> Result<String, String> {
             None => Err(format!("error: --build-context {c:?} is not NAME=SOURCE\nhint: e.g. --build-context xx=docker-image://tonistiigi/xx")),
         })
         .collect::<Result<_, _>>()?;
-    let mut opts = crate::plan::Options {
+    let opts = crate::plan::Options {
         platforms,
         host,
         target: args.target.clone(),
         build_args,
         context: None,
         named_contexts: named_contexts.clone(),
-        images: Default::default(),
-        urls: Default::default(),
-        git: Default::default(),
         network: crate::plan::entitlements::parse_network(&args.network)
             .map_err(|e| format!("error: {e}"))?,
         allow: crate::plan::entitlements::Entitlements::parse(&args.allow)
@@ -115,10 +112,15 @@ fn plan_text(args: &PlanArgs) -> Result<String, String> {
         (None, Some(p)) => p.0.clone(),
         (None, None) => return Err("internal: no work directory".to_string()),
     };
+    // Converted once: base images already in the local store (never pulled
+    // here) give the plan what a build sees (digests, ENV, ONBUILD triggers).
+    let resolver = crate::engine::resolve::LocalResolver {
+        store: store.as_ref(),
+    };
+    let mut plan = crate::plan::convert(&df, &opts, &resolver).map_err(|e| e.to_string())?;
     // The keys hash what a build would read: the contexts the steps use,
     // filtered by their ignore files as `mxbuild build` does (removed on return).
-    let shape = crate::plan::plan(&df, &opts).map_err(|e| e.to_string())?;
-    let reads = crate::engine::contexts::reads(&shape, &named_contexts);
+    let reads = crate::engine::contexts::reads(&plan, &named_contexts);
     let contexts = crate::engine::contexts::Contexts::prepare(
         &args.context,
         &file,
@@ -126,18 +128,10 @@ fn plan_text(args: &PlanArgs) -> Result<String, String> {
         &reads,
         &work,
     )?;
-    opts.context = Some(contexts.main().to_path_buf());
-    opts.named_contexts = contexts.for_planner(&named_contexts);
-    let mut plan = crate::plan::plan(&df, &opts).map_err(|e| e.to_string())?;
-    // Base images already in the local store (never pulled here) give the
-    // plan what a build sees: their digests, ENV and ONBUILD triggers.
-    if let Some(store) = &store {
-        let wanted = crate::engine::resolve::wanted(&plan);
-        opts.images = crate::engine::resolve::local_infos(store, &wanted);
-        if !opts.images.is_empty() {
-            plan = crate::plan::plan(&df, &opts).map_err(|e| e.to_string())?;
-        }
-    }
+    crate::plan::keys::assign(
+        &mut plan,
+        &crate::engine::key_inputs(&contexts, &named_contexts),
+    );
     drop(contexts);
     Ok(match args.format.as_str() {
         "json" => crate::plan::render::json(&plan) + "\n",

@@ -255,40 +255,7 @@ fn pairs(args: &[String]) -> Vec<(String, String)> {
 
 fn convert(node: &Node) -> Result<Instruction, Problem> {
     Ok(match node.keyword.as_str() {
-        "from" => {
-            let flags = Flags::new(node, &["platform"])?;
-            let (image, name) = match node.args.as_slice() {
-                [image] => (image.clone(), None),
-                [image, as_kw, name] if as_kw.eq_ignore_ascii_case("as") => {
-                    (image.clone(), Some(name.to_ascii_lowercase()))
-                }
-                _ => {
-                    return Err((
-                        "FROM takes an image and an optional AS name".to_string(),
-                        Some("FROM [--platform=<platform>] <image> [AS <name>]".to_string()),
-                    ));
-                }
-            };
-            if let Some(n) = &name {
-                let ok = n.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                    && n.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-                if !ok {
-                    return Err((
-                        format!("invalid stage name {n:?}"),
-                        Some(
-                            "stage names start with a letter and use letters, digits, _ - ."
-                                .to_string(),
-                        ),
-                    ));
-                }
-            }
-            Instruction::From {
-                image,
-                name,
-                platform: flags.value("platform")?,
-            }
-        }
+        "from" => from(node)?,
         "arg" => {
             Flags::new(node, &[])?;
             need_args(node, 1, "ARG VERSION=1.0")?;
@@ -310,100 +277,8 @@ fn convert(node: &Node) -> Result<Instruction, Problem> {
             Flags::new(node, &[])?;
             Instruction::Label(pairs(&node.args))
         }
-        "run" => {
-            let flags = Flags::new(node, &["mount", "network", "security"])?;
-            if node.args.is_empty() && node.heredocs.is_empty() {
-                return Err((
-                    "RUN needs a command".to_string(),
-                    Some("e.g. RUN make".to_string()),
-                ));
-            }
-            let mounts = flags
-                .values("mount")
-                .iter()
-                .map(|m| mount::parse(m))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| {
-                    (
-                        e,
-                        Some("e.g. --mount=type=cache,target=/root/.cache".to_string()),
-                    )
-                })?;
-            let network = flags.value("network")?;
-            if let Some(n) = &network {
-                if !matches!(n.as_str(), "default" | "none" | "host") {
-                    return Err((
-                        format!("RUN --network={n} is not supported"),
-                        Some(
-                            "use default, none or host (host needs --allow network.host)"
-                                .to_string(),
-                        ),
-                    ));
-                }
-            }
-            let security = flags.value("security")?;
-            if let Some(v) = &security {
-                if !matches!(v.as_str(), "sandbox" | "insecure") {
-                    return Err((
-                        format!("RUN --security={v} is not valid"),
-                        Some(
-                            "use sandbox (the default) or insecure (runs privileged; needs --allow security.insecure)"
-                                .to_string(),
-                        ),
-                    ));
-                }
-            }
-            Instruction::Run {
-                command: command(node),
-                mounts,
-                network,
-                security,
-            }
-        }
-        "copy" | "add" => {
-            let add = node.keyword == "add";
-            let allowed: &[&str] = if add {
-                &[
-                    "chown",
-                    "chmod",
-                    "link",
-                    "exclude",
-                    "checksum",
-                    "keep-git-dir",
-                    "parents",
-                ]
-            } else {
-                &["from", "chown", "chmod", "link", "parents", "exclude"]
-            };
-            let flags = Flags::new(node, allowed)?;
-            let mut paths = node.args.clone();
-            let dest = if paths.len() >= 2 || (paths.len() == 1 && !node.heredocs.is_empty()) {
-                paths.pop().unwrap_or_default()
-            } else {
-                let kw = node.keyword.to_ascii_uppercase();
-                return Err((
-                    format!("{kw} needs at least one source and a destination"),
-                    Some(format!("e.g. {kw} src/ /app/")),
-                ));
-            };
-            Instruction::Copy {
-                add,
-                sources: paths,
-                dest,
-                from: if add { None } else { flags.value("from")? },
-                chown: flags.value("chown")?,
-                chmod: flags.value("chmod")?,
-                link: flags.bool("link")?,
-                parents: flags.bool("parents")?,
-                exclude: flags.values("exclude"),
-                checksum: if add { flags.value("checksum")? } else { None },
-                keep_git_dir: if add {
-                    flags.bool("keep-git-dir")?
-                } else {
-                    false
-                },
-            }
-        }
+        "run" => run(node)?,
+        "copy" | "add" => copy(node)?,
         "cmd" => {
             Flags::new(node, &[])?;
             Instruction::Cmd(command(node))
@@ -460,6 +335,134 @@ fn convert(node: &Node) -> Result<Instruction, Problem> {
         }
         "healthcheck" => healthcheck(node)?,
         other => return Err((format!("unknown instruction: {other}"), None)),
+    })
+}
+
+/// `FROM [--platform=P] IMAGE [AS NAME]`: the stage name is checked here, lower-cased.
+fn from(node: &Node) -> Result<Instruction, Problem> {
+    let flags = Flags::new(node, &["platform"])?;
+    let (image, name) = match node.args.as_slice() {
+        [image] => (image.clone(), None),
+        [image, as_kw, name] if as_kw.eq_ignore_ascii_case("as") => {
+            (image.clone(), Some(name.to_ascii_lowercase()))
+        }
+        _ => {
+            return Err((
+                "FROM takes an image and an optional AS name".to_string(),
+                Some("FROM [--platform=<platform>] <image> [AS <name>]".to_string()),
+            ));
+        }
+    };
+    if let Some(n) = &name {
+        let ok = n.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if !ok {
+            return Err((
+                format!("invalid stage name {n:?}"),
+                Some("stage names start with a letter and use letters, digits, _ - .".to_string()),
+            ));
+        }
+    }
+    Ok(Instruction::From {
+        image,
+        name,
+        platform: flags.value("platform")?,
+    })
+}
+
+/// `RUN`: its mounts, network and security flags are checked here, so a bad one points at its line.
+fn run(node: &Node) -> Result<Instruction, Problem> {
+    let flags = Flags::new(node, &["mount", "network", "security"])?;
+    if node.args.is_empty() && node.heredocs.is_empty() {
+        return Err((
+            "RUN needs a command".to_string(),
+            Some("e.g. RUN make".to_string()),
+        ));
+    }
+    let mounts = flags
+        .values("mount")
+        .iter()
+        .map(|m| mount::parse(m))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            (
+                e,
+                Some("e.g. --mount=type=cache,target=/root/.cache".to_string()),
+            )
+        })?;
+    let network = flags.value("network")?;
+    if let Some(n) = &network {
+        if !matches!(n.as_str(), "default" | "none" | "host") {
+            return Err((
+                format!("RUN --network={n} is not supported"),
+                Some("use default, none or host (host needs --allow network.host)".to_string()),
+            ));
+        }
+    }
+    let security = flags.value("security")?;
+    if let Some(v) = &security {
+        if !matches!(v.as_str(), "sandbox" | "insecure") {
+            return Err((
+                format!("RUN --security={v} is not valid"),
+                Some(
+                    "use sandbox (the default) or insecure (runs privileged; needs --allow security.insecure)"
+                        .to_string(),
+                ),
+            ));
+        }
+    }
+    Ok(Instruction::Run {
+        command: command(node),
+        mounts,
+        network,
+        security,
+    })
+}
+
+/// `COPY`/`ADD`: each takes its own flags (only ADD has --checksum and --keep-git-dir, only COPY --from).
+fn copy(node: &Node) -> Result<Instruction, Problem> {
+    let add = node.keyword == "add";
+    let allowed: &[&str] = if add {
+        &[
+            "chown",
+            "chmod",
+            "link",
+            "exclude",
+            "checksum",
+            "keep-git-dir",
+            "parents",
+        ]
+    } else {
+        &["from", "chown", "chmod", "link", "parents", "exclude"]
+    };
+    let flags = Flags::new(node, allowed)?;
+    let mut paths = node.args.clone();
+    let dest = if paths.len() >= 2 || (paths.len() == 1 && !node.heredocs.is_empty()) {
+        paths.pop().unwrap_or_default()
+    } else {
+        let kw = node.keyword.to_ascii_uppercase();
+        return Err((
+            format!("{kw} needs at least one source and a destination"),
+            Some(format!("e.g. {kw} src/ /app/")),
+        ));
+    };
+    Ok(Instruction::Copy {
+        add,
+        sources: paths,
+        dest,
+        from: if add { None } else { flags.value("from")? },
+        chown: flags.value("chown")?,
+        chmod: flags.value("chmod")?,
+        link: flags.bool("link")?,
+        parents: flags.bool("parents")?,
+        exclude: flags.values("exclude"),
+        checksum: if add { flags.value("checksum")? } else { None },
+        keep_git_dir: if add {
+            flags.bool("keep-git-dir")?
+        } else {
+            false
+        },
     })
 }
 

@@ -23,6 +23,7 @@ pub mod layers;
 pub mod meta;
 mod mounts;
 pub mod output;
+mod planning;
 pub mod progress;
 pub mod prune;
 pub mod resolve;
@@ -43,13 +44,13 @@ use xx::Platform;
 use crate::exec::Network;
 use crate::exec::effects::Effects;
 use crate::image::oci;
-use crate::plan::Plan;
 use crate::store::Store;
 use crate::store::digest::Digest;
 use crate::store::steps::StepCache;
 pub(crate) use ctx::Ctx;
 pub use emulation::check_emulation;
 pub use inspect::{added_layer_dirs, smoke_test, with_view};
+pub use planning::key_inputs;
 use progress::Progress;
 use state::{LayerRec, State};
 
@@ -120,65 +121,6 @@ impl From<String> for BuildError {
     }
 }
 
-/// Refuses to read an OCI layout the command line did not name. The planner
-/// already refuses `oci-layout://` in a Dockerfile; this keeps a layout
-/// import (which copies a directory of the machine into the store) tied to
-/// `--build-context NAME=oci-layout://DIR` whatever path the name took.
-fn only_flagged_layouts(
-    wanted: &std::collections::BTreeSet<(String, String)>,
-    opts: &Options,
-) -> Result<(), String> {
-    for (reference, _) in wanted {
-        if reference.starts_with("oci-layout://")
-            && !opts.named_contexts.values().any(|v| v == reference)
-        {
-            return Err(format!(
-                "error: {reference}: an OCI layout can only be used through --build-context\nhint: --build-context NAME={reference}, then FROM NAME"
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Plans the build. With `contexts`, the keys hash the filtered context
-/// trees; without, nothing of any context is read (the plan's shape, images
-/// and URLs are all that is needed before the contexts are filtered).
-fn plan_with(
-    opts: &Options,
-    contexts: Option<&contexts::Contexts>,
-    images: BTreeMap<String, crate::plan::ImageInfo>,
-    urls: BTreeMap<String, crate::plan::UrlInfo>,
-    git: BTreeMap<String, String>,
-) -> Result<(Plan, String), String> {
-    let text = std::fs::read_to_string(&opts.dockerfile).map_err(|e| {
-        format!(
-            "error: cannot read {}: {e}\nhint: pass the Dockerfile with -f",
-            opts.dockerfile.display()
-        )
-    })?;
-    let shown = opts.dockerfile.display().to_string();
-    let df = crate::dockerfile::parse(&text, &shown).map_err(|e| e.to_string())?;
-    let popts = crate::plan::Options {
-        platforms: opts.platforms.clone(),
-        host: Platform::host(),
-        target: opts.target.clone(),
-        build_args: opts.build_args.clone(),
-        // The planner hashes what the steps will read: the filtered trees.
-        context: contexts.map(|c| c.main().to_path_buf()),
-        named_contexts: match contexts {
-            Some(c) => c.for_planner(&opts.named_contexts),
-            None => opts.named_contexts.clone(),
-        },
-        images,
-        urls,
-        git,
-        network: opts.network,
-        allow: opts.allow,
-    };
-    let plan = crate::plan::plan(&df, &popts).map_err(|e| e.to_string())?;
-    Ok((plan, shown))
-}
-
 /// Runs a build.
 pub fn build(
     store: &Store,
@@ -186,75 +128,12 @@ pub fn build(
     opts: &Options,
     progress: &Progress,
 ) -> Result<Built, BuildError> {
-    let host = Platform::host();
-    let (first, _) = plan_with(
-        opts,
-        None,
-        BTreeMap::new(),
-        BTreeMap::new(),
-        BTreeMap::new(),
-    )?;
-    // Before pulling anything or running any step.
-    check_emulation(&first, &host)?;
-    let mut wanted = resolve::wanted(&first);
-    only_flagged_layouts(&wanted, opts)?;
-    let mut resolved = resolve::resolve(store, &wanted, opts.pull, &mut |s| progress.line(s))?;
-    let (mut plan, file) = plan_with(
-        opts,
-        None,
-        resolved.infos.clone(),
-        BTreeMap::new(),
-        BTreeMap::new(),
-    )?;
-    // A base image's ONBUILD triggers (known only now) may name images of
-    // their own (`COPY --from=img`): resolve those too, until nothing is new.
-    loop {
-        let more = resolve::wanted(&plan);
-        if more.is_subset(&wanted) {
-            break;
-        }
-        only_flagged_layouts(&more, opts)?;
-        wanted.extend(more);
-        resolved = resolve::resolve(store, &wanted, opts.pull, &mut |s| progress.line(s))?;
-        plan = plan_with(
-            opts,
-            None,
-            resolved.infos.clone(),
-            BTreeMap::new(),
-            BTreeMap::new(),
-        )?
-        .0;
-    }
-    // Triggers may add RUN steps to instances that had none.
-    check_emulation(&plan, &host)?;
-    // ADD URLs may use the base images' ENV, so they are known only now;
-    // their content digests and commits then go into the final plan's keys.
-    let urls = fetch::fetch(store, &fetch::wanted(&plan, &file), &mut |s| {
-        progress.line(s)
-    })?;
-    let agent = opts.ssh.get("default").map(PathBuf::as_path);
-    let git = git::fetch(store, &git::wanted(&plan, &file), agent, &mut |s| {
-        progress.line(s)
-    })?;
-    // The plan's shape is final: filter the contexts its steps read, once,
-    // and plan again with their content in the keys. From here on steps and
-    // keys read only the filtered trees (removed when this returns), so no
-    // ignored file reaches a step, whatever symlink or mount leads to it.
-    let contexts = contexts::Contexts::prepare(
-        &opts.context,
-        &opts.dockerfile,
-        &opts.named_contexts,
-        &contexts::reads(&plan, &opts.named_contexts),
-        &store.root.join("work"),
-    )?;
-    plan = plan_with(
-        opts,
-        Some(&contexts),
-        resolved.infos.clone(),
-        urls.clone(),
-        git.clone(),
-    )?
-    .0;
+    let (plan, file, fetched, contexts) = planning::plan_build(store, opts, progress)?;
+    let planning::Fetched {
+        images: resolved,
+        urls,
+        git,
+    } = fetched;
     for w in &plan.warnings {
         progress.line(&format!(
             "warning: {file}:{}: {} ({})",

@@ -3,6 +3,7 @@
 //! pulled (only the platforms the build needs). The result is each image's
 //! starting [`State`] and the digest + ENV the planner folds into keys.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Cursor;
 
@@ -13,7 +14,7 @@ use super::state::{LayerRec, State};
 use crate::image::config::History;
 use crate::image::manifest::{self, Node};
 use crate::image::{checks, index};
-use crate::plan::{ImageInfo, Op, Plan, Source};
+use crate::plan::{ImageInfo, Resolver};
 use crate::registry::{Session, reference};
 use crate::store::Store;
 
@@ -24,34 +25,6 @@ pub struct Resolved {
     pub states: BTreeMap<String, State>,
     /// For the planner.
     pub infos: BTreeMap<String, ImageInfo>,
-}
-
-/// Every (reference, platform) the plan reads.
-pub fn wanted(plan: &Plan) -> BTreeSet<(String, String)> {
-    let mut out = BTreeSet::new();
-    let mut add = |s: &Source| {
-        if let Source::Image {
-            reference,
-            platform,
-        } = s
-        {
-            out.insert((reference.clone(), platform.clone()));
-        }
-    };
-    for i in &plan.instances {
-        add(&i.source);
-        for s in &i.steps {
-            match &s.op {
-                Op::Copy { from, .. } => add(from),
-                Op::Run { mounts, .. } => mounts
-                    .iter()
-                    .filter_map(|m| m.from.as_ref())
-                    .for_each(&mut add),
-                _ => {}
-            }
-        }
-    }
-    out
 }
 
 /// The state an image starts a stage with (manifest digest and state).
@@ -207,29 +180,107 @@ pub fn resolve(
     Ok(out)
 }
 
-/// Planner info for the wanted images the local store already has, for
-/// `mxbuild plan`: nothing is pulled, and what is missing or unreadable is
-/// left out (the plan then shows the steps the Dockerfile alone gives).
-pub fn local_infos(
-    store: &Store,
-    wanted: &BTreeSet<(String, String)>,
-) -> BTreeMap<String, ImageInfo> {
-    let mut out = BTreeMap::new();
-    for (r, p) in wanted {
-        let Ok(platform) = p.parse::<Platform>() else {
-            continue;
+/// Answers the planner for `mxbuild plan`: images the local store already
+/// has (never pulled, no layout imported; what is missing or unreadable is
+/// not known, and the plan shows the steps the Dockerfile alone gives); no
+/// URL or git source is fetched.
+#[derive(Debug)]
+pub struct LocalResolver<'a> {
+    /// The store, when there is one.
+    pub store: Option<&'a Store>,
+}
+
+impl Resolver for LocalResolver<'_> {
+    fn image(&self, reference: &str, platform: &Platform) -> Result<Option<ImageInfo>, String> {
+        let Some(store) = self.store else {
+            return Ok(None);
         };
-        let Ok(norm) = reference::normalize(r) else {
-            continue;
+        let Ok(norm) = reference::normalize(reference) else {
+            return Ok(None);
         };
         let Ok(Some(idx)) = store.refs.get(&norm) else {
-            continue;
+            return Ok(None);
         };
-        if let Ok((digest, state)) = state_of(store, &idx, &platform) {
-            out.insert(format!("{r}@{p}"), info(&digest, &state));
+        Ok(state_of(store, &idx, platform)
+            .ok()
+            .map(|(digest, state)| info(&digest, &state)))
+    }
+}
+
+/// Answers the planner for a build: images from the store, pulled when
+/// missing (if allowed), OCI layouts imported when the command line named
+/// them. Each is resolved once per build and recorded (its starting state
+/// too), so the build knows the images it used.
+pub struct StoreResolver<'a> {
+    store: &'a Store,
+    pull: bool,
+    /// `--build-context` sources: the only OCI layouts a build may read.
+    named_contexts: &'a BTreeMap<String, String>,
+    log: &'a dyn Fn(&str),
+    got: RefCell<Resolved>,
+}
+
+impl std::fmt::Debug for StoreResolver<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreResolver")
+            .field("pull", &self.pull)
+            .finish()
+    }
+}
+
+impl<'a> StoreResolver<'a> {
+    /// A resolver over `store`; `log` gets progress lines.
+    pub fn new(
+        store: &'a Store,
+        pull: bool,
+        named_contexts: &'a BTreeMap<String, String>,
+        log: &'a dyn Fn(&str),
+    ) -> StoreResolver<'a> {
+        StoreResolver {
+            store,
+            pull,
+            named_contexts,
+            log,
+            got: RefCell::new(Resolved::default()),
         }
     }
-    out
+
+    /// What was resolved.
+    pub fn finish(self) -> Resolved {
+        self.got.into_inner()
+    }
+}
+
+/// Refuses to read an OCI layout the command line did not name. The planner
+/// already refuses `oci-layout://` in a Dockerfile; this keeps a layout
+/// import (which copies a directory of the machine into the store) tied to
+/// `--build-context NAME=oci-layout://DIR` whatever path the name took.
+pub fn only_flagged_layout(
+    reference: &str,
+    named_contexts: &BTreeMap<String, String>,
+) -> Result<(), String> {
+    if reference.starts_with("oci-layout://") && !named_contexts.values().any(|v| v == reference) {
+        return Err(format!(
+            "error: {reference}: an OCI layout can only be used through --build-context\nhint: --build-context NAME={reference}, then FROM NAME"
+        ));
+    }
+    Ok(())
+}
+
+impl Resolver for StoreResolver<'_> {
+    fn image(&self, reference: &str, platform: &Platform) -> Result<Option<ImageInfo>, String> {
+        let key = format!("{reference}@{platform}");
+        if let Some(info) = self.got.borrow().infos.get(&key) {
+            return Ok(Some(info.clone()));
+        }
+        only_flagged_layout(reference, self.named_contexts)?;
+        let wanted = BTreeSet::from([(reference.to_string(), platform.to_string())]);
+        let more = resolve(self.store, &wanted, self.pull, &mut |s| (self.log)(s))?;
+        let mut got = self.got.borrow_mut();
+        got.infos.extend(more.infos);
+        got.states.extend(more.states);
+        Ok(got.infos.get(&key).cloned())
+    }
 }
 
 /// Adds the state and planner info of `platforms` of the image `idx` (named `r`).

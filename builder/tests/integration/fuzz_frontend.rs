@@ -153,9 +153,6 @@ fn front_end_never_panics() {
         build_args: BTreeMap::from([("BASE".to_string(), "alpine".to_string())]),
         context: None,
         named_contexts: BTreeMap::new(),
-        images: BTreeMap::new(),
-        urls: BTreeMap::new(),
-        git: BTreeMap::new(),
         network: mxbuild::exec::Network::Sandbox,
         // Everything granted: the fuzzer looks for panics, not refusals.
         allow: mxbuild::plan::entitlements::Entitlements {

@@ -27,9 +27,6 @@ fn plan_of(file: &str, platforms: &str, target: Option<&str>, args: &[(&str, &st
             .collect::<BTreeMap<_, _>>(),
         context: Some(dir()),
         named_contexts: BTreeMap::new(),
-        images: BTreeMap::new(),
-        urls: BTreeMap::new(),
-        git: BTreeMap::new(),
         network: mxbuild::exec::Network::Sandbox,
         allow: Default::default(),
     };
@@ -179,9 +176,6 @@ fn plan_works_on_every_dockerfile_in_testdata() {
                     build_args: BTreeMap::new(),
                     context: p.parent().map(Path::to_path_buf),
                     named_contexts: BTreeMap::new(),
-                    images: BTreeMap::new(),
-                    urls: BTreeMap::new(),
-                    git: BTreeMap::new(),
                     network: mxbuild::exec::Network::Sandbox,
                     allow: Default::default(),
                 };
@@ -203,9 +197,6 @@ fn named_contexts_win_over_images_in_from() {
         build_args: BTreeMap::new(),
         context: Some(dir()),
         named_contexts: BTreeMap::new(),
-        images: BTreeMap::new(),
-        urls: BTreeMap::new(),
-        git: BTreeMap::new(),
         network: mxbuild::exec::Network::Sandbox,
         allow: Default::default(),
     };
@@ -229,16 +220,17 @@ fn plan_text(text: &str, images: &[(&str, plan::ImageInfo)]) -> Plan {
         build_args: BTreeMap::new(),
         context: None,
         named_contexts: BTreeMap::new(),
+        network: mxbuild::exec::Network::Sandbox,
+        allow: Default::default(),
+    };
+    let known = plan::Known {
         images: images
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect(),
-        urls: BTreeMap::new(),
-        git: BTreeMap::new(),
-        network: mxbuild::exec::Network::Sandbox,
-        allow: Default::default(),
+        ..Default::default()
     };
-    plan::plan(&df, &opts).unwrap()
+    plan::plan_with(&df, &opts, &known).unwrap()
 }
 
 fn run_argv(p: &Plan, stage: &str) -> Vec<String> {
@@ -300,9 +292,6 @@ fn plan_with_rights(
         build_args: BTreeMap::new(),
         context: None,
         named_contexts: BTreeMap::new(),
-        images: BTreeMap::new(),
-        urls: BTreeMap::new(),
-        git: BTreeMap::new(),
         network,
         allow,
     };

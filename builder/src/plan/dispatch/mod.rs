@@ -1,0 +1,197 @@
+//! One step per instruction: the instruction is expanded in the stage's
+//! scope and becomes its display text, key material and [`super::Op`], one
+//! function per instruction family (as BuildKit's dispatch does): image
+//! metadata and variables in [`meta`], `RUN` in [`run`], `COPY`/`ADD` in
+//! [`copy`], and what bases and `--from` point at in [`from`].
+
+mod copy;
+pub(super) mod from;
+mod meta;
+mod run;
+
+use super::PlanError;
+use super::planner::{At, Parts, Planner, StageState};
+use crate::dockerfile::instruction::{Command, Instruction, Located};
+
+/// The argv of a RUN/CMD/ENTRYPOINT: exec form as is, shell form through SHELL.
+fn wrap(c: &Command, shell: &[String]) -> Vec<String> {
+    match c {
+        Command::Exec(v) => v.clone(),
+        Command::Shell(s) => {
+            let mut v = shell.to_vec();
+            v.push(s.clone());
+            v
+        }
+    }
+}
+
+impl Parts {
+    /// A step shown as written that does `op`.
+    fn as_written(located: &Located, op: super::Op) -> Parts {
+        Parts {
+            text: located.original.trim().to_string(),
+            op,
+            ..Parts::default()
+        }
+    }
+}
+
+impl Planner<'_> {
+    /// Converts one instruction of a stage; updates the stage's scope (ARG,
+    /// ENV) and shell (SHELL).
+    pub(super) fn dispatch(
+        &mut self,
+        located: &Located,
+        state: &mut StageState,
+        at: &mut At,
+    ) -> Result<Parts, PlanError> {
+        let span = located.span;
+        let scope = &mut state.scope;
+        match &located.instruction {
+            Instruction::Arg(list) => self.arg(list, scope, at.target, span),
+            Instruction::Env(pairs) => self.env(pairs, scope, span),
+            Instruction::Label(pairs) => self.label(pairs, scope, span),
+            Instruction::Run { .. } => self.run(located, state, at),
+            Instruction::Copy { .. } => self.copy(located, scope, at),
+            Instruction::Workdir(_) | Instruction::User(_) | Instruction::StopSignal(_) => {
+                self.word(&located.instruction, scope, span)
+            }
+            Instruction::Expose(ports) => self.expose(ports, scope, span),
+            Instruction::Volume(vols) => self.volume(vols, scope, span),
+            Instruction::Shell(s) => {
+                state.shell = s.clone();
+                Ok(Parts {
+                    text: format!("SHELL {s:?}"),
+                    op: super::Op::Shell(s.clone()),
+                    ..Parts::default()
+                })
+            }
+            Instruction::Cmd(c) => Ok(Parts::as_written(
+                located,
+                super::Op::Cmd(wrap(c, &state.shell)),
+            )),
+            Instruction::Entrypoint(c) => Ok(Parts::as_written(
+                located,
+                super::Op::Entrypoint(wrap(c, &state.shell)),
+            )),
+            Instruction::Healthcheck(h) => self.healthcheck(located, h.as_ref()),
+            Instruction::Onbuild(t) => {
+                Ok(Parts::as_written(located, super::Op::Onbuild(t.clone())))
+            }
+            Instruction::Maintainer(m) => {
+                Ok(Parts::as_written(located, super::Op::Maintainer(m.clone())))
+            }
+            _ => Ok(Parts::as_written(located, super::Op::Nothing)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::super::{Known, Op, Options, Plan, Source, UrlInfo, plan_with};
+    use crate::plan::ImageInfo;
+
+    fn plan(text: &str, known: &Known) -> Result<Plan, String> {
+        let df = crate::dockerfile::parse(text, "Dockerfile").map_err(|e| e.to_string())?;
+        let opts = Options {
+            platforms: vec!["linux/amd64".parse().unwrap()],
+            host: "linux/amd64".parse().unwrap(),
+            target: None,
+            build_args: BTreeMap::new(),
+            context: None,
+            named_contexts: BTreeMap::new(),
+            network: crate::exec::Network::Sandbox,
+            allow: Default::default(),
+        };
+        plan_with(&df, &opts, known).map_err(|e| e.to_string())
+    }
+
+    fn with_image(on_build: &[&str]) -> Known {
+        let info = ImageInfo {
+            digest: "sha256:1111".into(),
+            env: vec![("DIR".into(), "/from-image".into())],
+            on_build: on_build.iter().map(|s| s.to_string()).collect(),
+            shell: None,
+        };
+        Known {
+            images: BTreeMap::from([("base:1@linux/amd64".to_string(), info)]),
+            ..Known::default()
+        }
+    }
+
+    #[test]
+    fn meta_expands_in_the_image_env() {
+        let p = plan("FROM base:1\nWORKDIR $DIR/x\n", &with_image(&[])).unwrap();
+        assert_eq!(
+            p.instances[0].steps[0].op,
+            Op::Workdir("/from-image/x".into())
+        );
+        let bare = plan("FROM base:1\nWORKDIR $DIR/x\n", &Known::default()).unwrap();
+        assert_eq!(bare.instances[0].steps[0].op, Op::Workdir("/x".into()));
+        assert_ne!(p.instances[0].final_key, bare.instances[0].final_key);
+    }
+
+    #[test]
+    fn triggers_run_first_and_can_name_images() {
+        let p = plan(
+            "FROM base:1\nRUN mine\n",
+            &with_image(&["COPY --from=other:2 /a /b"]),
+        )
+        .unwrap();
+        let steps = &p.instances[0].steps;
+        assert_eq!(steps.len(), 2);
+        assert!(matches!(
+            &steps[0].op,
+            Op::Copy { from: Source::Image { reference, .. }, .. } if reference == "other:2"
+        ));
+    }
+
+    #[test]
+    fn add_url_key_follows_the_download() {
+        let text = "FROM scratch\nADD https://example.com/f /f\n";
+        let unknown = plan(text, &Known::default()).unwrap();
+        let mut known = Known::default();
+        known.urls.insert(
+            "https://example.com/f".into(),
+            UrlInfo {
+                digest: "sha256:2222".into(),
+                mtime: None,
+            },
+        );
+        let fetched = plan(text, &known).unwrap();
+        assert_eq!(
+            unknown.instances[0].steps[0].text,
+            fetched.instances[0].steps[0].text
+        );
+        assert_ne!(
+            unknown.instances[0].final_key,
+            fetched.instances[0].final_key
+        );
+    }
+
+    #[test]
+    fn run_refuses_what_was_not_allowed() {
+        let e = plan(
+            "FROM scratch\nRUN --security=insecure x\n",
+            &Known::default(),
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("entitlement security.insecure is not allowed"),
+            "{e}"
+        );
+        assert!(e.starts_with("Dockerfile:2:"), "{e}");
+    }
+
+    #[test]
+    fn copy_checksum_needs_one_url() {
+        let e = plan(
+            "FROM scratch\nADD --checksum=sha256:00 a /b\n",
+            &Known::default(),
+        )
+        .unwrap_err();
+        assert!(e.contains("ADD --checksum needs exactly one source"), "{e}");
+    }
+}

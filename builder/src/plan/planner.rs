@@ -1,0 +1,268 @@
+//! The walk over the stages: a stage is planned for a target platform as an
+//! instance, after the instances it reads (its parent stage, `--from`
+//! stages), so instances come in dependency order. An instance is its base
+//! (see `dispatch::from`) and its steps, each converted by the dispatch
+//! function of its instruction family and keyed on its parent's key.
+//! Instances whose final keys are equal are one instance serving several
+//! targets.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use xx::Platform;
+
+use super::dispatch::from::Base;
+use super::keys::{Field, Values};
+use super::scope::{self, Scope};
+use super::stages::Stages;
+use super::{Instance, Options, PlanError, Resolver, Step, platform_args};
+use crate::dockerfile::instruction::{Instruction, Located};
+use crate::dockerfile::{Dockerfile, SourceError, Span};
+
+/// What one step is: display text, key material, the variables it read,
+/// and what it does.
+#[derive(Debug, Default)]
+pub(super) struct Parts {
+    pub text: String,
+    pub fields: Vec<Field>,
+    pub used: BTreeSet<String>,
+    pub op: super::Op,
+}
+
+/// What a stage's steps change as they go: variables and the shell.
+pub(super) struct StageState {
+    pub scope: Scope,
+    pub shell: Vec<String>,
+}
+
+/// Where a stage is being planned: the target platform, the platform it
+/// runs as, and the recursion state of the walk (planned stages, the
+/// stages being planned, for cycles).
+pub(super) struct At<'w> {
+    pub target: &'w Platform,
+    pub run_as: &'w Platform,
+    pub memo: &'w mut BTreeMap<usize, usize>,
+    pub path: &'w mut Vec<usize>,
+}
+
+pub(super) struct Planner<'a> {
+    pub df: &'a Dockerfile,
+    pub opts: &'a Options,
+    pub stages: &'a Stages,
+    pub resolver: &'a dyn Resolver,
+    pub instances: Vec<Instance>,
+    /// final key -> index in `instances`.
+    by_key: BTreeMap<String, usize>,
+}
+
+impl<'a> Planner<'a> {
+    pub fn new(
+        df: &'a Dockerfile,
+        opts: &'a Options,
+        stages: &'a Stages,
+        resolver: &'a dyn Resolver,
+    ) -> Planner<'a> {
+        Planner {
+            df,
+            opts,
+            stages,
+            resolver,
+            instances: Vec::new(),
+            by_key: BTreeMap::new(),
+        }
+    }
+
+    /// An error at `span` of the Dockerfile, with its line and a hint.
+    pub fn err(&self, span: Span, msg: impl Into<String>, hint: &str) -> PlanError {
+        SourceError::new(&self.df.file, span, msg)
+            .hint(hint)
+            .with_line(&self.df.text)
+            .into()
+    }
+
+    /// The global scope for target `p`: declared global ARGs plus the automatic ones.
+    pub fn global_scope(&self, p: &Platform) -> Result<Scope, PlanError> {
+        let mut scope = Scope::default();
+        for (k, v) in platform_args::values(&self.opts.host, p) {
+            scope.args.insert(k, Some(v));
+        }
+        for located in &self.stages.global_args {
+            if let Instruction::Arg(list) = &located.instruction {
+                for (name, default) in list {
+                    let value = match (self.opts.build_args.get(name), default) {
+                        (Some(v), _) => Some(v.clone()),
+                        (None, Some(d)) => Some(self.expand(&scope, d, located.span)?.text),
+                        (None, None) => scope.args.get(name).cloned().flatten(),
+                    };
+                    scope.args.insert(name.clone(), value);
+                }
+            }
+        }
+        Ok(scope)
+    }
+
+    pub fn expand(&self, scope: &Scope, word: &str, span: Span) -> Result<scope::Value, PlanError> {
+        scope.expand(word, self.df.directives.escape).map_err(|e| {
+            self.err(
+                span,
+                format!("cannot expand {word:?}: {e}"),
+                "check the ${...} syntax and quoting",
+            )
+        })
+    }
+
+    /// Expands a word and records the variables it read.
+    pub fn expand_used(
+        &self,
+        scope: &Scope,
+        word: &str,
+        span: Span,
+        used: &mut BTreeSet<String>,
+    ) -> Result<String, PlanError> {
+        let v = self.expand(scope, word, span)?;
+        used.extend(v.used);
+        Ok(v.text)
+    }
+
+    /// `ARG` values in a stage: the `--build-arg`, else the default, else
+    /// the global ARG's value.
+    pub fn declare_args(
+        &self,
+        scope: &mut Scope,
+        list: &[(String, Option<String>)],
+        global: &Scope,
+        span: Span,
+    ) -> Result<(), PlanError> {
+        for (name, default) in list {
+            let value = match (self.opts.build_args.get(name), default) {
+                (Some(v), _) => Some(v.clone()),
+                (None, Some(d)) => Some(self.expand(scope, d, span)?.text),
+                (None, None) => global.args.get(name).cloned().flatten(),
+            };
+            scope.args.insert(name.clone(), value);
+        }
+        Ok(())
+    }
+
+    /// Plans stage `index` for target `p`; returns the instance index.
+    pub fn instance(
+        &mut self,
+        index: usize,
+        p: &Platform,
+        memo: &mut BTreeMap<usize, usize>,
+        path: &mut Vec<usize>,
+    ) -> Result<usize, PlanError> {
+        if let Some(&i) = memo.get(&index) {
+            return Ok(i);
+        }
+        let stages = self.stages;
+        let stage = &stages.stages[index];
+        if path.contains(&index) {
+            return Err(self.err(
+                stage.from.span,
+                format!("stage {} depends on itself", stage.label()),
+                "remove the circular FROM / COPY --from",
+            ));
+        }
+        path.push(index);
+        let base = self.base(index, p, memo, path)?;
+        let mut body = self.triggers(&base.triggers, &base.image, stage.from.span)?;
+        body.extend(stage.body.iter().cloned());
+        let mut at = At {
+            target: p,
+            run_as: &base.platform,
+            memo,
+            path,
+        };
+        let (steps, key, reads_target) = self.steps(&body, &base, &mut at)?;
+        path.pop();
+        let idx = self.register(index, p, base, steps, key, reads_target);
+        memo.insert(index, idx);
+        Ok(idx)
+    }
+
+    /// Plans the steps of an instance after its base: returns them, the
+    /// last key, and whether any read a TARGET* variable.
+    fn steps(
+        &mut self,
+        body: &[Located],
+        base: &Base,
+        at: &mut At,
+    ) -> Result<(Vec<Step>, String, bool), PlanError> {
+        let emulated = !platform_args::runs_natively(&self.opts.host, at.run_as);
+        let platform = at.run_as.to_string();
+        let mut state = StageState {
+            scope: base.scope.clone(),
+            shell: base.shell.clone(),
+        };
+        let mut key = base.structural_key(&self.instances);
+        let mut steps = Vec::new();
+        let mut reads_target = false;
+        for located in body {
+            let parts = self.dispatch(located, &mut state, at)?;
+            if parts.used.iter().any(|u| u.starts_with("TARGET")) {
+                reads_target = true;
+            }
+            // Planning keys leave contexts unhashed; `keys::assign` hashes them.
+            let instances = &self.instances;
+            let finals = |i: usize| {
+                instances
+                    .get(i)
+                    .map(|x| x.final_key.clone())
+                    .unwrap_or_default()
+            };
+            key = Values::new(None).step(&key, &platform, &parts.text, &parts.fields, &finals);
+            let instruction = located
+                .original
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_ascii_uppercase();
+            let is_run = instruction == "RUN";
+            steps.push(Step {
+                line: located.span.line,
+                instruction,
+                text: parts.text,
+                key: key.clone(),
+                emulated: is_run && emulated,
+                op: parts.op,
+                fields: parts.fields,
+            });
+        }
+        Ok((steps, key, reads_target))
+    }
+
+    /// Adds the instance, or adds target `p` to the equal one already planned.
+    fn register(
+        &mut self,
+        index: usize,
+        p: &Platform,
+        base: Base,
+        steps: Vec<Step>,
+        key: String,
+        reads_target: bool,
+    ) -> usize {
+        if let Some(&existing) = self.by_key.get(&key) {
+            let t = p.to_string();
+            if !self.instances[existing].targets.contains(&t) {
+                self.instances[existing].targets.push(t);
+            }
+            return existing;
+        }
+        let stage = &self.stages.stages[index];
+        self.instances.push(Instance {
+            stage: stage.label(),
+            platform: base.platform.to_string(),
+            targets: vec![p.to_string()],
+            emulated: !platform_args::runs_natively(&self.opts.host, &base.platform),
+            base: base.label,
+            steps,
+            final_key: key.clone(),
+            stage_index: index,
+            reads_target_args: reads_target,
+            source: base.source,
+            base_key: base.key,
+        });
+        self.by_key.insert(key, self.instances.len() - 1);
+        self.instances.len() - 1
+    }
+}
