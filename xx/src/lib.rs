@@ -6,6 +6,7 @@
 //! [`targetenv`] reproduces upstream xx-info's environment rules on top, and
 //! [`cmd`] turns that into the helper commands.
 
+pub mod arm;
 pub mod cmd;
 pub mod distro;
 pub mod host;

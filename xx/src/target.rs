@@ -8,6 +8,7 @@
 //! The functions below only combine a row with the OS, distro and libc; they
 //! hold no names of their own.
 
+pub use crate::arm::{ArmArch, FloatRule};
 use crate::distro::{Family, Libc};
 use crate::platform::Platform;
 
@@ -18,30 +19,6 @@ pub enum Endian {
     Little,
     /// `ELFDATA2MSB`
     Big,
-}
-
-/// ARM architecture generations, in the order `Tag_CPU_arch` ranks them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ArmArch {
-    /// ARMv5TE (Debian armel baseline).
-    V5,
-    /// ARMv6 (Raspberry Pi 1 / Zero: ARM1176JZF-S).
-    V6,
-    /// ARMv7-A (Debian armhf baseline, Pi 2).
-    V7,
-    /// ARMv8-A in 32-bit (AArch32) mode.
-    V8,
-}
-
-/// Which float ABI an ARM binary for a platform may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FloatRule {
-    /// Hard-float only (armhf): a soft-float binary cannot load armhf libraries.
-    Hard,
-    /// Soft-float only (ARMv5 has no VFP).
-    Soft,
-    /// Either (ARMv6 has VFP, and both armel and Alpine armhf userlands exist).
-    Any,
 }
 
 /// What the ELF header of a binary for this row must say.
@@ -549,10 +526,7 @@ pub static TABLE: &[ArchSpec] = &[
 /// architectures ignore the variant (it selects GOAMD64/GOMIPS, not a row).
 pub fn lookup(arch: &str, variant: &str) -> Option<&'static ArchSpec> {
     if arch == "arm" {
-        let wanted = match variant {
-            "v5" | "v6" | "v8" => variant,
-            _ => "v7",
-        };
+        let wanted = ArmArch::from_variant_or_v7(variant).variant();
         return TABLE
             .iter()
             .find(|s| s.arch == "arm" && s.variant == wanted);
@@ -563,28 +537,6 @@ pub fn lookup(arch: &str, variant: &str) -> Option<&'static ArchSpec> {
 /// The row for a platform.
 pub fn for_platform(platform: &Platform) -> Option<&'static ArchSpec> {
     lookup(&platform.arch, platform.variant_str())
-}
-
-/// `uname -m` back to (arch, variant), as upstream xx-info does when no target
-/// is given. Only the names upstream maps are mapped (notably not `i686`).
-pub fn from_uname_machine(machine: &str) -> Option<(&'static str, Option<&'static str>)> {
-    Some(match machine {
-        "x86_64" => ("amd64", None),
-        "i386" => ("386", None),
-        "aarch64" | "arm64" => ("arm64", None),
-        "armv7l" => ("arm", Some("v7")),
-        "armv6l" => ("arm", Some("v6")),
-        "armv5l" => ("arm", Some("v5")),
-        "riscv64" => ("riscv64", None),
-        "ppc64le" => ("ppc64le", None),
-        "s390x" => ("s390x", None),
-        "loongarch64" => ("loong64", None),
-        "mips" => ("mips", None),
-        "mipsle" => ("mipsle", None),
-        "mips64" => ("mips64", None),
-        "mips64le" => ("mips64le", None),
-        _ => return None,
-    })
 }
 
 /// The OS and table row a C triple names, for `xx-clang --target=T`:
@@ -604,16 +556,15 @@ pub fn parse_c_triple(triple: &str) -> Option<(&'static str, &'static ArchSpec)>
         return None;
     };
     let first = triple.split('-').next()?;
+    if let Some(arm) = ArmArch::from_triple_arch(first) {
+        return Some((os, lookup("arm", arm.variant())?));
+    }
     let (arch, variant) = match first {
         "x86_64" | "amd64" => ("amd64", ""),
         "aarch64" | "arm64" => ("arm64", ""),
-        a if a.starts_with("armv5") => ("arm", "v5"),
-        a if a.starts_with("armv6") => ("arm", "v6"),
-        a if a.starts_with("armv7") || a.starts_with("armv8") || a.starts_with("thumbv7") => {
-            ("arm", "v7")
-        }
-        "arm" if triple.ends_with("eabihf") || os == "windows" => ("arm", "v7"),
-        "arm" => ("arm", "v5"),
+        // Bare `arm`: hard-float is armhf (ARMv7), soft-float Debian's armel baseline.
+        "arm" if triple.ends_with("eabihf") || os == "windows" => ("arm", ArmArch::V7.variant()),
+        "arm" => ("arm", ArmArch::V5.variant()),
         "i386" | "i486" | "i586" | "i686" | "x86" => ("386", ""),
         a if a.starts_with("riscv64") => ("riscv64", ""),
         "powerpc64le" | "ppc64le" => ("ppc64le", ""),
@@ -818,11 +769,7 @@ pub fn go_env(platform: &Platform) -> Vec<(&'static str, String)> {
     let variant = platform.variant_str();
     match platform.arch.as_str() {
         "arm" => {
-            let goarm = match variant {
-                "v5" => "5",
-                "v6" => "6",
-                _ => "7",
-            };
+            let goarm = ArmArch::from_variant_or_v7(variant).goarm();
             env.push(("GOARM", goarm.to_string()));
         }
         "amd64" if matches!(variant, "v2" | "v3" | "v4") => {
@@ -1410,18 +1357,29 @@ mod tests {
     }
 
     #[test]
+    fn every_raspberry_pi_platform_parses_and_has_a_row() {
+        for m in crate::raspberry::MODELS {
+            for p in m.platform_64.iter().chain(std::iter::once(&m.platform_32)) {
+                let parsed: Platform = p.parse().unwrap();
+                assert_eq!(parsed.to_string(), *p);
+                assert!(for_platform(&parsed).is_some(), "{p}");
+            }
+        }
+    }
+
+    #[test]
     fn uname_round_trip() {
         for s in TABLE
             .iter()
             .filter(|s| s.tier == Tier::Full && s.variant != "v8")
         {
-            if let Some((arch, variant)) = from_uname_machine(s.march) {
+            if let Some((arch, variant)) = crate::host::from_uname_machine(s.march) {
                 assert_eq!(arch, s.arch, "{}", s.march);
                 assert_eq!(variant.unwrap_or(""), s.variant, "{}", s.march);
             }
         }
         assert_eq!(
-            from_uname_machine("i686"),
+            crate::host::from_uname_machine("i686"),
             None,
             "upstream does not map i686"
         );

@@ -167,7 +167,7 @@ impl TargetEnv {
         }
 
         if arch.is_empty() {
-            if let Some((a, v)) = target::from_uname_machine(&inputs.host_machine) {
+            if let Some((a, v)) = crate::host::from_uname_machine(&inputs.host_machine) {
                 arch = a.to_string();
                 if let Some(v) = v {
                     variant = v.to_string();

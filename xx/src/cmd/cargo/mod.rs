@@ -16,7 +16,9 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::cmd::{Out, cc, sys};
+use crate::arm::ArmArch;
+use crate::cmd::out::Out;
+use crate::cmd::{cc, sys};
 use crate::distro::{Distro, Family, Libc};
 use crate::target::Target;
 use crate::targetenv::{Inputs, TargetEnv};
@@ -158,7 +160,12 @@ fn rust_triple(
         Some("gnu") => Libc::Gnu,
         // No glibc userland is built for ARMv6 hard-float: building std for
         // it means musl (linked by zig).
-        _ if build_std && platform.arch == "arm" && platform.variant_str() == "v6" => Libc::Musl,
+        _ if build_std
+            && platform.arch == "arm"
+            && platform.variant_str() == ArmArch::V6.variant() =>
+        {
+            Libc::Musl
+        }
         _ if distro.family() == Family::Alpine => Libc::Musl,
         _ => Libc::Gnu,
     };

@@ -13,7 +13,8 @@ use std::process::Command;
 
 use setup::{AUTOWRAP, CcTarget, DEFAULT_CFG, REAL_CLANG};
 
-use crate::cmd::{Out, sys};
+use crate::cmd::out::Out;
+use crate::cmd::sys;
 use crate::target;
 use crate::targetenv::{self, TargetEnv};
 
