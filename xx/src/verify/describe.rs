@@ -92,12 +92,16 @@ pub fn platform_of(bin: &Binary) -> Option<String> {
         }
         Binary::Pe { machine } => TABLE
             .iter()
-            .find(|s| s.pe_machine == Some(*machine))
+            .find(|s| s.windows.map(|w| w.pe_machine) == Some(*machine))
             .map(|s| format!("windows/{}", s.arch)),
         Binary::MachO { cputypes, .. } => {
             let arches: Vec<&str> = cputypes
                 .iter()
-                .filter_map(|c| TABLE.iter().find(|s| s.macho_cputype == Some(*c)))
+                .filter_map(|c| {
+                    TABLE
+                        .iter()
+                        .find(|s| s.darwin.map(|d| d.macho_cputype) == Some(*c))
+                })
                 .map(|s| s.arch)
                 .collect();
             (!arches.is_empty()).then(|| format!("darwin/{}", arches.join("+")))

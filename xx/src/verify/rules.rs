@@ -54,14 +54,17 @@ pub fn problems(
     }
     match bin {
         Binary::Pe { machine } => {
-            if spec.pe_machine != Some(*machine) {
+            if spec.windows.map(|w| w.pe_machine) != Some(*machine) {
                 out.push(format!(
                     "does not match expected target architecture {arch}"
                 ));
             }
         }
         Binary::MachO { cputypes, .. } => {
-            if spec.macho_cputype.is_none_or(|c| !cputypes.contains(&c)) {
+            if spec
+                .darwin
+                .is_none_or(|d| !cputypes.contains(&d.macho_cputype))
+            {
                 out.push(format!(
                     "does not match expected target architecture {arch}"
                 ));

@@ -209,7 +209,7 @@ fn explicit_target(args: &[String]) -> Option<String> {
 fn env_target(env: &TargetEnv) -> Result<CcTarget, String> {
     let triple = env.triple().map_err(|e| e.to_string())?.to_string();
     let spec = env
-        .spec
+        .spec()
         .ok_or_else(|| format!("no target row for {triple}"))?;
     Ok(CcTarget {
         triple,
