@@ -252,20 +252,19 @@ impl TargetEnv {
     /// Whether the target differs from the machine running the helper: not
     /// Linux, or another `uname -m`.
     pub fn is_cross(&self) -> bool {
-        !(self.march() == self.host_machine && self.os == "linux")
+        !is_native(&self.os, self.march(), &self.host_machine)
     }
 
-    /// Where target headers and libraries live: `/<triple>/` for a foreign
-    /// target on Alpine (xx-apk installs there), the macOS SDK for darwin,
-    /// else `/` (Debian multiarch needs no sysroot).
+    /// Where target headers and libraries live (see [`sysroot_for`]).
     pub fn sysroot(&self) -> Result<String, UnsupportedTarget> {
-        if self.os == "darwin" {
-            return Ok(format!("{}/", self.macos_sdk_path()));
-        }
-        if self.alpine_release && self.march() != self.host_machine && self.os == "linux" {
-            return Ok(format!("/{}/", self.triple()?));
-        }
-        Ok("/".to_string())
+        let foreign_on_alpine = self.alpine_release && self.is_cross();
+        let triple = match self.os.as_str() {
+            "linux" if foreign_on_alpine => self.triple()?,
+            _ => "",
+        };
+        Ok(sysroot_for(&self.os, foreign_on_alpine, triple, || {
+            self.macos_sdk_path()
+        }))
     }
 
     /// The first `/xx-sdk/MacOSX*.sdk`, or the default path upstream assumes.
@@ -338,6 +337,29 @@ fn resolve_target(inputs: &Inputs<'_>, s: &Spelled, vendor: &str, libc: &str) ->
             macos_version_min,
         },
     })
+}
+
+/// Whether a target is the machine running the helper: Linux with the same
+/// `uname -m`. xx-info's `is-cross` and xx-clang's native set-up both ask this.
+pub fn is_native(os: &str, march: &str, host_machine: &str) -> bool {
+    os == "linux" && march == host_machine
+}
+
+/// Where target headers and libraries live: the macOS SDK for darwin,
+/// `/<triple>/` for a foreign Linux target on Alpine (xx-apk installs there),
+/// else `/` (Debian multiarch needs no sysroot). One rule for xx-info and
+/// xx-clang; the SDK is looked up only for darwin.
+pub fn sysroot_for(
+    os: &str,
+    foreign_on_alpine: bool,
+    triple: &str,
+    macos_sdk: impl FnOnce() -> String,
+) -> String {
+    match os {
+        "darwin" => format!("{}/", macos_sdk()),
+        "linux" if foreign_on_alpine => format!("/{triple}/"),
+        _ => "/".to_string(),
+    }
 }
 
 /// Resolves with the real process environment (the helpers' entry point).
