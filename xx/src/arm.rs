@@ -62,7 +62,7 @@ impl ArmArch {
     }
 
     /// The OCI variant: `v5`, `v6`, `v7`, `v8`.
-    pub fn variant(self) -> &'static str {
+    pub const fn variant(self) -> &'static str {
         match self {
             ArmArch::V5 => "v5",
             ArmArch::V6 => "v6",
@@ -72,7 +72,7 @@ impl ArmArch {
     }
 
     /// The name in messages: `ARMv5` .. `ARMv8`.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             ArmArch::V5 => "ARMv5",
             ArmArch::V6 => "ARMv6",
@@ -82,7 +82,7 @@ impl ArmArch {
     }
 
     /// `GOARM`: Go knows 5, 6 and 7; 32-bit code for an ARMv8 CPU is GOARM=7.
-    pub fn goarm(self) -> &'static str {
+    pub const fn goarm(self) -> &'static str {
         match self {
             ArmArch::V5 => "5",
             ArmArch::V6 => "6",

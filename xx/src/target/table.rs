@@ -59,7 +59,7 @@ const BASE: ArchSpec = ArchSpec {
 
 const ARM_V7: ArchSpec = ArchSpec {
     arch: "arm",
-    variant: "v7",
+    variant: ArmArch::V7.variant(),
     march: "armv7l",
     qemu: "arm",
     elf: ElfSpec {
@@ -194,7 +194,7 @@ pub static TABLE: &[ArchSpec] = &[
     ARM_V7,
     // 32-bit userland on an ARMv8 CPU: named like v7 everywhere, but may use v8 instructions.
     ArchSpec {
-        variant: "v8",
+        variant: ArmArch::V8.variant(),
         elf: ElfSpec {
             arm: Some((ArmArch::V8, FloatRule::Hard)),
             ..ARM_V7.elf
@@ -203,7 +203,7 @@ pub static TABLE: &[ArchSpec] = &[
     },
     // Raspberry Pi 1 / Zero. Debian's armel (soft-float) or Alpine's armhf (ARMv6 hard-float).
     ArchSpec {
-        variant: "v6",
+        variant: ArmArch::V6.variant(),
         march: "armv6l",
         elf: ElfSpec {
             arm: Some((ArmArch::V6, FloatRule::Any)),
@@ -238,7 +238,7 @@ pub static TABLE: &[ArchSpec] = &[
         ..ARM_V7
     },
     ArchSpec {
-        variant: "v5",
+        variant: ArmArch::V5.variant(),
         march: "armv5l",
         elf: ElfSpec {
             arm: Some((ArmArch::V5, FloatRule::Soft)),
