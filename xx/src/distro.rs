@@ -30,6 +30,17 @@ impl Family {
             _ => Family::Other,
         }
     }
+
+    /// The vendor a family is written as when only the family is known (mxbuild
+    /// detects families): its first distro ID, or `unknown`.
+    pub fn vendor(self) -> &'static str {
+        match self {
+            Family::Debian => "debian",
+            Family::Alpine => "alpine",
+            Family::Rhel => "rhel",
+            Family::Other => "unknown",
+        }
+    }
 }
 
 /// The C library a target links against.

@@ -9,14 +9,10 @@
 
 use std::path::PathBuf;
 
-use crate::distro::Distro;
+use crate::arm::ArmArch;
+use crate::distro::{Distro, Family, Libc};
 use crate::platform::Platform;
-use crate::target::{self, ArchSpec, Tier, TripleParts, UnsupportedTarget};
-
-/// Vendors that upstream writes without a vendor field in the triple.
-const VENDORLESS: &[&str] = &[
-    "debian", "ubuntu", "rhel", "fedora", "centos", "rocky", "ol",
-];
+use crate::target::{self, ArchSpec, Target, Tier, TripleParts, UnsupportedTarget};
 
 /// Where the inputs come from: the process environment and `/` in real runs,
 /// a map and a temp dir in tests.
@@ -68,9 +64,10 @@ pub struct TargetEnv {
     pub libc: String,
     /// XX_OS_VERSION: VERSION_ID of the build stage's distro.
     pub os_version: String,
-    /// The table row, `None` for architectures xx does not know.
-    pub spec: Option<&'static ArchSpec>,
-    /// XX_TRIPLE, `None` when the architecture is unknown.
+    /// The target every name comes from; `None` for architectures xx does
+    /// not know (their names print as `unknown`).
+    pub target: Option<Target>,
+    /// XX_TRIPLE (the target's C triple), `None` when the architecture is unknown.
     pub triple: Option<String>,
     /// XX_PKG_ARCH.
     pub pkg_arch: String,
@@ -91,134 +88,121 @@ fn cut_field(s: &str, delim: char, n: usize) -> &str {
     s.split(delim).nth(n - 1).unwrap_or("")
 }
 
+/// TARGETOS / TARGETARCH / TARGETVARIANT as xx-info works them out, spelled
+/// as the environment gave them (upstream compares them verbatim).
+struct Spelled {
+    os: String,
+    arch: String,
+    variant: String,
+}
+
+impl Spelled {
+    /// TARGETPAIR, then TARGETPLATFORM (which wins), over TARGETOS/ARCH/VARIANT;
+    /// then `uname -m` for a missing arch, `linux` for a missing OS.
+    fn from_inputs(inputs: &Inputs<'_>) -> Spelled {
+        let mut s = Spelled {
+            os: inputs.get("TARGETOS"),
+            arch: inputs.get("TARGETARCH"),
+            variant: inputs.get("TARGETVARIANT"),
+        };
+        s.apply_pair(&inputs.get("TARGETPAIR"));
+        s.apply_platform(&inputs.get("TARGETPLATFORM"));
+        if s.arch.is_empty() {
+            if let Some((a, v)) = crate::host::from_uname_machine(&inputs.host_machine) {
+                s.arch = a.to_string();
+                if let Some(v) = v {
+                    s.variant = v.to_string();
+                }
+            }
+        }
+        if s.os.is_empty() {
+            s.os = "linux".to_string();
+        }
+        if s.arch == "arm" && s.variant.is_empty() {
+            s.variant = ArmArch::V7.variant().to_string();
+        }
+        s
+    }
+
+    /// TARGETPAIR: os-arch[variant], e.g. linux-armv7.
+    fn apply_pair(&mut self, pair: &str) {
+        if pair.is_empty() {
+            return;
+        }
+        let p_os = cut_field(pair, '-', 1).to_string();
+        let mut p_arch = cut_field(pair, '-', 2).to_string();
+        let mut p_variant = String::new();
+        if p_arch.starts_with("armv") {
+            p_variant = p_arch["arm".len()..].to_string();
+            p_arch = "arm".to_string();
+        }
+        if !p_os.is_empty() && !p_arch.is_empty() {
+            self.os = p_os;
+            self.arch = p_arch;
+            if !p_variant.is_empty() {
+                self.variant = p_variant;
+            }
+        }
+    }
+
+    /// TARGETPLATFORM: os/arch[/variant]. Only amd64 levels, ARM generations
+    /// and MIPS float modes replace the variant (other arches keep a stale
+    /// TARGETVARIANT, an upstream quirk kept).
+    fn apply_platform(&mut self, platform: &str) {
+        let p_os = cut_field(platform, '/', 1);
+        let p_arch = cut_field(platform, '/', 2);
+        if platform.is_empty() || p_os.is_empty() || p_arch.is_empty() {
+            return;
+        }
+        self.os = p_os.to_string();
+        self.arch = p_arch.to_string();
+        let field3 = cut_field(platform, '/', 3);
+        match p_arch {
+            "amd64" if matches!(field3, "v2" | "v3" | "v4") => self.variant = field3.to_string(),
+            "arm" => self.variant = ArmArch::from_variant_or_v7(field3).variant().to_string(),
+            a if a.starts_with("mips") => self.variant = field3.to_string(),
+            _ => {}
+        }
+    }
+}
+
 impl TargetEnv {
     /// Resolves the target from the inputs (see the module docs for the order).
     pub fn resolve(inputs: &Inputs<'_>) -> TargetEnv {
-        let mut os = inputs.get("TARGETOS");
-        let mut arch = inputs.get("TARGETARCH");
-        let mut variant = inputs.get("TARGETVARIANT");
-
-        // TARGETPAIR: os-arch[variant], e.g. linux-armv7; applied first.
-        let pair = inputs.get("TARGETPAIR");
-        if !pair.is_empty() {
-            let p_os = cut_field(&pair, '-', 1).to_string();
-            let mut p_arch = cut_field(&pair, '-', 2).to_string();
-            let mut p_variant = String::new();
-            if p_arch.starts_with("armv") {
-                p_variant = p_arch["arm".len()..].to_string();
-                p_arch = "arm".to_string();
-            }
-            if !p_os.is_empty() && !p_arch.is_empty() {
-                os = p_os;
-                arch = p_arch;
-                if !p_variant.is_empty() {
-                    variant = p_variant;
-                }
-            }
-        }
-
-        // TARGETPLATFORM: os/arch[/variant]; wins over everything above.
-        let platform = inputs.get("TARGETPLATFORM");
-        if !platform.is_empty() {
-            let p_os = cut_field(&platform, '/', 1);
-            let p_arch = cut_field(&platform, '/', 2);
-            if !p_os.is_empty() && !p_arch.is_empty() {
-                os = p_os.to_string();
-                arch = p_arch.to_string();
-                let field3 = cut_field(&platform, '/', 3);
-                match p_arch {
-                    "amd64" if matches!(field3, "v2" | "v3" | "v4") => variant = field3.to_string(),
-                    "arm" => {
-                        variant = match field3 {
-                            "v5" | "v6" | "v8" => field3.to_string(),
-                            _ => "v7".to_string(),
-                        }
-                    }
-                    a if a.starts_with("mips") => variant = field3.to_string(),
-                    _ => {}
-                }
-            }
-        }
-
+        let spelled = Spelled::from_inputs(inputs);
         let distro = Distro::detect(&inputs.root);
         let os_version = if distro.has_os_release {
             distro.version_id.clone()
         } else {
             inputs.get("XX_OS_VERSION")
         };
-
-        let mut vendor = inputs.get("XX_VENDOR");
-        if vendor.is_empty() {
-            vendor = distro.id.clone();
-            if os == "darwin" {
-                vendor = "apple".to_string();
-            }
-            if vendor.is_empty() {
-                vendor = "unknown".to_string();
-            }
-        }
-
-        let mut libc = inputs.get("XX_LIBC");
-        if libc.is_empty() {
-            libc = if distro.id == "alpine" { "musl" } else { "gnu" }.to_string();
-            if os == "windows" {
-                libc = "mingw32".to_string();
-            }
-        }
-
-        if arch.is_empty() {
-            if let Some((a, v)) = target::from_uname_machine(&inputs.host_machine) {
-                arch = a.to_string();
-                if let Some(v) = v {
-                    variant = v.to_string();
-                }
-            }
-        }
-        if os.is_empty() {
-            os = "linux".to_string();
-        }
-        if arch == "arm" && variant.is_empty() {
-            variant = "v7".to_string();
-        }
-
-        let spec = target::lookup(&arch, &variant).filter(|s| s.tier == Tier::Full);
-        let triple = spec.map(|spec| {
-            let mut macos_version_min = inputs.get("MACOSX_VERSION_MIN");
-            if macos_version_min.is_empty() {
-                macos_version_min = target::default_macos_version_min(&arch).to_string();
-            }
-            let parts = TripleParts {
-                vendor: if VENDORLESS.contains(&vendor.as_str()) {
-                    None
-                } else {
-                    Some(vendor.clone())
-                },
-                libc: libc.clone(),
-                alpine: vendor == "alpine",
-                arch_override: spec.triple_arch_env.map(|k| inputs.get(k)),
-                macos_version_min,
-            };
-            target::c_triple(spec, &os, &parts)
-        });
-
-        let unknown = "unknown";
-        let pkg_arch = match vendor.as_str() {
-            "debian" | "ubuntu" => spec.map_or(unknown, |s| s.debian_arch).to_string(),
-            "alpine" => spec.map_or(unknown, |s| s.alpine_arch).to_string(),
-            "rhel" | "fedora" | "centos" | "rocky" | "ol" => {
-                spec.map_or(unknown, |s| s.rhel_arch).to_string()
-            }
-            _ => arch.clone(),
+        let vendor = match inputs.get("XX_VENDOR") {
+            v if !v.is_empty() => v,
+            _ if spelled.os == "darwin" => "apple".to_string(),
+            _ if distro.id.is_empty() => "unknown".to_string(),
+            _ => distro.id.clone(),
         };
-
+        let libc = match inputs.get("XX_LIBC") {
+            l if !l.is_empty() => l,
+            _ if spelled.os == "windows" => "mingw32".to_string(),
+            _ if distro.id == "alpine" => "musl".to_string(),
+            _ => "gnu".to_string(),
+        };
+        let target = resolve_target(inputs, &spelled, &vendor, &libc);
+        let triple = target.as_ref().map(Target::c_triple);
+        let pkg_arch = match &target {
+            Some(t) => t.pkg_arch().to_string(),
+            None if Family::from_id(&vendor) == Family::Other => spelled.arch.clone(),
+            None => "unknown".to_string(),
+        };
         TargetEnv {
-            os,
-            arch,
-            variant,
+            os: spelled.os,
+            arch: spelled.arch,
+            variant: spelled.variant,
             vendor,
             libc,
             os_version,
-            spec,
+            target,
             triple,
             pkg_arch,
             alpine_release: distro.alpine_release,
@@ -227,28 +211,29 @@ impl TargetEnv {
         }
     }
 
+    /// The table row, `None` for architectures xx does not know.
+    pub fn spec(&self) -> Option<&'static ArchSpec> {
+        self.target.as_ref().map(|t| t.spec)
+    }
+
     /// `uname -m` of the target (`arm64` for darwin/arm64, as on a Mac).
     pub fn march(&self) -> &'static str {
-        match self.spec {
-            Some(s) if self.os == "darwin" => s.darwin_arch.unwrap_or(s.march),
-            Some(s) => s.march,
-            None => "unknown",
-        }
+        self.target.as_ref().map_or("unknown", Target::march)
     }
 
     /// Debian architecture, or `unknown`.
     pub fn debian_arch(&self) -> &'static str {
-        self.spec.map_or("unknown", |s| s.debian_arch)
+        self.spec().map_or("unknown", |s| s.packages.debian)
     }
 
     /// Alpine architecture, or `unknown`.
     pub fn alpine_arch(&self) -> &'static str {
-        self.spec.map_or("unknown", |s| s.alpine_arch)
+        self.spec().map_or("unknown", |s| s.packages.alpine)
     }
 
     /// RPM architecture, or `unknown`.
     pub fn rhel_arch(&self) -> &'static str {
-        self.spec.map_or("unknown", |s| s.rhel_arch)
+        self.spec().map_or("unknown", |s| s.packages.rhel)
     }
 
     /// The target as an OCI platform.
@@ -267,20 +252,19 @@ impl TargetEnv {
     /// Whether the target differs from the machine running the helper: not
     /// Linux, or another `uname -m`.
     pub fn is_cross(&self) -> bool {
-        !(self.march() == self.host_machine && self.os == "linux")
+        !is_native(&self.os, self.march(), &self.host_machine)
     }
 
-    /// Where target headers and libraries live: `/<triple>/` for a foreign
-    /// target on Alpine (xx-apk installs there), the macOS SDK for darwin,
-    /// else `/` (Debian multiarch needs no sysroot).
+    /// Where target headers and libraries live (see [`sysroot_for`]).
     pub fn sysroot(&self) -> Result<String, UnsupportedTarget> {
-        if self.os == "darwin" {
-            return Ok(format!("{}/", self.macos_sdk_path()));
-        }
-        if self.alpine_release && self.march() != self.host_machine && self.os == "linux" {
-            return Ok(format!("/{}/", self.triple()?));
-        }
-        Ok("/".to_string())
+        let foreign_on_alpine = self.alpine_release && self.is_cross();
+        let triple = match self.os.as_str() {
+            "linux" if foreign_on_alpine => self.triple()?,
+            _ => "",
+        };
+        Ok(sysroot_for(&self.os, foreign_on_alpine, triple, || {
+            self.macos_sdk_path()
+        }))
     }
 
     /// The first `/xx-sdk/MacOSX*.sdk`, or the default path upstream assumes.
@@ -321,6 +305,60 @@ impl TargetEnv {
             format!("TARGETVARIANT={}", self.variant),
         ]);
         Ok(lines)
+    }
+}
+
+/// The target xx-info's names come from: the table row for the spelled arch
+/// and variant (Full tier only), named the way the vendor's distro names
+/// things, with the libc, arch override and macOS version the environment
+/// gives. The platform keeps TARGETOS as given: upstream compares it
+/// verbatim (`macos` is not `darwin` to xx-info).
+fn resolve_target(inputs: &Inputs<'_>, s: &Spelled, vendor: &str, libc: &str) -> Option<Target> {
+    let spec = target::lookup(&s.arch, &s.variant).filter(|spec| spec.tier == Tier::Full)?;
+    let mut macos_version_min = inputs.get("MACOSX_VERSION_MIN");
+    if macos_version_min.is_empty() {
+        macos_version_min = target::default_macos_version_min(&s.arch).to_string();
+    }
+    let mut platform = Platform::new(&s.os, &s.arch, Some(s.variant.as_str()));
+    platform.os = s.os.clone();
+    Some(Target {
+        platform,
+        spec,
+        family: Family::from_id(vendor),
+        libc: if libc == "musl" {
+            Libc::Musl
+        } else {
+            Libc::Gnu
+        },
+        parts: TripleParts {
+            vendor: vendor.to_string(),
+            libc: libc.to_string(),
+            arch_override: spec.c.arch_env.map(|k| inputs.get(k)),
+            macos_version_min,
+        },
+    })
+}
+
+/// Whether a target is the machine running the helper: Linux with the same
+/// `uname -m`. xx-info's `is-cross` and xx-clang's native set-up both ask this.
+pub fn is_native(os: &str, march: &str, host_machine: &str) -> bool {
+    os == "linux" && march == host_machine
+}
+
+/// Where target headers and libraries live: the macOS SDK for darwin,
+/// `/<triple>/` for a foreign Linux target on Alpine (xx-apk installs there),
+/// else `/` (Debian multiarch needs no sysroot). One rule for xx-info and
+/// xx-clang; the SDK is looked up only for darwin.
+pub fn sysroot_for(
+    os: &str,
+    foreign_on_alpine: bool,
+    triple: &str,
+    macos_sdk: impl FnOnce() -> String,
+) -> String {
+    match os {
+        "darwin" => format!("{}/", macos_sdk()),
+        "linux" if foreign_on_alpine => format!("/{triple}/"),
+        _ => "/".to_string(),
     }
 }
 

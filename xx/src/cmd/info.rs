@@ -2,7 +2,7 @@
 //! Drop-in compatible with upstream xx-info (XX-COMPAT §1.1): same commands,
 //! outputs and exit codes; only the facts' source differs (the target table).
 
-use crate::cmd::Out;
+use crate::cmd::out::Out;
 use crate::targetenv::{self, TargetEnv};
 
 const USAGE: &str = "Usage: xx-info [COMMAND]

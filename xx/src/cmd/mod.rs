@@ -5,7 +5,6 @@
 //! normal end rather than a panic.
 
 use std::ffi::OsString;
-use std::io::{self, Write};
 use std::path::Path;
 
 pub mod apk;
@@ -14,8 +13,11 @@ pub mod cargo;
 pub mod cc;
 pub mod go;
 pub mod info;
+pub mod out;
 pub mod sys;
 pub mod verify;
+
+pub use out::Out;
 
 /// A helper's entry point: the name it was called by (`c++` for `xx-c++`) and
 /// the arguments after it; the exit code back.
@@ -126,37 +128,4 @@ TARGETVARIANT), as BuildKit sets them in a stage that declares `ARG TARGETPLATFO
         link_names().join(" ")
     );
     let _ = Out::new().line(&text);
-}
-
-/// Buffered stdout whose write errors (e.g. a closed pipe) end the command
-/// quietly instead of panicking like `println!`.
-pub struct Out {
-    inner: io::BufWriter<io::Stdout>,
-}
-
-impl Default for Out {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl std::fmt::Debug for Out {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Out")
-    }
-}
-
-impl Out {
-    /// A writer on the process's stdout.
-    pub fn new() -> Out {
-        Out {
-            inner: io::BufWriter::new(io::stdout()),
-        }
-    }
-
-    /// Writes one line and flushes (helpers print a handful of lines at most).
-    pub fn line(&mut self, s: &str) -> io::Result<()> {
-        writeln!(self.inner, "{s}")?;
-        self.inner.flush()
-    }
 }

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cmd::Out;
+use crate::cmd::out::Out;
 use crate::platform::Platform;
 use crate::targetenv;
 use crate::verify::{self, Expectation, Options};

@@ -6,8 +6,8 @@
 use super::arm_attributes::{ArmAttributes, cpu_arch_name};
 use super::elf::ElfInfo;
 use super::object::Binary;
-use super::rules::arm_arch_name;
-use crate::target::{ArmArch, Endian, TABLE, Tier, em};
+use crate::arm::ArmArch;
+use crate::target::{Endian, TABLE, Tier, em};
 
 /// `e_flags` bits of the ARM EABI (version 5).
 const EF_ARM_ABI_FLOAT_SOFT: u32 = 0x200;
@@ -34,20 +34,12 @@ pub enum FloatAbi {
     Unknown,
 }
 
-/// The generation Tag_CPU_arch falls in: v4-v5TEJ are ARMv5 or older, v6*
-/// (and the v6-M microcontroller profiles) ARMv6, v7 and v7E-M ARMv7,
-/// v8-A and later ARMv8.
+/// The generation Tag_CPU_arch falls in (see [`ArmArch::from_tag_cpu_arch`]).
 pub fn arm_level(attrs: &ArmAttributes) -> ArmLevel {
     let Some(tag) = attrs.cpu_arch else {
         return ArmLevel::Unknown;
     };
-    let level = match tag {
-        0..=5 => ArmArch::V5,
-        6..=9 | 11 | 12 => ArmArch::V6,
-        10 | 13 => ArmArch::V7,
-        _ => ArmArch::V8,
-    };
-    ArmLevel::Known(level, cpu_arch_name(tag))
+    ArmLevel::Known(ArmArch::from_tag_cpu_arch(tag), cpu_arch_name(tag))
 }
 
 /// The float ABI from the EABI `e_flags` bits, else from Tag_ABI_VFP_args.
@@ -90,10 +82,7 @@ pub fn platform_of(bin: &Binary) -> Option<String> {
             if elf.machine == em::ARM && elf.endian == Endian::Little {
                 let attrs = elf.arm.clone().unwrap_or_default();
                 return Some(match arm_level(&attrs) {
-                    ArmLevel::Known(ArmArch::V5, _) => format!("{os}/arm/v5"),
-                    ArmLevel::Known(ArmArch::V6, _) => format!("{os}/arm/v6"),
-                    ArmLevel::Known(ArmArch::V7, _) => format!("{os}/arm/v7"),
-                    ArmLevel::Known(ArmArch::V8, _) => format!("{os}/arm/v8"),
+                    ArmLevel::Known(arm, _) => format!("{os}/arm/{}", arm.variant()),
                     ArmLevel::Unknown => format!("{os}/arm"),
                 });
             }
@@ -103,12 +92,16 @@ pub fn platform_of(bin: &Binary) -> Option<String> {
         }
         Binary::Pe { machine } => TABLE
             .iter()
-            .find(|s| s.pe_machine == Some(*machine))
+            .find(|s| s.windows.map(|w| w.pe_machine) == Some(*machine))
             .map(|s| format!("windows/{}", s.arch)),
         Binary::MachO { cputypes, .. } => {
             let arches: Vec<&str> = cputypes
                 .iter()
-                .filter_map(|c| TABLE.iter().find(|s| s.macho_cputype == Some(*c)))
+                .filter_map(|c| {
+                    TABLE
+                        .iter()
+                        .find(|s| s.darwin.map(|d| d.macho_cputype) == Some(*c))
+                })
                 .map(|s| s.arch)
                 .collect();
             (!arches.is_empty()).then(|| format!("darwin/{}", arches.join("+")))
@@ -133,7 +126,7 @@ pub fn summary(bin: &Binary) -> String {
             if elf.machine == em::ARM {
                 let attrs = elf.arm.clone().unwrap_or_default();
                 if let ArmLevel::Known(level, name) = arm_level(&attrs) {
-                    parts.push(format!("{} ({name})", arm_arch_name(level)));
+                    parts.push(format!("{} ({name})", level.name()));
                 }
                 match float_abi(elf.flags, &attrs) {
                     FloatAbi::Hard => parts.push("hard-float".to_string()),

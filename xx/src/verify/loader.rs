@@ -72,7 +72,7 @@ pub fn search_dirs(
         }
     } else {
         add(&root.ld_so_conf_dirs());
-        let ma = spec.debian_multiarch;
+        let ma = spec.libs.multiarch;
         let mut defaults = Vec::new();
         if !ma.is_empty() {
             defaults.push(format!("/lib/{ma}"));

@@ -9,51 +9,22 @@ mod arm_attributes;
 mod bytes;
 mod describe;
 mod elf;
+mod expect;
 mod loader;
 mod object;
 pub mod open;
 mod rootfs;
 mod rules;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
 pub use arm_attributes::ArmAttributes;
 pub use elf::ElfInfo;
+pub use expect::{Expectation, Options};
 pub use object::Binary;
 pub use rootfs::RootFs;
-
-use crate::platform::Platform;
-use crate::target::{self, ArchSpec};
-
-/// The platform a binary must run on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Expectation {
-    /// The target platform.
-    pub platform: Platform,
-    /// Its table row; `None` for architectures xx does not know.
-    pub spec: Option<&'static ArchSpec>,
-}
-
-impl Expectation {
-    /// Expect binaries for `platform`.
-    pub fn new(platform: Platform) -> Expectation {
-        let spec = target::for_platform(&platform);
-        Expectation { platform, spec }
-    }
-}
-
-/// Optional checks beyond OS and architecture.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Options {
-    /// Require no loader and no shared libraries (`--static`).
-    pub require_static: bool,
-    /// Check that the loader and every DT_NEEDED library exist in this root (`--root`).
-    pub root: Option<PathBuf>,
-    /// Fail when a binary needs a newer glibc than (major, minor) (`--max-glibc`).
-    pub max_glibc: Option<(u32, u32)>,
-}
 
 /// The result for one file, in a form both the CLI and `--json` print.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

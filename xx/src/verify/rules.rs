@@ -5,11 +5,11 @@
 
 use super::describe::{ArmLevel, FloatAbi, arm_level, float_abi};
 use super::elf::ElfInfo;
+use super::expect::{Expectation, Options};
 use super::loader;
 use super::object::Binary;
 use super::rootfs::RootFs;
-use super::{Expectation, Options};
-use crate::target::{ArmArch, FloatRule};
+use crate::arm::{ArmArch, FloatRule};
 
 /// Where to look up loaders and libraries, and the binary's directory in it.
 pub struct RootCheck<'a> {
@@ -54,14 +54,17 @@ pub fn problems(
     }
     match bin {
         Binary::Pe { machine } => {
-            if spec.pe_machine != Some(*machine) {
+            if spec.windows.map(|w| w.pe_machine) != Some(*machine) {
                 out.push(format!(
                     "does not match expected target architecture {arch}"
                 ));
             }
         }
         Binary::MachO { cputypes, .. } => {
-            if spec.macho_cputype.is_none_or(|c| !cputypes.contains(&c)) {
+            if spec
+                .darwin
+                .is_none_or(|d| !cputypes.contains(&d.macho_cputype))
+            {
                 out.push(format!(
                     "does not match expected target architecture {arch}"
                 ));
@@ -111,8 +114,8 @@ fn arm_rules(elf: &ElfInfo, target: &str, max: ArmArch, rule: FloatRule, out: &m
         if level > max {
             out.push(format!(
                 "needs {} (Tag_CPU_arch {name}), newer than the {} CPU of {target}",
-                arm_arch_name(level),
-                arm_arch_name(max)
+                level.name(),
+                max.name()
             ));
         }
     }
@@ -191,15 +194,5 @@ fn fmt_version(v: (u32, u32, u32)) -> String {
         format!("{}.{}", v.0, v.1)
     } else {
         format!("{}.{}.{}", v.0, v.1, v.2)
-    }
-}
-
-/// `ARMv7` etc.
-pub fn arm_arch_name(a: ArmArch) -> &'static str {
-    match a {
-        ArmArch::V5 => "ARMv5",
-        ArmArch::V6 => "ARMv6",
-        ArmArch::V7 => "ARMv7",
-        ArmArch::V8 => "ARMv8",
     }
 }

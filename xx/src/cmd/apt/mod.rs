@@ -13,7 +13,8 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::process::Command;
 
-use crate::cmd::{Out, sys};
+use crate::cmd::out::Out;
+use crate::cmd::sys;
 use crate::distro::os_release_field;
 use crate::targetenv::{self, TargetEnv};
 

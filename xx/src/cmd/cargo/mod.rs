@@ -16,7 +16,9 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::cmd::{Out, cc, sys};
+use crate::arm::ArmArch;
+use crate::cmd::out::Out;
+use crate::cmd::{cc, sys};
 use crate::distro::{Distro, Family, Libc};
 use crate::target::Target;
 use crate::targetenv::{Inputs, TargetEnv};
@@ -158,7 +160,12 @@ fn rust_triple(
         Some("gnu") => Libc::Gnu,
         // No glibc userland is built for ARMv6 hard-float: building std for
         // it means musl (linked by zig).
-        _ if build_std && platform.arch == "arm" && platform.variant_str() == "v6" => Libc::Musl,
+        _ if build_std
+            && platform.arch == "arm"
+            && platform.variant_str() == ArmArch::V6.variant() =>
+        {
+            Libc::Musl
+        }
         _ if distro.family() == Family::Alpine => Libc::Musl,
         _ => Libc::Gnu,
     };
@@ -304,7 +311,7 @@ fn toolchain_env(
     user: &config::UserConfig,
     musl_with_zig: bool,
 ) -> Result<Vec<(String, String)>, String> {
-    let spec = env.spec.ok_or("unknown target architecture")?;
+    let spec = env.spec().ok_or("unknown target architecture")?;
     let alpine_cross = distro.family() == Family::Alpine && env.is_cross();
     let sysroot = alpine_cross.then(|| format!("/{c_triple}"));
     let mut rustflags = std::env::var("XX_RUSTFLAGS").ok().filter(|s| !s.is_empty());
@@ -335,7 +342,7 @@ fn toolchain_env(
     let pkg_config = write_pkg_config(
         rust_triple,
         c_triple,
-        spec.debian_multiarch,
+        spec.libs.multiarch,
         sysroot.as_deref(),
     );
     let mut bindgen = format!("--target={c_triple}");
@@ -404,7 +411,8 @@ fn write_zig_wrapper(env: &TargetEnv, rust_triple: &str) -> Result<String, Strin
     };
     let mcpu = target
         .spec
-        .zig_mcpu
+        .zig
+        .mcpu
         .map(|c| format!(" -mcpu={c}"))
         .unwrap_or_default();
     let path = format!("/usr/bin/{rust_triple}-zigcc");

@@ -13,8 +13,8 @@ use std::process::Command;
 
 use setup::{AUTOWRAP, CcTarget, DEFAULT_CFG, REAL_CLANG};
 
-use crate::cmd::{Out, sys};
-use crate::target;
+use crate::cmd::out::Out;
+use crate::cmd::sys;
 use crate::targetenv::{self, TargetEnv};
 
 /// Flags xx-cc answers itself instead of passing to clang.
@@ -54,43 +54,21 @@ fn main(name: &str, args: &[String], invoked_as_xx: bool) -> u8 {
         return sys::exec("xx-clang", Command::new(&real).args(args));
     }
     if invoked_as_xx && name.starts_with("clang") {
-        if args.iter().any(|a| a == "--wrap") {
-            return report(sys::write_file(Path::new(AUTOWRAP), "", 0o644), "--wrap");
-        }
-        if args.iter().any(|a| a == "--unwrap") {
-            let r = std::fs::remove_file(AUTOWRAP);
-            let r = match r {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                other => other,
-            };
-            return report(r, "--unwrap");
+        if let Some(code) = wrap_toggle(args) {
+            return code;
         }
     }
     let wrapped = invoked_as_xx || Path::new(AUTOWRAP).exists();
-    let special = args.iter().find_map(|a| match a.as_str() {
-        "--setup-target-triple" | "-setup-target-triple" => Some(Special::Setup),
-        "--print-target-triple" => Some(Special::PrintTriple),
-        "--print-cmake-defines" => Some(Special::PrintCmakeDefines),
-        "--print-sysroot" => Some(Special::PrintSysroot),
-        "--print-cmake-toolchain-file" => Some(Special::PrintCmakeToolchain),
-        "--download-prog=ld" => Some(Special::DownloadLd),
-        _ => None,
-    });
+    let special = args.iter().find_map(|a| special_flag(a));
 
     let env = targetenv::from_process();
     let target = match explicit_target(args) {
-        Some(triple) => match target::parse_c_triple(&triple) {
-            Some((os, spec)) => Some(CcTarget {
-                native: os == "linux" && spec.march == env.host_machine,
-                triple,
-                os: os.to_string(),
-                spec,
-                alpine: env.alpine_release,
-            }),
+        Some(triple) => match CcTarget::from_triple(&triple, &env) {
+            Some(t) => Some(t),
             // A triple xx does not know: clang may still; pass it through untouched.
             None => return sys::exec("xx-clang", Command::new(&real).args(args)),
         },
-        None if wrapped => match env_target(&env) {
+        None if wrapped => match CcTarget::from_env(&env) {
             Ok(t) => Some(t),
             Err(e) => {
                 eprintln!("xx-clang: {e}");
@@ -131,13 +109,56 @@ fn main(name: &str, args: &[String], invoked_as_xx: bool) -> u8 {
         }
     }
     match special {
-        Some(Special::Setup) | Some(Special::DownloadLd) => 0,
-        Some(Special::PrintTriple) => print(&t.triple),
-        Some(Special::PrintSysroot) => print(&sysroot(&t, &env)),
-        Some(Special::PrintCmakeDefines) => {
+        None => sys::exec(
+            "xx-clang",
+            Command::new(&real).arg("--config").arg(&cfg).args(args),
+        ),
+        Some(special) => answer_with_clang(special, &t, &cfg, &env),
+    }
+}
+
+/// `xx-clang --wrap` / `--unwrap`: turns the plain-clang wrapping on or off;
+/// `None` when neither is asked.
+fn wrap_toggle(args: &[String]) -> Option<u8> {
+    if args.iter().any(|a| a == "--wrap") {
+        return Some(report(
+            sys::write_file(Path::new(AUTOWRAP), "", 0o644),
+            "--wrap",
+        ));
+    }
+    if args.iter().any(|a| a == "--unwrap") {
+        let r = match std::fs::remove_file(AUTOWRAP) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        };
+        return Some(report(r, "--unwrap"));
+    }
+    None
+}
+
+/// The flag xx-cc answers itself, if `arg` is one.
+fn special_flag(arg: &str) -> Option<Special> {
+    match arg {
+        "--setup-target-triple" | "-setup-target-triple" => Some(Special::Setup),
+        "--print-target-triple" => Some(Special::PrintTriple),
+        "--print-cmake-defines" => Some(Special::PrintCmakeDefines),
+        "--print-sysroot" => Some(Special::PrintSysroot),
+        "--print-cmake-toolchain-file" => Some(Special::PrintCmakeToolchain),
+        "--download-prog=ld" => Some(Special::DownloadLd),
+        _ => None,
+    }
+}
+
+/// Answers a special flag once clang is set up for `t` (config at `cfg`).
+fn answer_with_clang(special: Special, t: &CcTarget, cfg: &Path, env: &TargetEnv) -> u8 {
+    match special {
+        Special::Setup | Special::DownloadLd => 0,
+        Special::PrintTriple => print(&t.triple),
+        Special::PrintSysroot => print(&t.sysroot(env)),
+        Special::PrintCmakeDefines => {
             let pkg_config = Command::new(REAL_CLANG)
                 .arg("--config")
-                .arg(&cfg)
+                .arg(cfg)
                 .arg("--print-prog-name=pkg-config")
                 .output()
                 .ok()
@@ -151,16 +172,12 @@ fn main(name: &str, args: &[String], invoked_as_xx: bool) -> u8 {
                  -DCMAKE_CXX_COMPILER_TARGET={t_} -DCMAKE_ASM_COMPILER_TARGET={t_}"
             ))
         }
-        Some(Special::PrintCmakeToolchain) => print(&cmake_toolchain(
-            &t,
-            &env,
+        Special::PrintCmakeToolchain => print(&cmake_toolchain(
+            t,
+            env,
             &format!("/usr/bin/{}-clang", t.triple),
             &format!("/usr/bin/{}-clang++", t.triple),
         )),
-        None => sys::exec(
-            "xx-clang",
-            Command::new(&real).arg("--config").arg(&cfg).args(args),
-        ),
     }
 }
 
@@ -172,15 +189,8 @@ pub fn ensure_setup(triple: &str) -> Result<(), String> {
         return Ok(());
     }
     let env = targetenv::from_process();
-    let (os, spec) =
-        target::parse_c_triple(triple).ok_or_else(|| format!("unknown target triple {triple}"))?;
-    let t = CcTarget {
-        native: os == "linux" && spec.march == env.host_machine,
-        triple: triple.to_string(),
-        os: os.to_string(),
-        spec,
-        alpine: env.alpine_release,
-    };
+    let t = CcTarget::from_triple(triple, &env)
+        .ok_or_else(|| format!("unknown target triple {triple}"))?;
     let _lock = sys::Lock::take("xx-cc", "XX_CC_NOLOCK");
     setup::run(&t, &env.macos_sdk_path())
 }
@@ -204,29 +214,6 @@ fn explicit_target(args: &[String]) -> Option<String> {
     None
 }
 
-/// The target from the build stage's environment (what `xx-info` says).
-fn env_target(env: &TargetEnv) -> Result<CcTarget, String> {
-    let triple = env.triple().map_err(|e| e.to_string())?.to_string();
-    let spec = env
-        .spec
-        .ok_or_else(|| format!("no target row for {triple}"))?;
-    Ok(CcTarget {
-        triple,
-        os: env.os.clone(),
-        spec,
-        alpine: env.alpine_release,
-        native: !env.is_cross(),
-    })
-}
-
-fn sysroot(t: &CcTarget, env: &TargetEnv) -> String {
-    match t.os.as_str() {
-        "darwin" => format!("{}/", env.macos_sdk_path()),
-        "linux" if t.alpine && !t.native => format!("/{}/", t.triple),
-        _ => "/".to_string(),
-    }
-}
-
 /// Without clang: the target's GNU compiler (`aarch64-linux-gnu-gcc`), or the
 /// native gcc for a native target. clang-only flags are dropped.
 fn gcc_fallback(t: &CcTarget, compiler: &str, special: Option<Special>, args: &[String]) -> u8 {
@@ -246,7 +233,7 @@ fn gcc_fallback(t: &CcTarget, compiler: &str, special: Option<Special>, args: &[
     match special {
         Some(Special::Setup) | Some(Special::DownloadLd) => 0,
         Some(Special::PrintTriple) => print(&t.triple),
-        Some(Special::PrintSysroot) => print(&sysroot(t, &env)),
+        Some(Special::PrintSysroot) => print(&t.sysroot(&env)),
         Some(Special::PrintCmakeDefines) => {
             let g = gcc.display();
             let gxx = gcc.with_file_name(format!("{}-g++", t.triple));
@@ -306,7 +293,7 @@ fn cmake_toolchain(t: &CcTarget, env: &TargetEnv, cc: &str, cxx: &str) -> String
     if sys::which(&pkg_config).is_some() {
         s.push_str(&format!("set(PKG_CONFIG_EXECUTABLE {pkg_config})\n"));
     }
-    let root = sysroot(t, env);
+    let root = t.sysroot(env);
     if root != "/" {
         s.push_str(&format!(
             "set(CMAKE_SYSROOT {root})\nset(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)\n\

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use super::linker::{self, Linker};
 use crate::cmd::sys;
-use crate::target::ArchSpec;
+use crate::target::{self, ArchSpec};
+use crate::targetenv::{self, TargetEnv};
 
 /// LLVM tools that get `<triple>-<tool>` aliases when the LLVM binary exists.
 const LLVM_TOOLS: &[&str] = &[
@@ -44,6 +45,44 @@ pub struct CcTarget {
     pub alpine: bool,
     /// The target is the machine itself (no sysroot, default cfg).
     pub native: bool,
+}
+
+impl CcTarget {
+    /// The target an explicit `--target=T` names, `None` for a triple xx
+    /// does not know (clang may still: the caller passes it through).
+    pub fn from_triple(triple: &str, env: &TargetEnv) -> Option<CcTarget> {
+        let (os, spec) = target::parse_c_triple(triple)?;
+        Some(CcTarget {
+            native: targetenv::is_native(os, spec.march, &env.host_machine),
+            triple: triple.to_string(),
+            os: os.to_string(),
+            spec,
+            alpine: env.alpine_release,
+        })
+    }
+
+    /// The build stage's target, as `xx-info` names it.
+    pub fn from_env(env: &TargetEnv) -> Result<CcTarget, String> {
+        let triple = env.triple().map_err(|e| e.to_string())?.to_string();
+        let spec = env
+            .spec()
+            .ok_or_else(|| format!("no target row for {triple}"))?;
+        Ok(CcTarget {
+            triple,
+            os: env.os.clone(),
+            spec,
+            alpine: env.alpine_release,
+            native: !env.is_cross(),
+        })
+    }
+
+    /// Where its headers and libraries live (xx-info's rule, for this triple).
+    pub fn sysroot(&self, env: &TargetEnv) -> String {
+        let foreign_on_alpine = self.alpine && !self.native;
+        targetenv::sysroot_for(&self.os, foreign_on_alpine, &self.triple, || {
+            env.macos_sdk_path()
+        })
+    }
 }
 
 /// The config line clang reads with `--config` (upstream's format).

@@ -1,13 +1,13 @@
-//! `Platform {os, arch, variant}`: what a binary or image runs on, in the OCI /
-//! containerd vocabulary (`linux/arm/v7`, `linux/arm64`, `windows/amd64`).
-//!
-//! Users write platforms many ways (`aarch64`, `linux/arm64/v8`, `armhf`,
-//! `x86_64`). Everything downstream (the target table, image indexes, cache
-//! keys) compares platforms for equality, so every spelling is normalised here
-//! once, with the same rules containerd uses, and nowhere else.
+//! The `Platform` value and its one parser: users write platforms many ways
+//! (`aarch64`, `linux/arm64/v8`, `armhf`, `x86_64`). Everything downstream (the
+//! target table, image indexes, cache keys) compares platforms for equality,
+//! so every spelling is normalised here once, with the same rules containerd
+//! uses, and nowhere else.
 
 use std::fmt;
 use std::str::FromStr;
+
+use crate::arm::ArmArch;
 
 /// An OCI platform, always normalised: lower case, canonical arch names, and a
 /// variant only where it carries meaning (`arm/v7`, but `arm64`, `amd64`).
@@ -82,7 +82,7 @@ impl Platform {
     /// it (`uname -m`; under QEMU user emulation, the emulated machine).
     pub fn host() -> Platform {
         let machine = crate::host::machine();
-        match crate::target::from_uname_machine(&machine) {
+        match crate::host::from_uname_machine(&machine) {
             Some((arch, variant)) => Platform::new("linux", arch, variant),
             None => Platform::new("linux", &machine, None),
         }
@@ -103,10 +103,9 @@ impl Platform {
             if item.is_empty() {
                 continue;
             }
-            let platform = match crate::raspberry::resolve_alias(item) {
-                Some(p) => p,
-                None => item.parse()?,
-            };
+            let platform = crate::raspberry::resolve_alias(item)
+                .unwrap_or(item)
+                .parse()?;
             if !out.contains(&platform) {
                 out.push(platform);
             }
@@ -118,54 +117,6 @@ impl Platform {
             });
         }
         Ok(out)
-    }
-}
-
-/// Whether `host` runs `p` without QEMU: the same platform, 32-bit x86 on
-/// x86-64, and 32-bit ARM on 64-bit ARM (AArch32 capable cores); an ARM
-/// host runs variants up to its own.
-pub fn runs_natively(host: &Platform, p: &Platform) -> bool {
-    if host.os != p.os {
-        return false;
-    }
-    let arm_level = |p: &Platform| match p.variant_str() {
-        "v5" => 5,
-        "v6" => 6,
-        "v8" => 8,
-        _ => 7,
-    };
-    match (host.arch.as_str(), p.arch.as_str()) {
-        (h, t) if h == t => host.arch != "arm" || arm_level(p) <= arm_level(host),
-        ("amd64", "386") => true,
-        ("arm64", "arm") => true,
-        _ => false,
-    }
-}
-
-impl Platform {
-    /// The image platforms whose binaries run on this one, best first, as
-    /// containerd picks an image's manifest: itself, then for 32-bit ARM the
-    /// older variants (a Raspberry Pi Zero, `linux/arm/v6`, takes a
-    /// `linux/arm/v5` image such as Debian's armel when there is no v6 one,
-    /// never a v7 one).
-    pub fn compatible(&self) -> Vec<Platform> {
-        let mut out = vec![self.clone()];
-        if self.arch == "arm" {
-            let levels = ["v8", "v7", "v6", "v5"];
-            if let Some(i) = levels.iter().position(|v| *v == self.variant_str()) {
-                for v in &levels[i + 1..] {
-                    out.push(Platform::new(&self.os, "arm", Some(v)));
-                }
-            }
-        }
-        out
-    }
-
-    /// The best of `have` for this platform (see [`Platform::compatible`]).
-    pub fn best_match<'a>(&self, have: &'a [Platform]) -> Option<&'a Platform> {
-        self.compatible()
-            .iter()
-            .find_map(|c| have.iter().find(|h| *h == c))
     }
 }
 
@@ -246,55 +197,15 @@ fn normalize_arch(arch: &str, variant: &str) -> (String, String) {
                 v => v,
             },
         ),
-        "armhf" => ("arm", "v7"),
-        "armel" => ("arm", "v6"),
+        "armhf" => ("arm", ArmArch::V7.variant()),
+        "armel" => ("arm", ArmArch::V6.variant()),
         "arm" => (
             "arm",
-            match variant.as_str() {
-                "" | "7" => "v7",
-                "5" => "v5",
-                "6" => "v6",
-                "8" => "v8",
-                v => v,
-            },
+            ArmArch::from_user_variant(&variant).map_or(variant.as_str(), |a| a.variant()),
         ),
         _ => (&arch, &variant),
     };
     (a.to_string(), v.to_string())
-}
-
-#[cfg(test)]
-mod compat_tests {
-    use super::*;
-
-    fn p(s: &str) -> Platform {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn older_arm_variants_are_compatible_newer_never() {
-        let have = [
-            p("linux/amd64"),
-            p("linux/arm/v7"),
-            p("linux/arm/v5"),
-            p("linux/arm64"),
-        ];
-        assert_eq!(
-            p("linux/arm/v6").best_match(&have),
-            Some(&p("linux/arm/v5"))
-        );
-        assert_eq!(
-            p("linux/arm/v7").best_match(&have),
-            Some(&p("linux/arm/v7"))
-        );
-        assert_eq!(
-            p("linux/arm/v8").best_match(&have),
-            Some(&p("linux/arm/v7"))
-        );
-        assert_eq!(p("linux/arm64").best_match(&have), Some(&p("linux/arm64")));
-        assert_eq!(p("linux/arm/v5").best_match(&[p("linux/arm/v7")]), None);
-        assert_eq!(p("linux/386").best_match(&have), None);
-    }
 }
 
 #[cfg(test)]
@@ -378,6 +289,13 @@ mod tests {
         assert_eq!(got, ["linux/arm64", "linux/amd64", "linux/arm/v7"]);
         assert!(Platform::parse_list(" , ").is_err());
         assert!(Platform::parse_list("linux/arm64,bad//x").is_err());
+    }
+
+    #[test]
+    fn list_parsing_accepts_raspberry_aliases() {
+        let got = Platform::parse_list("rpi-zero,rpi4,rpi4-32").unwrap();
+        let got: Vec<String> = got.iter().map(|p| p.to_string()).collect();
+        assert_eq!(got, ["linux/arm/v6", "linux/arm64", "linux/arm/v7"]);
     }
 
     #[test]
