@@ -198,14 +198,7 @@ pub fn run(args: &BuildArgs) -> ExitCode {
     match run_inner(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!(
-                "{}",
-                if e.starts_with("error") {
-                    e
-                } else {
-                    format!("error: {e}")
-                }
-            );
+            super::fail(&e);
             ExitCode::FAILURE
         }
     }
@@ -393,7 +386,7 @@ fn verify_results(
     );
     if strict {
         return Err(format!(
-            "error: verification failed: {msg}\nhint: build them for $TARGETPLATFORM (xx-cargo, xx-clang, xx-go) instead of copying the build platform's output; --verify=warn to continue anyway"
+            "verification failed: {msg}\nhint: build them for $TARGETPLATFORM (xx-cargo, xx-clang, xx-go) instead of copying the build platform's output; --verify=warn to continue anyway"
         ));
     }
     eprintln!("warning: verification: {msg}");

@@ -144,7 +144,7 @@ pub fn run(cmd: &ImageCommand) -> ExitCode {
     match r {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            super::fail(&e);
             ExitCode::FAILURE
         }
     }
@@ -410,7 +410,7 @@ pub fn prune(all: bool) -> ExitCode {
     match r {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            super::fail(&e);
             ExitCode::FAILURE
         }
     }

@@ -60,6 +60,13 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// Prints a failure, the one place where errors are rendered: every layer's
+/// error says what failed, where (`file:line:col`, platform) and what to do
+/// (`hint:` lines); this adds the `error:` in front.
+pub(crate) fn fail(e: &dyn std::fmt::Display) {
+    eprintln!("error: {e}");
+}
+
 fn platforms() -> ExitCode {
     println!(
         "{:<32} {:<22} {:<14} 32-bit OS",

@@ -40,7 +40,7 @@ pub fn plan(args: &PlanArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("{e}");
+            super::fail(&e);
             ExitCode::FAILURE
         }
     }
@@ -52,14 +52,12 @@ fn plan_text(args: &PlanArgs) -> Result<String, String> {
         .clone()
         .unwrap_or_else(|| args.context.join("Dockerfile"));
     let text = std::fs::read_to_string(&file)
-        .map_err(|e| format!("error: cannot read {}: {e}\nhint: pass the Dockerfile with -f, or run in the context directory", file.display()))?;
+        .map_err(|e| format!("cannot read {}: {e}\nhint: pass the Dockerfile with -f, or run in the context directory", file.display()))?;
     let shown = file.display().to_string();
     let df = crate::dockerfile::parse(&text, &shown).map_err(|e| e.to_string())?;
     let host = xx::Platform::host();
     let platforms = match &args.platform {
-        Some(list) => {
-            xx::Platform::parse_list(list).map_err(|e| format!("error: --platform: {e}"))?
-        }
+        Some(list) => xx::Platform::parse_list(list).map_err(|e| format!("--platform: {e}"))?,
         None => vec![host.clone()],
     };
     let mut build_args = std::collections::BTreeMap::new();
@@ -79,7 +77,7 @@ fn plan_text(args: &PlanArgs) -> Result<String, String> {
         .iter()
         .map(|c| match c.split_once('=') {
             Some((k, v)) => Ok((k.to_string(), v.to_string())),
-            None => Err(format!("error: --build-context {c:?} is not NAME=SOURCE\nhint: e.g. --build-context xx=docker-image://tonistiigi/xx")),
+            None => Err(format!("--build-context {c:?} is not NAME=SOURCE\nhint: e.g. --build-context xx=docker-image://tonistiigi/xx")),
         })
         .collect::<Result<_, _>>()?;
     let opts = crate::plan::Options {
@@ -90,9 +88,9 @@ fn plan_text(args: &PlanArgs) -> Result<String, String> {
         context: None,
         named_contexts: named_contexts.clone(),
         network: crate::plan::entitlements::parse_network(&args.network)
-            .map_err(|e| format!("error: {e}"))?,
+            .map_err(|e| e.to_string())?,
         allow: crate::plan::entitlements::Entitlements::parse(&args.allow)
-            .map_err(|e| format!("error: {e}"))?,
+            .map_err(|e| e.to_string())?,
     };
     // The store, when there is one and no prune holds it: its images give
     // the plan what a build sees, and its work directory holds the filtered
@@ -155,7 +153,7 @@ impl PrivateDir {
         std::fs::DirBuilder::new()
             .mode(0o700)
             .create(&dir)
-            .map_err(|e| format!("error: {}: {e}", dir.display()))?;
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
         Ok(PrivateDir(dir))
     }
 }

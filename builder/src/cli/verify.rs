@@ -38,7 +38,7 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
-            eprintln!("error: {e}");
+            super::fail(&e);
             ExitCode::from(2)
         }
     }

@@ -97,13 +97,13 @@ impl Contexts {
     ) -> Result<Contexts, String> {
         let trees = context_tree::trees_dir(work);
         context_tree::sweep_stale(&trees);
-        let matcher = ignore::load_for(context, dockerfile).map_err(|e| format!("error: {e}"))?;
+        let matcher = ignore::load_for(context, dockerfile).map_err(|e| e.to_string())?;
         let main = if reads.main {
             ContextTree::materialize(context, matcher.as_ref(), &trees)
         } else {
             ContextTree::empty(&trees)
         }
-        .map_err(|e| format!("error: {e}"))?;
+        .map_err(|e| e.to_string())?;
         let mut out = Contexts {
             main,
             named: BTreeMap::new(),
@@ -119,13 +119,13 @@ impl Contexts {
             let hint = format!("hint: --build-context {name}=DIR names an existing directory");
             if !dir.is_dir() {
                 return Err(format!(
-                    "error: --build-context {name}={source}: not a directory\n{hint}"
+                    "--build-context {name}={source}: not a directory\n{hint}"
                 ));
             }
             let matcher = ignore::load_for(dir, Path::new("-"))
-                .map_err(|e| format!("error: --build-context {name}: {e}"))?;
+                .map_err(|e| format!("--build-context {name}: {e}"))?;
             let tree = ContextTree::materialize(dir, matcher.as_ref(), &trees)
-                .map_err(|e| format!("error: --build-context {name}: {e}"))?;
+                .map_err(|e| format!("--build-context {name}: {e}"))?;
             out.named.insert(name.clone(), tree);
         }
         Ok(out)

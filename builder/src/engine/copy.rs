@@ -12,9 +12,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::Ctx;
 use super::snapshot::Scratch;
 use super::state::State;
+use super::{BuildError, Ctx};
 use crate::exec::users;
 use crate::fsutil;
 use crate::image::compress::Compression;
@@ -155,10 +155,7 @@ fn match_sources(
                 }
                 _ => "not found",
             };
-            return Err(format!(
-                "error: {}: {kw} failed: {s:?}: {why}",
-                ctx.at(step)
-            ));
+            return Err(format!("{}: {kw} failed: {s:?}: {why}", ctx.at(step)));
         }
         matched.extend(m.into_iter().map(Matched::Path));
     }
@@ -188,7 +185,7 @@ pub(crate) fn copy_step(
     _inst: &Instance,
     step: &Step,
     mut st: State,
-) -> Result<State, String> {
+) -> Result<State, BuildError> {
     let Op::Copy {
         dest,
         from,
@@ -199,7 +196,7 @@ pub(crate) fn copy_step(
         ..
     } = &step.op
     else {
-        return Err("internal: not a COPY".to_string());
+        return Err("internal: not a COPY".into());
     };
     let at = ctx.at(step);
     // Contexts are read from their filtered trees: the main one from the

@@ -4,12 +4,13 @@
 
 use xx::Platform;
 
+use super::BuildError;
 use crate::exec::binfmt;
 use crate::plan::{Op, Plan};
 
 /// Fails before any step runs if an emulated instance has RUN steps and the
 /// host has no usable handler for its platform.
-pub fn check_emulation(plan: &Plan, host: &Platform) -> Result<(), String> {
+pub fn check_emulation(plan: &Plan, host: &Platform) -> Result<(), BuildError> {
     let mut problems = Vec::new();
     for inst in &plan.instances {
         if !inst.emulated || !inst.steps.iter().any(|s| matches!(s.op, Op::Run { .. })) {
@@ -34,9 +35,6 @@ pub fn check_emulation(plan: &Plan, host: &Platform) -> Result<(), String> {
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(format!(
-            "error: the build runs steps for platforms this host cannot execute:\n  {}\nnothing was run",
-            problems.join("\n  ")
-        ))
+        Err(BuildError::Emulation { problems })
     }
 }

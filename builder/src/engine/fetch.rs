@@ -72,14 +72,14 @@ pub fn fetch(
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("error: cannot start the downloader: {e}"))?;
+        .map_err(|e| format!("cannot start the downloader: {e}"))?;
     // A dead or stalled server fails the build instead of hanging it.
     let client = reqwest::Client::builder()
         .user_agent(concat!("mxbuild/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(30))
         .read_timeout(Duration::from_secs(120))
         .build()
-        .map_err(|e| format!("error: cannot set up an HTTP client: {e}"))?;
+        .map_err(|e| format!("cannot set up an HTTP client: {e}"))?;
     for w in wanted {
         let at = w.checks.first().map_or("", |(_, at)| at.as_str());
         // The planner checked the format; parsed again, as a Digest.
@@ -88,7 +88,7 @@ pub fn fetch(
             if let Some(sum) = sum {
                 let d: Digest = sum.parse().map_err(|e| {
                     format!(
-                        "error: {at}: ADD --checksum={sum}: {e}\nhint: give the file's digest as sha256:<64 hex digits> (sha256sum prints the hex part)"
+                        "{at}: ADD --checksum={sum}: {e}\nhint: give the file's digest as sha256:<64 hex digits> (sha256sum prints the hex part)"
                     )
                 })?;
                 expected.push((d, at.clone()));
@@ -119,7 +119,7 @@ pub fn fetch(
         });
         let mismatch = |at: &str, d: &Digest, got: &str| {
             format!(
-                "error: {at}: ADD {shown}: checksum mismatch: --checksum={d} but the download is {got}\nhint: the file on the server changed, or the checksum is wrong"
+                "{at}: ADD {shown}: checksum mismatch: --checksum={d} but the download is {got}\nhint: the file on the server changed, or the checksum is wrong"
             )
         };
         // With a checksum, a wrong download is never stored.
@@ -179,7 +179,7 @@ async fn download(
     let shown = url::redact(url);
     let failed = |e: &dyn std::fmt::Display| {
         Failure::Other(format!(
-            "error: {at}: ADD {shown}: {}",
+            "{at}: ADD {shown}: {}",
             url::redact(&e.to_string())
         ))
     };
@@ -194,7 +194,7 @@ async fn download(
     }
     let resp = req.send().await.map_err(|e| {
         Failure::Other(format!(
-            "error: {at}: ADD {shown}: {}\nhint: check the URL and that this machine reaches it (HTTPS_PROXY/HTTP_PROXY are honoured)",
+            "{at}: ADD {shown}: {}\nhint: check the URL and that this machine reaches it (HTTPS_PROXY/HTTP_PROXY are honoured)",
             url::redact(&causes(&e))
         ))
     })?;
@@ -207,7 +207,7 @@ async fn download(
     }
     if !status.is_success() {
         return Err(Failure::Other(format!(
-            "error: {at}: ADD {shown}: the server answered {status}\nhint: check the URL"
+            "{at}: ADD {shown}: the server answered {status}\nhint: check the URL"
         )));
     }
     let header = |name: reqwest::header::HeaderName| {

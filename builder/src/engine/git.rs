@@ -105,7 +105,7 @@ pub fn fetch(
         let shown = url::redact(&w.source);
         let failed = |e: String| {
             format!(
-                "error: {}: ADD {shown}: {}\nhint: check the repository URL and reference; private repositories need git credentials set up for root, or --ssh default for git@ remotes",
+                "{}: ADD {shown}: {}\nhint: check the repository URL and reference; private repositories need git credentials set up for root, or --ssh default for git@ remotes",
                 w.at,
                 url::redact(&e)
             )

@@ -7,12 +7,12 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::state::State;
-use super::{Ctx, copy, meta, run};
+use super::{BuildError, Ctx, copy, meta, run};
 use crate::image::config::History;
 use crate::plan::{Instance, Op, Step};
 
 /// Runs instance `i` of the plan; returns its final state.
-pub(crate) fn run_instance(ctx: &Ctx, i: usize) -> Result<State, String> {
+pub(crate) fn run_instance(ctx: &Ctx, i: usize) -> Result<State, BuildError> {
     let inst = &ctx.plan.instances[i];
     let mut st = ctx.state_of(&inst.source)?;
     // The base's ONBUILD triggers are this instance's first steps (the plan
@@ -22,7 +22,7 @@ pub(crate) fn run_instance(ctx: &Ctx, i: usize) -> Result<State, String> {
     let mut cmd_set_here = false;
     for (k, step) in inst.steps.iter().enumerate() {
         if ctx.abort.load(Ordering::SeqCst) {
-            return Err("cancelled".to_string());
+            return Err(BuildError::Cancelled);
         }
         let prefix = format!("[{} {} {}/{}]", inst.platform, inst.stage, k + 1, total);
         if matches!(step.op, Op::Cmd(_)) {
@@ -31,7 +31,7 @@ pub(crate) fn run_instance(ctx: &Ctx, i: usize) -> Result<State, String> {
         // Wait while another instance runs this very step; then its result is cached.
         let claim = ctx.inflight.claim(&step.key);
         if !claim.is_ours() && ctx.abort.load(Ordering::SeqCst) {
-            return Err("cancelled".to_string());
+            return Err(BuildError::Cancelled);
         }
         if let Some(hit) = cached(ctx, step) {
             if !matches!(step.op, Op::Nothing) {
@@ -81,7 +81,7 @@ fn exec_step(
     mut st: State,
     prefix: &str,
     cmd_set_here: &mut bool,
-) -> Result<State, String> {
+) -> Result<State, BuildError> {
     match &step.op {
         Op::Run { .. } => run::run_step(ctx, inst, step, st, prefix),
         Op::Copy { .. } => copy::copy_step(ctx, inst, step, st),
@@ -100,7 +100,7 @@ fn exec_step(
 
 /// WORKDIR: sets the directory and, as BuildKit does, creates it (owned by
 /// the current USER's ids); one that creates nothing only changes metadata.
-fn workdir(ctx: &Ctx, mut st: State, w: &str) -> Result<State, String> {
+fn workdir(ctx: &Ctx, mut st: State, w: &str) -> Result<State, BuildError> {
     let dir = meta::workdir(&st.config, w);
     let snap = ctx.prepare(&st, "workdir")?;
     let ids = match &st.config.user {

@@ -15,6 +15,7 @@ mod ctx;
 mod dedup;
 pub mod downloads;
 pub mod emulation;
+mod error;
 pub mod fetch;
 pub mod git;
 mod inspect;
@@ -49,6 +50,7 @@ use crate::store::digest::Digest;
 use crate::store::steps::StepCache;
 pub(crate) use ctx::Ctx;
 pub use emulation::check_emulation;
+pub use error::BuildError;
 pub use inspect::{added_layer_dirs, smoke_test, with_view};
 pub use planning::key_inputs;
 use progress::Progress;
@@ -101,24 +103,6 @@ pub struct Built {
     pub executed: usize,
     /// Steps reused from the cache.
     pub cached: usize,
-}
-
-/// A build failure, already formatted (file:line, platform, command, output tail).
-#[derive(Debug)]
-pub struct BuildError(pub String);
-
-impl std::fmt::Display for BuildError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-impl std::error::Error for BuildError {}
-
-impl From<String> for BuildError {
-    fn from(s: String) -> Self {
-        BuildError(s)
-    }
 }
 
 /// Runs a build.

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use xx::Platform;
 
 use super::progress::Progress;
-use super::{Options, check_emulation, contexts, fetch, git, resolve};
+use super::{BuildError, Options, check_emulation, contexts, fetch, git, resolve};
 use crate::plan::Plan;
 use crate::store::Store;
 
@@ -19,7 +19,7 @@ pub(crate) fn read_dockerfile(
 ) -> Result<(crate::dockerfile::Dockerfile, String), String> {
     let text = std::fs::read_to_string(&opts.dockerfile).map_err(|e| {
         format!(
-            "error: cannot read {}: {e}\nhint: pass the Dockerfile with -f",
+            "cannot read {}: {e}\nhint: pass the Dockerfile with -f",
             opts.dockerfile.display()
         )
     })?;
@@ -61,7 +61,7 @@ pub(crate) fn plan_build(
     store: &Store,
     opts: &Options,
     progress: &Progress,
-) -> Result<(Plan, String, Fetched, contexts::Contexts), String> {
+) -> Result<(Plan, String, Fetched, contexts::Contexts), BuildError> {
     let (df, file) = read_dockerfile(opts)?;
     let popts = crate::plan::Options {
         platforms: opts.platforms.clone(),
@@ -75,7 +75,7 @@ pub(crate) fn plan_build(
     };
     let log = |s: &str| progress.line(s);
     let resolver = resolve::StoreResolver::new(store, opts.pull, &opts.named_contexts, &log);
-    let mut plan = crate::plan::convert(&df, &popts, &resolver).map_err(|e| e.to_string())?;
+    let mut plan = crate::plan::convert(&df, &popts, &resolver)?;
     let images = resolver.finish();
     // Before any step runs (ONBUILD triggers included) or anything is downloaded.
     check_emulation(&plan, &popts.host)?;

@@ -114,7 +114,7 @@ pub fn resolve(
 ) -> Result<Resolved, String> {
     let mut by_ref: BTreeMap<&str, Vec<Platform>> = BTreeMap::new();
     for (r, p) in wanted {
-        let p: Platform = p.parse().map_err(|e| format!("{e}"))?;
+        let p: Platform = p.parse().map_err(|e: xx::PlatformError| e.to_string())?;
         by_ref.entry(r.as_str()).or_default().push(p);
     }
     let mut out = Resolved::default();
@@ -261,7 +261,7 @@ pub fn only_flagged_layout(
 ) -> Result<(), String> {
     if reference.starts_with("oci-layout://") && !named_contexts.values().any(|v| v == reference) {
         return Err(format!(
-            "error: {reference}: an OCI layout can only be used through --build-context\nhint: --build-context NAME={reference}, then FROM NAME"
+            "{reference}: an OCI layout can only be used through --build-context\nhint: --build-context NAME={reference}, then FROM NAME"
         ));
     }
     Ok(())

@@ -39,10 +39,10 @@ pub(crate) fn schedule(ctx: &Ctx) -> Result<(), BuildError> {
     let deps: Vec<Vec<usize>> = ctx.plan.instances.iter().map(instance_deps).collect();
     let mut started = vec![false; n];
     let mut done = vec![false; n];
-    let mut first_error: Option<String> = None;
+    let mut first_error: Option<BuildError> = None;
     let jobs = ctx.opts.jobs.max(1);
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<State, String>)>();
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<State, BuildError>)>();
         let mut running = 0;
         loop {
             if first_error.is_none() {
@@ -83,9 +83,9 @@ pub(crate) fn schedule(ctx: &Ctx) -> Result<(), BuildError> {
         }
     });
     match first_error {
-        Some(e) => Err(BuildError(e)),
+        Some(e) => Err(e),
         None if done.iter().all(|d| *d) => Ok(()),
-        None => Err(BuildError(
+        None => Err(BuildError::Failed(
             "internal: the build graph has a cycle".to_string(),
         )),
     }

@@ -201,7 +201,12 @@ fn a_failed_run_names_the_step_platform_code_and_output() {
     let h = harness("fail", "FROM scratch\nRUN false\n", &[]);
     let fx = Recording::new(|_| (2, "first\nboom".to_string()));
     let ctx = h.ctx(&fx);
-    let e = instance::run_instance(&ctx, 0).unwrap_err();
+    let err = instance::run_instance(&ctx, 0).unwrap_err();
+    assert!(
+        matches!(&err, super::BuildError::RunFailed { code: 2, at, .. } if at == "Dockerfile:2"),
+        "{err:?}"
+    );
+    let e = err.to_string();
     assert!(e.contains("Dockerfile:2: RUN failed for"), "{e}");
     assert!(e.contains("exit code 2"), "{e}");
     assert!(e.contains("| first\n    | boom"), "{e}");

@@ -10,9 +10,9 @@ pub(crate) mod stubs;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::Ctx;
 use super::mounts::Mounts;
 use super::state::State;
+use super::{BuildError, Ctx};
 use crate::dockerfile::lines::Heredoc;
 use crate::exec::{RunSpec, users};
 use crate::fsutil;
@@ -80,22 +80,6 @@ fn run_logged(ctx: &Ctx, spec: &RunSpec, prefix: &str) -> (Result<i32, String>, 
     (code.map_err(|e| e.to_string()), tail.into())
 }
 
-/// The error of a RUN that exited with `code`.
-fn failed(at: &str, platform: &str, code: i32, args: &[String], tail: &[String]) -> String {
-    let shown = if tail.is_empty() {
-        "    (none)".to_string()
-    } else {
-        tail.iter()
-            .map(|l| format!("    | {l}"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    format!(
-        "error: {at}: RUN failed for {platform} (exit code {code})\n  command: {}\n  last output:\n{shown}",
-        args.join(" ")
-    )
-}
-
 /// Runs one RUN step.
 pub(crate) fn run_step(
     ctx: &Ctx,
@@ -103,7 +87,7 @@ pub(crate) fn run_step(
     step: &Step,
     mut st: State,
     prefix: &str,
-) -> Result<State, String> {
+) -> Result<State, BuildError> {
     let Op::Run {
         argv,
         env,
@@ -113,7 +97,7 @@ pub(crate) fn run_step(
         heredocs,
     } = &step.op
     else {
-        return Err("internal: not a RUN".to_string());
+        return Err("internal: not a RUN".into());
     };
     let at = ctx.at(step);
     let platform = &inst.platform;
@@ -166,7 +150,13 @@ pub(crate) fn run_step(
     let diff = snap.commit()?;
     let code = code.map_err(|e| format!("{at}: RUN for {platform}: {e}"))?;
     if code != 0 {
-        return Err(failed(&at, platform, code, &args, &tail));
+        return Err(BuildError::RunFailed {
+            at,
+            platform: platform.clone(),
+            code,
+            command: args.join(" "),
+            output: tail,
+        });
     }
     stubs.remove_from(diff.path());
     // BuildKit records every RUN as a layer, even one that changed nothing.
