@@ -1,4 +1,4 @@
-//! COPY and ADD, written straight into the step's overlay (no container):
+//! COPY and ADD, written straight into the step's snapshot (no container):
 //! sources from the context (minus `.dockerignore`), a named context, a
 //! stage or an image; Docker's rules for globs, directories (their contents
 //! are copied) and destinations (a trailing `/`, or several sources, means a

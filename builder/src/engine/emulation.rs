@@ -1,4 +1,6 @@
-//! The emulation check: before anything is pulled or run, every instance
+//! The emulation check: before any step runs or anything is downloaded
+//! (base images are resolved by then: their ONBUILD triggers can add RUN
+//! steps), every instance
 //! that runs steps for a foreign platform needs a usable binfmt_misc
 //! handler on this host, or the build stops with how to install one.
 

@@ -1,11 +1,13 @@
-//! `mxbuild build`: executes a plan. Base images are resolved (store, then
-//! registry), the plan is made again with their digests and ENV, emulation
-//! is checked before anything runs, then stage instances run in parallel
-//! where they do not depend on each other. Each step is looked up in the
-//! step cache by its key first; a miss runs it (RUN in the OCI runtime over
-//! an overlay, COPY/ADD straight into the overlay, metadata in the config)
-//! and records the resulting state. The final state of each target platform
-//! becomes an image, and the images one index.
+//! The build engine: runs a Dockerfile for several platforms. The
+//! Dockerfile is planned once ([`planning`]: base images resolved as the
+//! planner meets them, emulation checked, downloads fetched, contexts
+//! filtered, keys computed), then stage instances run in parallel where they
+//! do not depend on each other ([`schedule`]). Each step is looked up in the
+//! step cache by its key first; a miss runs it ([`instance`]: RUN in the OCI
+//! runtime over a [`snapshot::Snapshot`], COPY/ADD straight into one,
+//! metadata in the config) and records the resulting state. The final state
+//! of each target platform becomes an image, and the images one index. Every
+//! host side effect goes through [`crate::exec::effects::Effects`].
 
 pub mod cache;
 pub mod context_tree;

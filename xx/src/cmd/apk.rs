@@ -1,4 +1,4 @@
-//! `xx-apk`: apk for the build stage's target on Alpine (XX-COMPAT §1.2).
+//! `xx-apk`: apk for the build stage's target on Alpine (as upstream xx).
 //! A foreign target gets its own root, `/<triple>`, with the target's
 //! `/etc/apk/arch`; packages install there (`apk --root /<triple> add ...`)
 //! and `xx-clang` uses it as the sysroot. Deliberate difference 7:

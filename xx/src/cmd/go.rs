@@ -1,4 +1,4 @@
-//! `xx-go`: go for the build stage's target (XX-COMPAT §1.5): GOOS, GOARCH
+//! `xx-go`: go for the build stage's target (as upstream xx): GOOS, GOARCH
 //! and the variant knobs (GOARM, GOAMD64, GOMIPS/GOMIPS64), plus CC/CXX/AR/
 //! PKG_CONFIG for cgo from the xx-clang wrappers (or `<triple>-gcc`, or zig).
 //! Like upstream it leaves CGO_ENABLED to the user. `--wrap` writes the

@@ -1,5 +1,5 @@
 //! `xx-info [COMMAND]`: prints one fact about the target (default: its triple).
-//! Drop-in compatible with upstream xx-info (XX-COMPAT §1.1): same commands,
+//! Drop-in compatible with upstream xx-info: same commands,
 //! outputs and exit codes; only the facts' source differs (the target table).
 
 use crate::cmd::out::Out;

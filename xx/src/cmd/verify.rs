@@ -1,6 +1,6 @@
 //! `xx-verify [--static] [--json] [--root DIR] [--max-glibc X.Y] FILE...`:
 //! exits 0 only if every file is a binary for the target platform.
-//! Compatible with upstream's flags and exit codes (XX-COMPAT §1.7), and
+//! Compatible with upstream's flags and exit codes (as upstream xx), and
 //! stricter (deliberate difference 1): ARM version, float ABI, loader.
 
 use std::path::{Path, PathBuf};

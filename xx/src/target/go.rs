@@ -39,7 +39,7 @@ pub fn go_env(platform: &Platform) -> Vec<(&'static str, String)> {
 mod tests {
     use super::*;
 
-    /// XX-COMPAT §2.4: Go environment.
+    /// As upstream xx: the Go environment.
     #[test]
     fn go_environment() {
         let rows: &[(&str, &[(&str, &str)])] = &[

@@ -142,7 +142,7 @@ mod tests {
         Target::new(&p, family).unwrap()
     }
 
-    /// XX-COMPAT §2.1: march, debian, alpine and rhel arch per platform.
+    /// As upstream xx: march, debian, alpine and rhel arch per platform.
     #[test]
     fn package_arch_names() {
         let rows = [

@@ -78,7 +78,7 @@ mod tests {
         Target::new(&p, family).unwrap()
     }
 
-    /// XX-COMPAT §2.2: C triples per distro family.
+    /// As upstream xx: C triples per distro family.
     #[test]
     fn c_triples() {
         let rows = [
@@ -199,7 +199,8 @@ mod tests {
         }
     }
 
-    /// XX-COMPAT §2.3 with our deliberate differences 2: valid Rust triples.
+    /// Rust triples as upstream xx writes them, made valid where upstream's
+    /// are not (see the README's deliberate differences).
     #[test]
     fn rust_triples_are_real_rust_targets() {
         let rows = [
@@ -305,7 +306,7 @@ mod tests {
         }
     }
 
-    /// XX-COMPAT §2.6: zig triples (ARMv6 on musl is hard-float, see README).
+    /// As upstream xx: zig triples (ARMv6 on musl is hard-float, see README).
     #[test]
     fn zig_triples() {
         let rows = [

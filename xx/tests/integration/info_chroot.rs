@@ -1,7 +1,7 @@
 //! `xx-info` as users run it: the static binary, reached through the
 //! `xx-info` symlink, inside chroots that hold nothing else but an os-release
 //! (Debian, Ubuntu, Alpine, Fedora, Rocky, none). Expected values are typed
-//! from XX-COMPAT.md, not computed from our table, so the table is checked.
+//! from upstream xx's documented behaviour, not computed from our table, so the table is checked.
 
 use crate::support::{Chroot, is_root, require};
 
@@ -109,7 +109,7 @@ const DISTROS: &[DistroCase] = &[
     },
 ];
 
-/// One Linux platform: XX-COMPAT §2.1 and §2.2.
+/// One Linux platform: upstream's arch names and C triples.
 struct PlatformCase {
     platform: &'static str,
     arch: &'static str,
@@ -241,7 +241,7 @@ fn linux_platforms_on_every_distro() {
     }
 }
 
-/// windows, darwin and other OSes (XX-COMPAT §1.1 quirks, §2.2).
+/// windows, darwin and other OSes (upstream xx-info's quirks).
 #[test]
 fn other_operating_systems() {
     if !can_chroot() {

@@ -1,5 +1,5 @@
 //! `xx-apt` / `xx-apt-get`: apt for the build stage's target architecture
-//! (XX-COMPAT §1.3). `xx-apt-get install -y zlib1g-dev gcc` becomes
+//! (as upstream xx). `xx-apt-get install -y zlib1g-dev gcc` becomes
 //! `apt-get install -y zlib1g-dev:arm64 gcc-aarch64-linux-gnu` after the
 //! architecture is added. Deliberate differences: libgcc/libstdc++ versions
 //! are probed from the newest down, `apt-get update` runs only when sources or

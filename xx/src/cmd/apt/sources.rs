@@ -1,6 +1,6 @@
 //! APT source lists: pinning existing sources to an architecture
 //! (`--fix-source-file`), finding the main list (`--print-source-file`), and
-//! the Ubuntu ports lists a foreign architecture needs (XX-COMPAT §1.3).
+//! the Ubuntu ports lists a foreign architecture needs (as upstream xx).
 
 use std::path::Path;
 

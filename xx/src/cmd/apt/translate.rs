@@ -1,4 +1,4 @@
-//! Package names for a foreign architecture (XX-COMPAT §1.3 "Package name
+//! Package names for a foreign architecture (as upstream xx-apt: "Package name
 //! translation"): `gcc` -> `gcc-aarch64-linux-gnu` (a cross tool that runs
 //! here), `zlib1g-dev` -> `zlib1g-dev:arm64` (the target's library, multiarch),
 //! `xx-c-essentials` -> the target's libc and libgcc headers.

@@ -1,4 +1,4 @@
-//! The environment xx-cargo gives cargo for a target (XX-COMPAT §4, with
+//! The environment xx-cargo gives cargo for a target (as upstream xx-cargo, with
 //! deliberate difference 4): linker, C/C++ compilers and archiver for the `cc`
 //! crate, pkg-config for `*-sys` crates, bindgen's clang arguments, rustflags
 //! and a QEMU runner. Pure: every input is a parameter.

@@ -1,4 +1,4 @@
-//! `xx-cargo`: cargo for the build stage's target (XX-COMPAT §1.6, §4).
+//! `xx-cargo`: cargo for the build stage's target (as upstream xx).
 //! It picks a Rust triple that rustc knows, installs the target's std when it
 //! is missing (rustup, Debian's libstd-rust(-web)-dev:<arch>, Alpine's
 //! rust-stdlib), sets linker, C toolchain, pkg-config and bindgen variables

@@ -1,4 +1,4 @@
-//! Which linker a target gets (XX-COMPAT §3, "Linker choice"): lld where it
+//! Which linker a target gets (as upstream xx, "Linker choice"): lld where it
 //! supports the target, else a GNU ld for the triple, else a clear error that
 //! names the package to install. Nothing is downloaded.
 //!

@@ -1,7 +1,7 @@
 //! `xx-cc`, `xx-c++`, `xx-clang`, `xx-clang++` (and plain `clang` once
 //! hijacked): clang for the build stage's target. The first call for a target
 //! sets it up (see [`setup`]); every call then only execs
-//! `clang --config /usr/bin/<triple>.cfg ARGS`. Behaviour: XX-COMPAT §1.4, §3.
+//! `clang --config /usr/bin/<triple>.cfg ARGS`. Behaviour: as upstream xx-clang.
 //! Beyond upstream: without clang, a `<triple>-gcc` is used instead, and
 //! `--print-cmake-toolchain-file` prints a CMake toolchain file.
 

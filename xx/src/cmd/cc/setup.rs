@@ -1,4 +1,4 @@
-//! One-time setup of a target triple for clang (XX-COMPAT §3 "Setup"):
+//! One-time setup of a target triple for clang (as upstream xx-clang's "Setup"):
 //! resolve the linker and flags once, write them to `<triple>.cfg`, and create
 //! `<triple>-clang`/`-clang++` wrappers and `<triple>-ar` etc. aliases, so that
 //! later compiler calls (and build systems that call `<triple>-clang`
