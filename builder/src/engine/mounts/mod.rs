@@ -8,6 +8,7 @@ mod bind;
 mod cache;
 mod secret;
 mod ssh;
+mod tmpfs;
 
 use std::path::{Path, PathBuf};
 
@@ -84,14 +85,7 @@ impl<'a> Mounts<'a> {
         let target = self.target_abs(m.target.as_deref().unwrap_or_default());
         match m.kind {
             MountKind::Cache => cache::add(ctx, self, m, target, rootfs, stubs),
-            MountKind::Tmpfs => {
-                stubs.note(rootfs, &target);
-                self.specs.push(MountSpec::Tmpfs {
-                    destination: target,
-                    size: m.size.as_deref().and_then(|s| s.parse().ok()).unwrap_or(0),
-                });
-                Ok(())
-            }
+            MountKind::Tmpfs => tmpfs::add(self, m, target, rootfs, stubs),
             MountKind::Secret => secret::add(ctx, self, m, target, rootfs, env, stubs),
             MountKind::Bind => bind::add(ctx, self, rm, target, rootfs, stubs),
             MountKind::Ssh => ssh::add(ctx, self, m, rootfs, env, stubs),
