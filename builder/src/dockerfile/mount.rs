@@ -8,6 +8,8 @@ pub struct Mount {
     /// `bind` (default), `cache`, `tmpfs`, `secret` or `ssh`.
     pub kind: MountKind,
     /// Where it appears in the container (`target`/`dst`/`destination`).
+    /// Absent or relative: under the step's working directory (BuildKit joins
+    /// it to the working directory; the engine does the same and refuses `/`).
     pub target: Option<String>,
     /// Path in the source (`source`/`src`).
     pub source: Option<String>,
@@ -27,8 +29,8 @@ pub struct Mount {
     pub gid: Option<String>,
     /// A secret or ssh socket must exist (`required`).
     pub required: bool,
-    /// tmpfs size in bytes (`size`).
-    pub size: Option<String>,
+    /// tmpfs size in bytes (`size=64m`, parsed as go-units' RAMInBytes).
+    pub size: Option<u64>,
     /// Secret as an environment variable (`env`).
     pub env: Option<String>,
 }
@@ -106,15 +108,97 @@ pub fn parse(spec: &str) -> Result<Mount, String> {
             "uid" => m.uid = Some(need(value)?),
             "gid" => m.gid = Some(need(value)?),
             "required" => m.required = bool_value(&key, value)?,
-            "size" => m.size = Some(need(value)?),
+            "size" => {
+                let v = need(value)?;
+                m.size = Some(ram_in_bytes(&v).map_err(|e| {
+                    format!("--mount size={v}: {e} (a byte count with an optional k, m, g, t or p unit, e.g. 64m)")
+                })?);
+            }
             "env" => m.env = Some(need(value)?),
             other => return Err(format!("unknown --mount option {other:?}")),
         }
     }
-    if m.target.is_none() && !matches!(m.kind, MountKind::Secret | MountKind::Ssh) {
-        return Err("--mount needs target=<path>".to_string());
-    }
+    check_kind_keys(&m)?;
     Ok(m)
+}
+
+/// Keys that only some mount types take, refused elsewhere as BuildKit's
+/// `parseMount` (commands_runmount.go) refuses them.
+fn check_kind_keys(m: &Mount) -> Result<(), String> {
+    let kind = format!("{:?}", m.kind).to_ascii_lowercase();
+    if m.size.is_some() && m.kind != MountKind::Tmpfs {
+        return Err(format!(
+            "--mount size= is only for type=tmpfs, not type={kind}"
+        ));
+    }
+    if m.required && !matches!(m.kind, MountKind::Secret | MountKind::Ssh) {
+        return Err(format!(
+            "--mount required is only for type=secret or type=ssh, not type={kind}"
+        ));
+    }
+    let file_info = matches!(
+        m.kind,
+        MountKind::Secret | MountKind::Ssh | MountKind::Cache
+    );
+    for (key, v) in [("mode", &m.mode), ("uid", &m.uid), ("gid", &m.gid)] {
+        let Some(v) = v else { continue };
+        if !file_info {
+            return Err(format!(
+                "--mount {key}= is not allowed for type={kind} mounts"
+            ));
+        }
+        let radix = if key == "mode" { 8 } else { 10 };
+        if u32::from_str_radix(v, radix).is_err() {
+            return Err(format!("--mount {key}={v} is not a valid {key}"));
+        }
+    }
+    if m.sharing.is_some() && m.kind != MountKind::Cache {
+        return Err(format!(
+            "--mount sharing= is only for type=cache, not type={kind}"
+        ));
+    }
+    if m.kind == MountKind::Secret && m.from.is_some() {
+        return Err("a secret mount takes no from=".to_string());
+    }
+    Ok(())
+}
+
+/// A size as go-units' `RAMInBytes` reads it (BuildKit parses tmpfs
+/// `size=` with it): a number (fractions allowed), an optional space, then
+/// nothing or `b`, or one of `k m g t p` (powers of 1024) optionally followed
+/// by `b` or `ib`, in any case.
+pub fn ram_in_bytes(text: &str) -> Result<u64, String> {
+    let Some(sep) = text.rfind(|c: char| c.is_ascii_digit() || c == '.' || c == ' ') else {
+        return Err(format!("invalid size {text:?}"));
+    };
+    let (num, suffix) = if text.as_bytes()[sep] == b' ' {
+        (&text[..sep], &text[sep + 1..])
+    } else {
+        (&text[..=sep], &text[sep + 1..])
+    };
+    let size: f64 = num.parse().map_err(|_| format!("invalid size {text:?}"))?;
+    if !size.is_finite() || size < 0.0 {
+        return Err(format!("invalid size {text:?}"));
+    }
+    let suffix = suffix.to_ascii_lowercase();
+    let mul: f64 = match suffix.as_bytes() {
+        [] | [b'b'] => 1.0,
+        [u] | [u, b'b'] | [u, b'i', b'b'] => match u {
+            b'k' => 1024f64,
+            b'm' => 1024f64.powi(2),
+            b'g' => 1024f64.powi(3),
+            b't' => 1024f64.powi(4),
+            b'p' => 1024f64.powi(5),
+            _ => return Err(format!("invalid suffix {suffix:?}")),
+        },
+        _ => return Err(format!("invalid suffix {suffix:?}")),
+    };
+    let bytes = size * mul;
+    if bytes >= 2f64.powi(63) {
+        return Err(format!("size {text:?} is too large"));
+    }
+    // Truncated toward zero, as Go's int64(float64) conversion does.
+    Ok(bytes as u64)
 }
 
 fn bool_value(key: &str, value: Option<String>) -> Result<bool, String> {
@@ -175,9 +259,63 @@ mod tests {
         );
         let m = parse("type=secret,id=token,required").unwrap();
         assert!(m.required && m.target.is_none());
-        assert!(parse("type=cache").is_err());
+        assert!(parse("type=cache").unwrap().target.is_none());
         assert!(parse("type=nfs,target=/x").is_err());
         assert!(parse("type=cache,target=/x,sharing=maybe").is_err());
         assert!(parse("target=\"/a,b\"").unwrap().target.as_deref() == Some("/a,b"));
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn ram_in_bytes_as_go_units() {
+        for (text, want) in [
+            ("32", 32),
+            ("32b", 32),
+            ("32B", 32),
+            ("32k", 32 * 1024),
+            ("32K", 32 * 1024),
+            ("32kb", 32 * 1024),
+            ("32Kib", 32 * 1024),
+            ("64m", 64 << 20),
+            ("64MiB", 64 << 20),
+            ("64 MB", 64 << 20),
+            ("1g", 1 << 30),
+            ("1.5g", 3 << 29),
+            ("0.5k", 512),
+            ("2t", 2 << 40),
+            ("1p", 1 << 50),
+            ("64 ", 64),
+        ] {
+            assert_eq!(ram_in_bytes(text), Ok(want), "{text}");
+        }
+        for bad in [
+            "", "m", "-1", "64x", "64mb2", "64mbb", "64kB ", "1.2.3", "64ki",
+        ] {
+            assert!(ram_in_bytes(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn keys_only_for_their_types() {
+        assert_eq!(
+            parse("type=tmpfs,target=/t,size=64m").unwrap().size,
+            Some(64 << 20)
+        );
+        assert!(parse("type=tmpfs,target=/t,size=lots").is_err());
+        assert!(parse("type=cache,target=/t,size=1k").is_err());
+        assert!(parse("type=bind,target=/t,required").is_err());
+        assert!(parse("type=bind,target=/t,uid=1").is_err());
+        assert!(parse("type=tmpfs,target=/t,mode=755").is_err());
+        assert!(parse("type=cache,target=/t,mode=9").is_err());
+        assert!(parse("type=cache,target=/t,uid=x").is_err());
+        assert!(parse("type=bind,target=/t,sharing=locked").is_err());
+        assert!(parse("type=secret,id=a,from=x").is_err());
+        assert!(parse("type=cache,target=/t,mode=0700,uid=1000,gid=1000").is_ok());
+        // No target: the engine puts it at the working directory.
+        assert!(parse("type=bind,from=build").unwrap().target.is_none());
     }
 }

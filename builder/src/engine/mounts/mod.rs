@@ -83,6 +83,21 @@ impl<'a> Mounts<'a> {
     ) -> Result<(), String> {
         let m = &rm.mount;
         let target = self.target_abs(m.target.as_deref().unwrap_or_default());
+        // BuildKit (dockerfile2llb/convert_runmount.go) joins an empty or
+        // relative target to the working directory and refuses a result of `/`.
+        if target == "/"
+            && matches!(
+                m.kind,
+                MountKind::Cache | MountKind::Tmpfs | MountKind::Bind
+            )
+        {
+            return Err(format!(
+                "{}: invalid mount target \"/\" (target={:?} in working directory {})\nhint: give the mount a target=<path> other than /, or set a WORKDIR",
+                self.at,
+                m.target.as_deref().unwrap_or_default(),
+                self.cwd
+            ));
+        }
         match m.kind {
             MountKind::Cache => cache::add(ctx, self, m, target, rootfs, stubs),
             MountKind::Tmpfs => tmpfs::add(self, m, target, rootfs, stubs),

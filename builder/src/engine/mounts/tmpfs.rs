@@ -1,5 +1,6 @@
 //! `--mount=type=tmpfs`: an empty tmpfs at the target for the step's run,
-//! `size=` as a plain number of bytes (0 or absent: the kernel's default).
+//! `size=` in bytes as parsed by `dockerfile::mount` (0 or absent: the
+//! kernel's default).
 
 use std::path::Path;
 
@@ -19,7 +20,7 @@ pub(super) fn add(
     stubs.note(rootfs, &target);
     mounts.specs.push(MountSpec::Tmpfs {
         destination: target,
-        size: m.size.as_deref().and_then(|s| s.parse().ok()).unwrap_or(0),
+        size: m.size.unwrap_or(0),
     });
     Ok(())
 }

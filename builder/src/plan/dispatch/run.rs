@@ -87,10 +87,9 @@ impl Planner<'_> {
         parts: &mut Parts,
         at: &mut At,
     ) -> Result<(Field, RunMount), PlanError> {
-        let desc = format!(
-            "{:?} target={:?} source={:?} id={:?} sharing={:?} mode={:?} uid={:?} gid={:?} ro={:?}",
-            m.kind, m.target, m.source, m.id, m.sharing, m.mode, m.uid, m.gid, m.readonly
-        );
+        // Every field of the mount as written (size, env and required
+        // included): each changes what the step sees.
+        let desc = format!("{m:?}");
         let mut value = vec![Piece::Text(desc)];
         let mut from_source = None;
         if let Some(from) = &m.from {
