@@ -18,6 +18,14 @@ pub(crate) fn run_instance(ctx: &Ctx, i: usize) -> Result<State, BuildError> {
     // The base's ONBUILD triggers are this instance's first steps (the plan
     // put them there); like docker, the new image does not pass them on.
     st.config.on_build.clear();
+    // As BuildKit: a stage whose base sets no PATH (scratch, or an image
+    // without one) gets the default one in its config (the plan did the
+    // same for its variables and keys).
+    if !st.config.env.iter().any(|e| e.starts_with("PATH=")) {
+        st.config
+            .env
+            .push(crate::image::import::DEFAULT_PATH.to_string());
+    }
     let total = inst.steps.len();
     let mut cmd_set_here = false;
     for (k, step) in inst.steps.iter().enumerate() {

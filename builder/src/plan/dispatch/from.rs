@@ -72,6 +72,10 @@ fn image_context(source: &str) -> Option<String> {
     None
 }
 
+/// The `PATH` BuildKit gives a non-Windows stage whose base image sets
+/// none (`system.DefaultPathEnv` in BuildKit's util/system/path.go).
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 impl Planner<'_> {
     /// The base of stage `index` planned for target `p`: a parent stage
     /// (planned first), or an image (resolved), or scratch.
@@ -216,6 +220,14 @@ impl Planner<'_> {
                 platform: base.platform.to_string(),
             };
         }
+        // BuildKit sets PATH for every stage whose base has none (scratch
+        // included), before any instruction: `ENV P=$PATH:/x` and RUN see it.
+        if !base.scope.env.iter().any(|(k, _)| k == "PATH") {
+            base.scope
+                .env
+                .push(("PATH".to_string(), DEFAULT_PATH.to_string()));
+        }
+        h.add("default-path", DEFAULT_PATH);
         base.key = keys::Base::Key(h.finish());
         Ok(base)
     }

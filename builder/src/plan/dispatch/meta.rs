@@ -36,7 +36,9 @@ impl Planner<'_> {
         })
     }
 
-    /// `ENV`: each value expanded, then visible to the next pair.
+    /// `ENV`: every value expanded against the variables as they were
+    /// before the instruction, as BuildKit expands the whole command before
+    /// dispatching it (`ENV A=1 B=$A` gives B the *old* A), then all set.
     pub(super) fn env(
         &self,
         pairs: &[(String, String)],
@@ -49,8 +51,10 @@ impl Planner<'_> {
         for (k, v) in pairs {
             let value = self.expand_used(scope, v, span, &mut parts.used)?;
             shown.push(format!("{k}={value}"));
-            scope.set_env(k, value.clone());
             out.push((k.clone(), value));
+        }
+        for (k, value) in &out {
+            scope.set_env(k, value.clone());
         }
         parts.text = format!("ENV {}", shown.join(" "));
         parts.op = Op::Env(out);

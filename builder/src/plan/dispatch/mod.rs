@@ -194,4 +194,50 @@ mod tests {
         .unwrap_err();
         assert!(e.contains("ADD --checksum needs exactly one source"), "{e}");
     }
+
+    #[test]
+    fn env_pairs_see_the_values_from_before_the_instruction() {
+        let p = plan(
+            "FROM scratch\nENV A=old\nENV A=1 B=two C=${A}-x D=${Z:-none}\nARG X=1 Y=${X}2\nLABEL l=$A m=$Y\n",
+            &Known::default(),
+        )
+        .unwrap();
+        let steps = &p.instances[0].steps;
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            steps[1].op,
+            Op::Env(pairs(&[
+                ("A", "1"),
+                ("B", "two"),
+                ("C", "old-x"),
+                ("D", "none")
+            ]))
+        );
+        // ARG defaults see the earlier names of the same ARG (BuildKit's dispatchArg).
+        assert_eq!(steps[3].op, Op::Label(pairs(&[("l", "1"), ("m", "12")])));
+    }
+
+    #[test]
+    fn scratch_and_images_without_path_get_the_default_path() {
+        let p = plan("FROM scratch\nENV P=$PATH:/x\n", &Known::default()).unwrap();
+        let want = format!("{}:/x", super::from::DEFAULT_PATH);
+        assert_eq!(
+            p.instances[0].steps[0].op,
+            Op::Env(vec![("P".to_string(), want)])
+        );
+        // A base's own PATH is kept.
+        let mut known = with_image(&[]);
+        if let Some(info) = known.images.get_mut("base:1@linux/amd64") {
+            info.env.push(("PATH".into(), "/opt/bin".into()));
+        }
+        let p = plan("FROM base:1\nENV P=$PATH\n", &known).unwrap();
+        assert_eq!(
+            p.instances[0].steps[0].op,
+            Op::Env(vec![("P".to_string(), "/opt/bin".to_string())])
+        );
+    }
 }

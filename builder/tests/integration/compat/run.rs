@@ -4,7 +4,9 @@
 //! gets the default `PATH`, and the `# check=` / `# syntax=` directives.
 
 use crate::build::{Scenario, build_local, context_with, read};
-use crate::support::mxbuild::{mx, text};
+use std::process::Command;
+
+use crate::support::mxbuild::{mx, mx_ok, ok, text};
 
 /// Builds `df` for linux/amd64 into a local directory; the directory.
 fn build_amd64(s: &Scenario, name: &str, df: &str) -> std::path::PathBuf {
@@ -60,4 +62,61 @@ fn mounts_without_target_land_at_the_working_directory() {
     );
     assert!(log.contains("invalid mount target \"/\""), "{log}");
     assert!(log.contains("Dockerfile:3"), "{log}");
+}
+
+/// Builds `df` for linux/amd64 as an OCI archive tagged `:1`; its config.
+fn config_of(s: &Scenario, name: &str, df: &str) -> serde_json::Value {
+    let t = s.dir.path();
+    let ctx = context_with(t, name, df);
+    let out = t.join(format!("{name}.oci.tar"));
+    mx_ok(&[
+        "build",
+        "--platform",
+        "linux/amd64",
+        "-t",
+        &format!("test/{name}:1"),
+        "-o",
+        &format!("type=oci,dest={}", out.display()),
+        ctx.to_str().unwrap(),
+    ]);
+    let layout = format!("oci-archive:{}:1", out.display());
+    let json = ok(Command::new("skopeo").args(["inspect", "--config", &layout]));
+    serde_json::from_str(&json).unwrap()
+}
+
+#[test]
+fn env_pairs_expand_before_the_instruction_and_scratch_gets_path() {
+    let Some(s) = Scenario::start("compat-env") else {
+        return;
+    };
+    let config = config_of(
+        &s,
+        "env-scratch",
+        "FROM scratch\nENV A=1 B=two C=${A}-x\nENV P=$PATH:/opt\n",
+    );
+    let env: Vec<String> = config["config"]["Env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    assert_eq!(
+        env,
+        [
+            format!("PATH={path}"),
+            "A=1".to_string(),
+            "B=two".to_string(),
+            "C=-x".to_string(),
+            format!("P={path}:/opt"),
+        ],
+        "{config}"
+    );
+    // In a RUN, the values as the image config has them.
+    let out = build_amd64(
+        &s,
+        "env-run",
+        "FROM debian:bookworm\nENV A=old\nENV A=new B=$A\nRUN echo \"$A $B\" > /ab\n",
+    );
+    assert_eq!(read(out.join("ab")), "new old");
 }
