@@ -10,7 +10,10 @@ use super::error::{SourceError, Span};
 /// The parser directives of a Dockerfile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Directives {
-    /// `# syntax=` (the frontend image BuildKit would use; we only record it).
+    /// `# syntax=`: the frontend image BuildKit would use. Only the Dockerfile
+    /// frontend (`docker/dockerfile` or `docker/dockerfile-upstream`, any tag
+    /// or digest) is accepted, and this crate is that frontend: the image is
+    /// never pulled. Any other frontend is refused.
     pub syntax: Option<String>,
     /// `# escape=`: `\` (default) or `` ` ``.
     pub escape: char,
@@ -159,7 +162,12 @@ fn read_directives(
                     }
                 }
             }
-            "syntax" => d.syntax = Some(value),
+            "syntax" => {
+                check_syntax(&value).map_err(|(msg, hint)| {
+                    SourceError::new(file, span, msg).hint(hint).with_line(text)
+                })?;
+                d.syntax = Some(value);
+            }
             "check" => d.check = Some(value),
             // An unknown directive is just a comment, and ends the directives.
             _ => return Ok((d, i)),
@@ -167,6 +175,33 @@ fn read_directives(
         seen.push(key);
     }
     Ok((d, lines.len()))
+}
+
+/// Accepts a `# syntax=` that names BuildKit's Dockerfile frontend
+/// (`[docker.io/]docker/dockerfile[-upstream][:tag][@digest]`); anything
+/// else is another language we do not implement.
+fn check_syntax(value: &str) -> Result<(), (String, String)> {
+    let name = value.split('@').next().unwrap_or_default();
+    // A tag follows the last `:` after the last `/` (a registry port does not).
+    let slash = name.rfind('/').map_or(0, |i| i + 1);
+    let repo = match name[slash..].find(':') {
+        Some(i) => &name[..slash + i],
+        None => name,
+    };
+    let repo = repo
+        .strip_prefix("docker.io/")
+        .or_else(|| repo.strip_prefix("index.docker.io/"))
+        .unwrap_or(repo);
+    if matches!(repo, "docker/dockerfile" | "docker/dockerfile-upstream") {
+        return Ok(());
+    }
+    Err((
+        format!(
+            "unsupported frontend syntax={value:?}: mxbuild implements the Dockerfile frontend itself and cannot run other frontend images"
+        ),
+        "use `# syntax=docker/dockerfile:1` (or remove the line), or build this file with BuildKit"
+            .to_string(),
+    ))
 }
 
 /// `# key = value` -> (lower-case key, value).
@@ -300,8 +335,15 @@ mod tests {
 
     #[test]
     fn directives() {
-        let (d, lines) = split("# escape=`\n# syntax = x/y\nRUN a `\n b\n", "Dockerfile").unwrap();
-        assert_eq!((d.escape, d.syntax.as_deref()), ('`', Some("x/y")));
+        let (d, lines) = split(
+            "# escape=`\n# syntax = docker/dockerfile:1\nRUN a `\n b\n",
+            "Dockerfile",
+        )
+        .unwrap();
+        assert_eq!(
+            (d.escape, d.syntax.as_deref()),
+            ('`', Some("docker/dockerfile:1"))
+        );
         assert_eq!(lines[0].text, "RUN a  b");
         let (d, _) = split("# comment\n# escape=`\nFROM a\n", "Dockerfile").unwrap();
         assert_eq!(d.escape, '\\', "directives must come first");
@@ -344,5 +386,36 @@ mod tests {
         let (_, l) = split("\n\n   FROM a\nRUN b\n", "Dockerfile").unwrap();
         assert_eq!(l[0].start, Span { line: 3, col: 4 });
         assert_eq!(l[1].start, Span { line: 4, col: 1 });
+    }
+
+    #[test]
+    fn syntax_names_the_dockerfile_frontend_or_is_refused() {
+        for ok in [
+            "docker/dockerfile:1",
+            "docker/dockerfile:1.7",
+            "docker/dockerfile:1.7-labs",
+            "docker/dockerfile:labs",
+            "docker/dockerfile",
+            "docker.io/docker/dockerfile:1",
+            "docker/dockerfile-upstream:master",
+            "docker/dockerfile:1@sha256:ac85f380a63b13dfcefa89046420e1781752bab202122f8f50032edf31be0021",
+        ] {
+            assert!(
+                split(&format!("# syntax={ok}\nFROM a\n"), "D").is_ok(),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "tonistiigi/dockerfile:runmount",
+            "example.com:5000/docker/dockerfile:1",
+            "docker/dockerfile-other:1",
+            "earthly/dockerfile:1",
+        ] {
+            let e = split(&format!("# syntax={bad}\nFROM a\n"), "D")
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(e.starts_with("D:1:1: unsupported frontend"), "{bad}: {e}");
+        }
     }
 }
