@@ -8,6 +8,7 @@
 //! platform it runs as, and what it reads (RUN: its environment and mounts;
 //! COPY/ADD: the sources' content or the `--from` instance's key).
 
+mod build_checks;
 mod context;
 mod dispatch;
 mod duration;
@@ -193,6 +194,7 @@ pub fn convert(
     opts: &Options,
     resolver: &dyn Resolver,
 ) -> Result<Plan, PlanError> {
+    let checks = build_checks::config_of(df)?;
     let instructions = dockerfile::instruction::from_nodes(&df.nodes, &df.file, &df.text)?;
     let stages = Stages::split(df, instructions)?;
     let target = match &opts.target {
@@ -220,8 +222,13 @@ pub fn convert(
     }
     let instances = planner.instances;
     let mut warnings = lints::check(df, &stages, &instances, &opts.host);
+    warnings.extend(build_checks::check(df, &stages));
+    warnings.retain(|w| !checks.skips(&w.code));
     warnings.sort_by(|a, b| (a.line, &a.code).cmp(&(b.line, &b.code)));
     warnings.dedup();
+    if checks.error {
+        build_checks::fail_on(df, &warnings)?;
+    }
     let summary = summarize(&instances);
     Ok(Plan {
         host: opts.host.to_string(),

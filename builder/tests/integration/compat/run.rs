@@ -120,3 +120,40 @@ fn env_pairs_expand_before_the_instruction_and_scratch_gets_path() {
     );
     assert_eq!(read(out.join("ab")), "new old");
 }
+
+#[test]
+fn check_and_syntax_directives_do_what_buildkit_does() {
+    let Some(s) = Scenario::start("compat-checks") else {
+        return;
+    };
+    // A finding of a BuildKit rule fails the build under error=true.
+    let log = build_fails(
+        &s,
+        "check-error",
+        "# check=error=true\nFROM debian:bookworm AS Base\nCMD echo hi\n",
+    );
+    assert!(
+        log.contains(
+            "Dockerfile:2:1: lint violation found for rules: JSONArgsRecommended, StageNameCasing"
+        ),
+        "{log}"
+    );
+    // Skipped rules do not count; the other BuildKit frontend tags are fine.
+    let out = build_amd64(
+        &s,
+        "check-skip",
+        "# syntax=docker/dockerfile:1.7\n# check=skip=JSONArgsRecommended,StageNameCasing;error=true\n\
+         FROM debian:bookworm AS Base\nRUN echo built > /ok\nCMD echo hi\n",
+    );
+    assert_eq!(read(out.join("ok")), "built");
+    // Another frontend is refused where it is named.
+    let log = build_fails(
+        &s,
+        "syntax-other",
+        "# syntax=example.com/frontend:1\nFROM debian:bookworm\n",
+    );
+    assert!(
+        log.contains("Dockerfile:1:1: unsupported frontend"),
+        "{log}"
+    );
+}
