@@ -22,17 +22,12 @@ use stubs::Stubs;
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
-/// The argv to run: `RUN <<EOF` alone makes the heredoc the script;
-/// `cmd <<EOF` keeps the heredocs for the shell to read.
-fn with_heredocs(argv: &[String], heredocs: &[Heredoc]) -> Vec<String> {
-    let mut args = argv.to_vec();
-    let Some(last) = args.last_mut() else {
-        return args;
-    };
-    if heredocs.is_empty() {
-        return args;
-    }
-    let trimmed = last.trim();
+/// Where BuildKit mounts the script of a shebang here-document.
+const PIPES: &str = "/dev/pipes";
+
+/// The here-document that is the whole command (`RUN <<EOF`), if so.
+fn sole_heredoc<'h>(argv: &[String], heredocs: &'h [Heredoc]) -> Option<&'h Heredoc> {
+    let trimmed = argv.last()?.trim();
     let only = heredocs.len() == 1
         && trimmed.starts_with("<<")
         && trimmed
@@ -40,16 +35,69 @@ fn with_heredocs(argv: &[String], heredocs: &[Heredoc]) -> Vec<String> {
             .trim_start_matches('-')
             .trim_matches(|c| c == '"' || c == '\'')
             == heredocs[0].name;
-    if only {
-        *last = heredocs[0].content.clone();
-    } else {
-        for h in heredocs {
-            last.push('\n');
-            last.push_str(&h.content);
-            last.push_str(&h.name);
+    only.then(|| &heredocs[0])
+}
+
+/// A `RUN <<EOF` whose document starts with `#!`: as BuildKit does
+/// (dockerfile2llb dispatchRun), it becomes an executable file (0755) at
+/// `/dev/pipes/<name>` that the shell runs by its path, so its own
+/// interpreter reads it. `RUN python3 <<EOF` is not one (the shell feeds
+/// python3 the document).
+fn shebang_script<'h>(argv: &[String], heredocs: &'h [Heredoc]) -> Option<&'h Heredoc> {
+    sole_heredoc(argv, heredocs).filter(|h| h.content.starts_with("#!"))
+}
+
+/// The argv to run: `RUN <<EOF` alone makes the heredoc the script (or,
+/// with a shebang, its file under [`PIPES`]); `cmd <<EOF` keeps the
+/// heredocs for the shell to read.
+fn with_heredocs(argv: &[String], heredocs: &[Heredoc]) -> Vec<String> {
+    let mut args = argv.to_vec();
+    let sole = sole_heredoc(argv, heredocs);
+    let Some(last) = args.last_mut() else {
+        return args;
+    };
+    match sole {
+        Some(h) if h.content.starts_with("#!") => *last = format!("{PIPES}/{}", h.name),
+        Some(h) => *last = h.content.clone(),
+        None => {
+            for h in heredocs {
+                last.push('\n');
+                last.push_str(&h.content);
+                last.push_str(&h.name);
+            }
         }
     }
     args
+}
+
+/// Writes a shebang here-document as an executable file in the step's
+/// scratch directory and mounts that directory read-only at [`PIPES`].
+fn mount_script(
+    h: &Heredoc,
+    prepared: &mut Mounts,
+    root: &std::path::Path,
+    stubs: &mut Stubs,
+) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    if h.name.is_empty() || h.name.contains('/') || h.name == "." || h.name == ".." {
+        return Err(format!(
+            "here-document name {:?} cannot be a file name\nhint: use a plain word such as EOF",
+            h.name
+        ));
+    }
+    let dir = prepared.scratch.join("heredoc-pipes");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let file = dir.join(&h.name);
+    std::fs::write(&file, h.content.as_bytes()).map_err(|e| e.to_string())?;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| e.to_string())?;
+    stubs.note(root, PIPES);
+    prepared.specs.push(crate::exec::MountSpec::Bind {
+        source: dir,
+        destination: PIPES.to_string(),
+        readonly: true,
+    });
+    Ok(())
 }
 
 /// Runs `spec`, showing its output under `prefix`; returns the exit code
@@ -124,6 +172,9 @@ pub(crate) fn run_step(
     for rm in mounts {
         prepared.add(ctx, rm, &root, &mut envv, &mut stubs)?;
     }
+    if let Some(h) = shebang_script(argv, heredocs) {
+        mount_script(h, &mut prepared, &root, &mut stubs).map_err(|e| format!("{at}: {e}"))?;
+    }
     stubs.seal(&root);
     let args = with_heredocs(argv, heredocs);
     let spec = RunSpec {
@@ -163,4 +214,36 @@ pub(crate) fn run_step(
     ctx.commit_upper(&mut st, diff, format!("{} # buildkit", step.text), true)
         .map_err(|e| format!("{at}: {e}"))?;
     Ok(st)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(name: &str, content: &str) -> Heredoc {
+        Heredoc {
+            name: name.to_string(),
+            content: content.to_string(),
+            expand: true,
+            chomp: false,
+            fd: None,
+        }
+    }
+
+    #[test]
+    fn shebang_documents_run_as_files_others_through_the_shell() {
+        let sh = |cmd: &str| vec!["/bin/sh".to_string(), "-c".to_string(), cmd.to_string()];
+        let py = [doc("EOT", "#!/usr/bin/env python3\nprint(1)\n")];
+        assert_eq!(with_heredocs(&sh("<<EOT"), &py), sh("/dev/pipes/EOT"));
+        assert!(shebang_script(&sh("<<EOT"), &py).is_some());
+        // `python3 <<EOT`: the shell feeds the document to python3.
+        assert!(shebang_script(&sh("python3 <<EOT"), &py).is_none());
+        assert_eq!(
+            with_heredocs(&sh("python3 <<EOT"), &py),
+            sh("python3 <<EOT\n#!/usr/bin/env python3\nprint(1)\nEOT")
+        );
+        let plain = [doc("EOF", "echo hi\n")];
+        assert_eq!(with_heredocs(&sh("<<EOF"), &plain), sh("echo hi\n"));
+        assert!(shebang_script(&sh("<<EOF"), &plain).is_none());
+    }
 }

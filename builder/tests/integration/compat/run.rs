@@ -157,3 +157,25 @@ fn check_and_syntax_directives_do_what_buildkit_does() {
         "{log}"
     );
 }
+
+#[test]
+fn shebang_heredocs_run_by_their_interpreter() {
+    let Some(s) = Scenario::start("compat-shebang") else {
+        return;
+    };
+    let out = build_amd64(
+        &s,
+        "shebang",
+        "FROM debian:bookworm\n\
+         RUN <<EOT\n#!/bin/bash\nset -e\nwords=(one two)\n[[ ${#words[@]} == 2 ]] && echo \"bash ${words[1]} $0\" > /by-bash\nEOT\n\
+         RUN <<EOT\necho \"sh $0\" > /by-sh\nEOT\n\
+         RUN perl - <<'EOT'\n#!/usr/bin/perl -w\nopen(my $f, '>', '/by-perl'); print $f \"perl\\n\";\nEOT\n",
+    );
+    assert_eq!(read(out.join("by-bash")), "bash two /dev/pipes/EOT");
+    assert_eq!(read(out.join("by-sh")), "sh /bin/sh");
+    assert_eq!(read(out.join("by-perl")), "perl");
+    assert!(
+        !out.join("dev/pipes").exists(),
+        "the script is not in the image"
+    );
+}
