@@ -157,6 +157,11 @@ fn check_kind_keys(m: &Mount) -> Result<(), String> {
             "--mount sharing= is only for type=cache, not type={kind}"
         ));
     }
+    // BuildKit seeds such a cache from the stage's directory (a separate
+    // cache per id and seed); not implemented here, so refused, not ignored.
+    if m.kind == MountKind::Cache && (m.from.is_some() || m.source.is_some()) {
+        return Err("--mount=type=cache with from= or source= (a cache seeded from a stage) is not supported yet".to_string());
+    }
     if m.kind == MountKind::Secret && m.from.is_some() {
         return Err("a secret mount takes no from=".to_string());
     }
@@ -314,6 +319,7 @@ mod size_tests {
         assert!(parse("type=cache,target=/t,uid=x").is_err());
         assert!(parse("type=bind,target=/t,sharing=locked").is_err());
         assert!(parse("type=secret,id=a,from=x").is_err());
+        assert!(parse("type=cache,target=/t,from=x,source=/c").is_err());
         assert!(parse("type=cache,target=/t,mode=0700,uid=1000,gid=1000").is_ok());
         // No target: the engine puts it at the working directory.
         assert!(parse("type=bind,from=build").unwrap().target.is_none());
