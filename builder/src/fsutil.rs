@@ -3,10 +3,14 @@
 //! them (symlinks followed, but never out of the root), and Go's
 //! `filepath.Match` for COPY source globs.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
+
+mod mode;
+pub use mode::Mode;
 
 /// The metadata changes that need privileges (owners) or reach past `std`
 /// (times without following links). The engine routes them through this
@@ -97,6 +101,17 @@ pub fn mkdir_all(
     uid: u32,
     gid: u32,
 ) -> io::Result<PathBuf> {
+    mkdir_all_mode(ops, root, p, (uid, gid), 0o755)
+}
+
+/// [`mkdir_all`] with the mode the created directories get.
+pub fn mkdir_all_mode(
+    ops: &dyn FileOps,
+    root: &Path,
+    p: &str,
+    (uid, gid): (u32, u32),
+    mode: u32,
+) -> io::Result<PathBuf> {
     let clean = clean_abs(p);
     let mut sofar = String::new();
     let mut host = root.to_path_buf();
@@ -113,7 +128,7 @@ pub fn mkdir_all(
             }
             Err(_) => {
                 fs::create_dir(&host)?;
-                fs::set_permissions(&host, fs::Permissions::from_mode(0o755))?;
+                fs::set_permissions(&host, fs::Permissions::from_mode(mode))?;
                 ops.lchown(&host, uid, gid)?;
             }
         }
@@ -219,84 +234,145 @@ pub fn has_glob(s: &str) -> bool {
 
 /// How copied entries get their owner and mode.
 #[derive(Debug, Clone, Copy)]
-pub struct Ownership {
-    /// Owner.
-    pub uid: u32,
-    /// Group.
-    pub gid: u32,
-    /// `--chmod` bits, applied to every copied entry.
-    pub chmod: Option<u32>,
+pub struct Ownership<'a> {
+    /// `uid:gid` for every copied entry (`--chown`, or 0:0 for a build
+    /// context); `None` keeps each source entry's own owner, as BuildKit
+    /// does for `COPY --from` without `--chown`.
+    pub owner: Option<(u32, u32)>,
+    /// `--chmod`, applied to every copied entry.
+    pub chmod: Option<&'a Mode>,
 }
 
-/// Copies `src` (file, symlink or directory tree) to host path `dest`,
-/// replacing what is there (a directory onto a directory merges). Owners
-/// become `own`, modes are kept unless `--chmod`, mtimes are kept. `skip`
-/// says which source-relative paths to leave out (`.dockerignore`).
-pub fn copy_entry(
-    ops: &dyn FileOps,
-    src: &Path,
-    dest: &Path,
-    own: Ownership,
-    rel: &str,
-    skip: &dyn Fn(&str, bool) -> bool,
-) -> io::Result<u64> {
-    let m = fs::symlink_metadata(src)?;
-    let ft = m.file_type();
-    let existing = fs::symlink_metadata(dest).ok();
-    let mut n = 1;
-    if ft.is_dir() {
-        match &existing {
-            Some(e) if e.is_dir() => {}
-            Some(_) => {
-                fs::remove_file(dest)?;
-                fs::create_dir(dest)?;
-            }
-            None => fs::create_dir(dest)?,
+impl Ownership<'_> {
+    /// The owner a copied entry whose source is owned by `uid:gid` gets.
+    pub fn owner_of(&self, uid: u32, gid: u32) -> (u32, u32) {
+        self.owner.unwrap_or((uid, gid))
+    }
+
+    /// The owner of directories created on the way to a destination: the
+    /// `--chown` owner, else root.
+    pub fn created_owner(&self) -> (u32, u32) {
+        self.owner.unwrap_or((0, 0))
+    }
+}
+
+/// Copies trees for one COPY source: owners and modes by [`Ownership`],
+/// mtimes kept, and files that are hard links of each other in the source
+/// stay hard links of each other in the destination (as BuildKit's copier
+/// does, per source).
+pub struct Copier<'a> {
+    ops: &'a dyn FileOps,
+    own: Ownership<'a>,
+    skip: &'a dyn Fn(&str, bool) -> bool,
+    /// Source (device, inode) of a multiply-linked file -> where its first
+    /// copy went.
+    links: HashMap<(u64, u64), PathBuf>,
+}
+
+impl std::fmt::Debug for Copier<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Copier")
+            .field("own", &self.own)
+            .field("links", &self.links.len())
+            .finish()
+    }
+}
+
+impl<'a> Copier<'a> {
+    /// A copier; `skip` says which source-relative paths to leave out.
+    pub fn new(
+        ops: &'a dyn FileOps,
+        own: Ownership<'a>,
+        skip: &'a dyn Fn(&str, bool) -> bool,
+    ) -> Copier<'a> {
+        Copier {
+            ops,
+            own,
+            skip,
+            links: HashMap::new(),
         }
-        let mut names: Vec<_> = fs::read_dir(src)?
-            .flatten()
-            .map(|e| e.file_name())
-            .collect();
-        names.sort();
-        for name in names {
-            let child_rel = if rel.is_empty() {
-                name.to_string_lossy().into_owned()
-            } else {
-                format!("{rel}/{}", name.to_string_lossy())
-            };
-            let child = src.join(&name);
-            let is_dir = fs::symlink_metadata(&child)
-                .map(|m| m.is_dir())
-                .unwrap_or(false);
-            if skip(&child_rel, is_dir) {
-                continue;
+    }
+
+    /// Copies `src` (file, symlink or directory tree) to host path `dest`,
+    /// replacing what is there (a directory onto a directory merges).
+    /// `rel` is `src`'s path relative to what the source names (for `skip`).
+    pub fn copy(&mut self, src: &Path, dest: &Path, rel: &str) -> io::Result<u64> {
+        let m = fs::symlink_metadata(src)?;
+        let ft = m.file_type();
+        let existing = fs::symlink_metadata(dest).ok();
+        let mut n = 1;
+        if ft.is_dir() {
+            match &existing {
+                Some(e) if e.is_dir() => {}
+                Some(_) => {
+                    fs::remove_file(dest)?;
+                    fs::create_dir(dest)?;
+                }
+                None => fs::create_dir(dest)?,
             }
-            n += copy_entry(ops, &child, &dest.join(&name), own, &child_rel, skip)?;
-        }
-    } else {
-        if let Some(e) = &existing {
-            if e.is_dir() {
-                fs::remove_dir_all(dest)?;
-            } else {
-                fs::remove_file(dest)?;
+            let mut names: Vec<_> = fs::read_dir(src)?
+                .flatten()
+                .map(|e| e.file_name())
+                .collect();
+            names.sort();
+            for name in names {
+                let child_rel = if rel.is_empty() {
+                    name.to_string_lossy().into_owned()
+                } else {
+                    format!("{rel}/{}", name.to_string_lossy())
+                };
+                let child = src.join(&name);
+                let is_dir = fs::symlink_metadata(&child)
+                    .map(|m| m.is_dir())
+                    .unwrap_or(false);
+                if (self.skip)(&child_rel, is_dir) {
+                    continue;
+                }
+                n += self.copy(&child, &dest.join(&name), &child_rel)?;
             }
-        }
-        if ft.is_symlink() {
-            std::os::unix::fs::symlink(fs::read_link(src)?, dest)?;
-        } else if ft.is_file() {
-            fs::copy(src, dest)?;
         } else {
-            // Devices, FIFOs and sockets are not copied by COPY (as in BuildKit for the context).
-            return Ok(0);
+            if let Some(e) = &existing {
+                if e.is_dir() {
+                    fs::remove_dir_all(dest)?;
+                } else {
+                    fs::remove_file(dest)?;
+                }
+            }
+            if ft.is_symlink() {
+                std::os::unix::fs::symlink(fs::read_link(src)?, dest)?;
+            } else if ft.is_file() {
+                if m.nlink() > 1 {
+                    if let Some(first) = self.links.get(&(m.dev(), m.ino())) {
+                        fs::hard_link(first, dest)?;
+                        return Ok(n);
+                    }
+                    self.links.insert((m.dev(), m.ino()), dest.to_path_buf());
+                }
+                fs::copy(src, dest)?;
+            } else {
+                // Devices, FIFOs and sockets are not copied by COPY (as in BuildKit for the context).
+                return Ok(0);
+            }
         }
+        self.set_meta(&m, dest)?;
+        Ok(n)
     }
-    ops.lchown(dest, own.uid, own.gid)?;
-    if !ft.is_symlink() {
-        let mode = own.chmod.unwrap_or(m.mode() & 0o7777);
-        fs::set_permissions(dest, fs::Permissions::from_mode(mode))?;
-        ops.set_times(dest, m.mtime(), m.mtime_nsec())?;
+
+    /// Gives `dest` the owner, mode and mtime a copy of an entry with
+    /// metadata `m` has.
+    pub fn set_meta(&self, m: &fs::Metadata, dest: &Path) -> io::Result<()> {
+        let (uid, gid) = self.own.owner_of(m.uid(), m.gid());
+        self.ops.lchown(dest, uid, gid)?;
+        if !m.file_type().is_symlink() {
+            let mode = match self.own.chmod {
+                Some(c) => c.apply(m.mode(), m.is_dir()),
+                None => m.mode() & 0o7777,
+            };
+            fs::set_permissions(dest, fs::Permissions::from_mode(mode))?;
+            self.ops.set_times(dest, m.mtime(), m.mtime_nsec())?;
+        }
+        Ok(())
     }
-    Ok(n)
 }
 
 /// Sets a path's access and modification times (not following a symlink).

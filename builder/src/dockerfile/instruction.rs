@@ -71,6 +71,9 @@ pub enum Instruction {
         checksum: Option<String>,
         /// ADD `--keep-git-dir`.
         keep_git_dir: bool,
+        /// ADD `--unpack=true|false` (`None`: not given; local archives
+        /// are unpacked, URLs are not).
+        unpack: Option<bool>,
     },
     /// `CMD`.
     Cmd(Command),
@@ -209,12 +212,17 @@ impl<'a> Flags<'a> {
 
     /// A boolean flag (`--link`, `--link=true`, `--link=false`).
     fn bool(&self, name: &str) -> Result<bool, Problem> {
+        Ok(self.opt_bool(name)?.unwrap_or(false))
+    }
+
+    /// A boolean flag that may be absent (`None`), bare (`true`) or given.
+    fn opt_bool(&self, name: &str) -> Result<Option<bool>, Problem> {
         match self.items.iter().rev().find(|(n, _)| n == name) {
-            None => Ok(false),
-            Some((_, None)) => Ok(true),
+            None => Ok(None),
+            Some((_, None)) => Ok(Some(true)),
             Some((_, Some(v))) => match v.as_str() {
-                "true" => Ok(true),
-                "false" => Ok(false),
+                "true" => Ok(Some(true)),
+                "false" => Ok(Some(false)),
                 other => Err((format!("--{name} takes true or false, not {other:?}"), None)),
             },
         }
@@ -432,6 +440,7 @@ fn copy(node: &Node) -> Result<Instruction, Problem> {
             "checksum",
             "keep-git-dir",
             "parents",
+            "unpack",
         ]
     } else {
         &["from", "chown", "chmod", "link", "parents", "exclude"]
@@ -463,6 +472,7 @@ fn copy(node: &Node) -> Result<Instruction, Problem> {
         } else {
             false
         },
+        unpack: if add { flags.opt_bool("unpack")? } else { None },
     })
 }
 

@@ -2,12 +2,21 @@
 //! sources from the context (minus `.dockerignore`), a named context, a
 //! stage or an image; Docker's rules for globs, directories (their contents
 //! are copied) and destinations (a trailing `/`, or several sources, means a
-//! directory; relative means under WORKDIR); `--chown`/`--chmod`; here-docs;
-//! ADD of a local tar archive extracts it; ADD of a git source writes the
-//! commit's files ([`super::git`]); ADD of an http(s) URL writes the
-//! file [`super::fetch`] downloaded (mode 0600, the server's time, never
-//! extracted). `--link` writes the files into an empty layer that does not
-//! depend on what is below it.
+//! directory; relative means under WORKDIR); `--chown`/`--chmod` (octal or
+//! symbolic); here-docs; `--parents` ([`super::copy_parents`]).
+//!
+//! Owners as in BuildKit: `--chown` for everything, else 0:0 for the build
+//! contexts, here-docs, URLs and git sources, and each entry's own owner
+//! for a stage or image (`COPY --from`). Directories created on the way to
+//! the destination get the `--chown` owner (else root). Hard links within
+//! one source stay hard links.
+//!
+//! ADD of a local tar archive (plain, gzip, bzip2, xz, zstd;
+//! [`crate::image::archive`]) unpacks it unless `--unpack=false`; an http(s)
+//! URL is written as the file [`super::fetch`] downloaded (mode 0600, the
+//! server's time), unpacked only with `--unpack=true`; a git source writes
+//! the commit's files ([`super::git`]). `--link` writes the files into an
+//! empty layer that does not depend on what is below it.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -17,8 +26,7 @@ use super::state::State;
 use super::{BuildError, Ctx};
 use crate::exec::users;
 use crate::fsutil;
-use crate::image::compress::Compression;
-use crate::image::extract;
+use crate::image::{archive, extract};
 use crate::plan::url::{self, SourceKind};
 use crate::plan::{Instance, Op, Source, Step};
 
@@ -32,6 +40,8 @@ enum Matched {
     Url(String),
     /// A fetched git source.
     Git(String),
+    /// A `--parents` source, as written ([`super::copy_parents`]).
+    Parents(String),
 }
 
 /// Source paths (relative to the source root) matching one COPY source,
@@ -57,33 +67,25 @@ fn expand_source(
         .collect())
 }
 
-fn is_archive(path: &Path) -> bool {
-    let Ok(mut f) = fs::File::open(path) else {
-        return false;
-    };
-    let mut head = [0u8; 512];
-    let n = std::io::Read::read(&mut f, &mut head).unwrap_or(0);
-    match Compression::sniff(&head[..n]) {
-        Compression::Gzip | Compression::Zstd => true,
-        // An uncompressed tar has "ustar" at offset 257.
-        Compression::None => n >= 262 && &head[257..262] == b"ustar",
-    }
-}
-
 /// Where one COPY/ADD writes, and as whom.
-struct Dest<'a> {
+pub(super) struct Dest<'a> {
     /// The filesystem being written (the step's snapshot).
-    root: &'a Path,
+    pub root: &'a Path,
     /// The destination, absolute.
-    abs: String,
+    pub abs: String,
     /// The destination as written (for messages).
-    written: &'a str,
+    pub written: &'a str,
     /// Whether sources go into it as a directory.
-    into_dir: bool,
-    own: fsutil::Ownership,
+    pub into_dir: bool,
+    /// `--chown` resolved.
+    pub chown: Option<(u32, u32)>,
+    /// Whether path sources keep their own owners (a stage or an image).
+    pub keep_owner: bool,
+    /// `--chmod` parsed.
+    pub chmod: Option<&'a fsutil::Mode>,
 }
 
-impl Dest<'_> {
+impl<'a> Dest<'a> {
     /// Where a source named `name` lands.
     fn target(&self, name: &str) -> String {
         if self.into_dir {
@@ -93,10 +95,43 @@ impl Dest<'_> {
         }
     }
 
-    /// The destination directory (created with the owner) as a host path.
-    fn dir(&self, fx: &dyn fsutil::FileOps) -> Result<PathBuf, String> {
-        fsutil::mkdir_all(fx, self.root, &self.abs, self.own.uid, self.own.gid)
-            .map_err(|e| format!("{}: {e}", self.written))
+    /// How path sources are owned and moded.
+    pub fn own_paths(&self) -> fsutil::Ownership<'a> {
+        fsutil::Ownership {
+            owner: if self.keep_owner {
+                self.chown
+            } else {
+                Some(self.chown.unwrap_or((0, 0)))
+            },
+            chmod: self.chmod,
+        }
+    }
+
+    /// How everything else (here-docs, URLs, git, created directories) is owned.
+    pub fn own_fixed(&self) -> fsutil::Ownership<'a> {
+        fsutil::Ownership {
+            owner: Some(self.chown.unwrap_or((0, 0))),
+            chmod: self.chmod,
+        }
+    }
+
+    /// Creates the in-container directory `p` and its missing parents as
+    /// BuildKit does on the way to a destination: the `--chown` owner (else
+    /// root), an octal `--chmod`'s permissions (else 0755).
+    pub fn mkdir(&self, fx: &dyn fsutil::FileOps, p: &str) -> Result<PathBuf, String> {
+        fsutil::mkdir_all_mode(
+            fx,
+            self.root,
+            p,
+            self.own_fixed().created_owner(),
+            fsutil::Mode::created_dir_mode(self.chmod),
+        )
+        .map_err(|e| format!("{}: {e}", self.written))
+    }
+
+    /// The destination directory (created as [`Dest::mkdir`] does) as a host path.
+    pub fn dir(&self, fx: &dyn fsutil::FileOps) -> Result<PathBuf, String> {
+        self.mkdir(fx, &self.abs)
     }
 }
 
@@ -113,6 +148,7 @@ fn match_sources(
         sources,
         from,
         heredocs,
+        parents,
         ..
     } = &step.op
     else {
@@ -143,6 +179,10 @@ fn match_sources(
             }
             _ => {}
         }
+        if *parents {
+            matched.push(Matched::Parents(s.clone()));
+            continue;
+        }
         wildcard |= fsutil::has_glob(s);
         let m = expand_source(src_root, s, ignored)?;
         if m.is_empty() {
@@ -162,21 +202,46 @@ fn match_sources(
     Ok((matched, wildcard))
 }
 
-/// The owner of what is copied: `--chown` resolved in the image being built
-/// (for `--link`, in nothing: only numeric ids work), else root.
-fn owner(root: &Path, chown: &Option<String>, link: bool) -> Result<(u32, u32), String> {
-    match chown {
-        None => Ok((0, 0)),
-        Some(u) => {
-            let lookup_root = if link {
-                PathBuf::from("/nonexistent")
-            } else {
-                root.to_path_buf()
-            };
-            let ids = users::resolve(&lookup_root, u).map_err(|e| format!("--chown={u}: {e}"))?;
-            Ok((ids.uid, ids.gid))
+/// `--chown` resolved in the image being built (for `--link`, in nothing:
+/// only numeric ids work), as BuildKit's `readUser` does: a number (or
+/// `root`) alone is both uid and gid; a name alone takes its passwd group;
+/// a group after `:` is a number, `root` or a name from /etc/group.
+fn chown_ids(root: &Path, spec: &str, link: bool) -> Result<(u32, u32), String> {
+    let lookup_root = if link {
+        PathBuf::from("/nonexistent")
+    } else {
+        root.to_path_buf()
+    };
+    let id = |s: &str| {
+        if s == "root" {
+            Some(0)
+        } else {
+            s.parse::<u32>().ok()
         }
+    };
+    let (user, group) = match spec.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (spec, None),
+    };
+    let bad = |e: String| format!("--chown={spec}: {e}");
+    let (uid, mut gid) = match id(user) {
+        Some(n) => (n, n),
+        None => {
+            let ids = users::resolve(&lookup_root, user).map_err(bad)?;
+            (ids.uid, ids.gid)
+        }
+    };
+    if let Some(g) = group {
+        gid = match id(g) {
+            Some(n) => n,
+            None => {
+                users::resolve(&lookup_root, &format!("0:{g}"))
+                    .map_err(bad)?
+                    .gid
+            }
+        };
     }
+    Ok((uid, gid))
 }
 
 /// Runs one COPY/ADD step.
@@ -193,6 +258,7 @@ pub(crate) fn copy_step(
         chmod,
         link,
         exclude,
+        parents,
         ..
     } = &step.op
     else {
@@ -216,16 +282,16 @@ pub(crate) fn copy_step(
     let ignored = |p: &str| !exclude.is_empty() && excludes.is_excluded(p);
     let (matched, wildcard) = match_sources(ctx, step, &src_root, &ignored)?;
     let chmod = match chmod {
-        Some(m) => Some(
-            u32::from_str_radix(m, 8)
-                .map_err(|_| format!("{at}: --chmod={m}: only octal modes are supported"))?,
-        ),
+        Some(m) => Some(fsutil::Mode::parse(m).map_err(|e| format!("{at}: {e}"))?),
         None => None,
     };
     let base = if *link { State::default() } else { st.clone() };
     let snap = ctx.prepare(&base, "copy")?;
     let root = snap.path();
-    let (uid, gid) = owner(root, chown, *link).map_err(|e| format!("{at}: {e}"))?;
+    let chown = match chown {
+        Some(c) => Some(chown_ids(root, c, *link).map_err(|e| format!("{at}: {e}"))?),
+        None => None,
+    };
     let cwd = st.config.working_dir.as_deref().unwrap_or("/");
     let abs = if dest.starts_with('/') {
         dest.clone()
@@ -241,19 +307,22 @@ pub(crate) fn copy_step(
         || dest == "."
         || matched.len() > 1
         || wildcard
-        || existing_dir;
+        || existing_dir
+        || *parents;
     let d = Dest {
         root,
         abs,
         written: dest,
         into_dir,
-        own: fsutil::Ownership { uid, gid, chmod },
+        chown,
+        keep_owner: !matches!(from, Source::MainContext | Source::Context(_)),
+        chmod: chmod.as_ref(),
     };
     if into_dir {
         d.dir(ctx.fx).map_err(|e| format!("{at}: {e}"))?;
     } else if let Some(parent) = Path::new(&fsutil::clean_abs(&d.abs)).parent() {
-        fsutil::mkdir_all(ctx.fx, root, &parent.to_string_lossy(), 0, 0)
-            .map_err(|e| format!("{at}: {dest}: {e}"))?;
+        d.mkdir(ctx.fx, &parent.to_string_lossy())
+            .map_err(|e| format!("{at}: {e}"))?;
     }
     for m in &matched {
         write_one(ctx, step, m, &src_root, &d, &ignored)?;
@@ -277,8 +346,8 @@ fn write_one(
     let at = ctx.at(step);
     let Op::Copy {
         add,
-        from,
         heredocs,
+        unpack,
         ..
     } = &step.op
     else {
@@ -286,7 +355,7 @@ fn write_one(
     };
     let kw = if *add { "ADD" } else { "COPY" };
     match m {
-        Matched::Url(u) => write_download(ctx, u, d.root, &d.target(&url::file_name(u)), d.own)
+        Matched::Url(u) => write_download(ctx, u, d, unpack.unwrap_or(false))
             .map_err(|e| format!("{at}: ADD {}: {e}", url::redact(u))),
         Matched::Git(src) => write_git(ctx, src, d).map_err(|e| format!("{at}: {e}")),
         Matched::Heredoc(name) => {
@@ -296,29 +365,58 @@ fn write_one(
                 .ok_or("internal: heredoc")?;
             let host = fsutil::resolve(d.root, &d.target(name)).map_err(|e| e.to_string())?;
             fs::write(&host, &h.content).map_err(|e| format!("{at}: {e}"))?;
-            ctx.fx
-                .lchown(&host, d.own.uid, d.own.gid)
-                .map_err(|e| e.to_string())?;
+            let (uid, gid) = d.own_fixed().created_owner();
+            ctx.fx.lchown(&host, uid, gid).map_err(|e| e.to_string())?;
             use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(
-                &host,
-                fs::Permissions::from_mode(d.own.chmod.unwrap_or(0o644)),
-            )
-            .map_err(|e| e.to_string())
+            let mode = d.chmod.map_or(0o644, |m| m.apply(0o644, false));
+            fs::set_permissions(&host, fs::Permissions::from_mode(mode)).map_err(|e| e.to_string())
         }
+        Matched::Parents(src) => super::copy_parents::copy(ctx.fx, src_root, src, d, ignored)
+            .map_err(|e| format!("{at}: {kw} --parents {src}: {e}")),
         Matched::Path(rel) => {
             let src = fsutil::resolve(src_root, rel).map_err(|e| e.to_string())?;
             let meta = fs::metadata(&src).map_err(|e| format!("{at}: {rel}: {e}"))?;
-            if *add && matches!(from, Source::MainContext) && meta.is_file() && is_archive(&src) {
-                let f = fs::File::open(&src).map_err(|e| e.to_string())?;
-                extract::apply(f, &d.dir(ctx.fx)?, extract::Mode::Archive, None)
-                    .map_err(|e| format!("{at}: ADD {rel}: {e}"))?;
-                return Ok(());
+            if *add && unpack.unwrap_or(true) && meta.is_file() {
+                let dir = d.abs.clone();
+                if unpack_archive(ctx, &src, d, &dir)
+                    .map_err(|e| format!("{at}: ADD {rel}: {e}"))?
+                {
+                    return Ok(());
+                }
             }
             copy_path(ctx, rel, &src, meta.is_dir(), d, ignored)
                 .map_err(|e| format!("{at}: {kw} {e}"))
         }
     }
+}
+
+/// Unpacks `src` into the in-container directory `dir` if it is an
+/// archive BuildKit unpacks; `false` if it is not one. Entries keep the
+/// archive's owners unless `--chown`; `--chmod` does not apply (as in
+/// BuildKit). The archive is unpacked into scratch space first, so its
+/// names are checked by [`extract`] and `--chown` touches only its files.
+fn unpack_archive(ctx: &Ctx, src: &Path, d: &Dest, dir: &str) -> Result<bool, String> {
+    let Some(reader) = archive::open(src).map_err(|e| e.to_string())? else {
+        return Ok(false);
+    };
+    let scratch = Scratch::new(ctx.store, "unpack")?;
+    let tmp = scratch.0.join("tree");
+    fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
+    extract::apply(reader, &tmp, extract::Mode::Archive, None).map_err(|e| e.to_string())?;
+    let target = d.mkdir(ctx.fx, dir)?;
+    let own = fsutil::Ownership {
+        owner: d.chown,
+        chmod: None,
+    };
+    let none = |_: &str, _: bool| false;
+    let mut copier = fsutil::Copier::new(ctx.fx, own, &none);
+    for e in fs::read_dir(&tmp).map_err(|e| e.to_string())?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        copier
+            .copy(&e.path(), &target.join(&name), &name)
+            .map_err(|e| format!("{name}: {e}"))?;
+    }
+    Ok(true)
 }
 
 /// Copies a source path: a directory's contents (minus `--exclude`) into
@@ -337,7 +435,9 @@ fn copy_path(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let host = fsutil::resolve(d.root, &d.target(&name)).map_err(|e| e.to_string())?;
-        fsutil::copy_entry(ctx.fx, src, &host, d.own, "", &|_, _| false)
+        let none = |_: &str, _: bool| false;
+        fsutil::Copier::new(ctx.fx, d.own_paths(), &none)
+            .copy(src, &host, "")
             .map_err(|e| format!("{rel}: {e}"))?;
         return Ok(());
     }
@@ -350,12 +450,14 @@ fn copy_path(
         };
         ignored(&full)
     };
+    let mut copier = fsutil::Copier::new(ctx.fx, d.own_paths(), &skip);
     for e in fs::read_dir(src).map_err(|e| e.to_string())?.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if skip(&name, false) {
             continue;
         }
-        fsutil::copy_entry(ctx.fx, &e.path(), &target.join(&name), d.own, &name, &skip)
+        copier
+            .copy(&e.path(), &target.join(&name), &name)
             .map_err(|e| format!("{rel}/{name}: {e}"))?;
     }
     Ok(())
@@ -373,43 +475,42 @@ fn write_git(ctx: &Ctx, src: &str, d: &Dest) -> Result<(), String> {
         .map_err(|e| format!("ADD {}: {e}", url::redact(src)))?;
     let target = d.dir(ctx.fx)?;
     let entries = fs::read_dir(&files).map_err(|e| format!("ADD: {e}"))?;
+    let none = |_: &str, _: bool| false;
+    let mut copier = fsutil::Copier::new(ctx.fx, d.own_fixed(), &none);
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        fsutil::copy_entry(
-            ctx.fx,
-            &e.path(),
-            &target.join(&name),
-            d.own,
-            &name,
-            &|_, _| false,
-        )
-        .map_err(|e| format!("ADD {}: {name}: {e}", url::redact(src)))?;
+        copier
+            .copy(&e.path(), &target.join(&name), &name)
+            .map_err(|e| format!("ADD {}: {name}: {e}", url::redact(src)))?;
     }
     Ok(())
 }
 
-/// Writes the blob downloaded for `url` to `target` in the image: a regular
-/// file, mode 0600 unless `--chmod`, with the server's `Last-Modified` time
-/// (else SOURCE_DATE_EPOCH, else now).
-fn write_download(
-    ctx: &Ctx,
-    url: &str,
-    merged: &Path,
-    target: &str,
-    own: fsutil::Ownership,
-) -> Result<(), String> {
+/// Writes the blob downloaded for `url` into the image: a regular file,
+/// mode 0600 (then `--chmod`), with the server's `Last-Modified` time (else
+/// SOURCE_DATE_EPOCH, else now); with `--unpack=true` an archive is
+/// unpacked into the destination instead.
+fn write_download(ctx: &Ctx, url: &str, d: &Dest, unpack: bool) -> Result<(), String> {
     let info = ctx
         .urls
         .get(url)
         .ok_or_else(|| "internal: the URL was not downloaded before the build".to_string())?;
     let digest: crate::store::digest::Digest = info.digest.parse()?;
     let blob = ctx.store.blobs.path(&digest);
-    let host = fsutil::resolve(merged, target).map_err(|e| e.to_string())?;
+    if unpack && unpack_archive(ctx, &blob, d, &d.abs)? {
+        return Ok(());
+    }
+    let host =
+        fsutil::resolve(d.root, &d.target(&url::file_name(url))).map_err(|e| e.to_string())?;
+    let mode = fsutil::Mode::Octal(d.chmod.map_or(0o600, |m| m.apply(0o600, false)));
     let own = fsutil::Ownership {
-        chmod: Some(own.chmod.unwrap_or(0o600)),
-        ..own
+        chmod: Some(&mode),
+        ..d.own_fixed()
     };
-    fsutil::copy_entry(ctx.fx, &blob, &host, own, "", &|_, _| false).map_err(|e| e.to_string())?;
+    let none = |_: &str, _: bool| false;
+    fsutil::Copier::new(ctx.fx, own, &none)
+        .copy(&blob, &host, "")
+        .map_err(|e| e.to_string())?;
     let mtime = info.mtime.or(ctx.epoch).unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -2,6 +2,7 @@
 //! OCI layout, docker-archive, and import of a root filesystem. Knows nothing
 //! of Dockerfiles or registries.
 
+pub mod archive;
 pub mod checks;
 pub mod compress;
 pub mod config;

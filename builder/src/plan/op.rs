@@ -79,6 +79,13 @@ pub enum Op {
         link: bool,
         /// `--exclude` patterns (expanded).
         exclude: Vec<String>,
+        /// `--parents`: sources keep their path (from the context root or
+        /// a `/./` pivot) under the destination.
+        parents: bool,
+        /// ADD `--unpack` (`None`: local archives unpack, URLs do not).
+        unpack: Option<bool>,
+        /// ADD `--keep-git-dir`: a git source keeps its `.git` directory.
+        keep_git_dir: bool,
         /// Here-documents used as sources.
         heredocs: Vec<Heredoc>,
     },

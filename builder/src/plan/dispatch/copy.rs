@@ -41,6 +41,7 @@ impl Planner<'_> {
             link,
             parents,
             keep_git_dir,
+            unpack,
             ..
         } = &located.instruction
         else {
@@ -70,6 +71,9 @@ impl Planner<'_> {
         if *parents {
             flags.shown.push("--parents".to_string());
         }
+        if let Some(u) = unpack {
+            flags.shown.push(format!("--unpack={u}"));
+        }
         for e in &flags.exclude {
             flags.shown.push(format!("--exclude={e}"));
         }
@@ -89,6 +93,10 @@ impl Planner<'_> {
                 Source::MainContext
             }
         };
+        // What the copy does with owners, modes, hard links and parents
+        // changed with BuildKit parity; results of earlier rules must not be
+        // reused.
+        parts.fields.push(Field::text("copy-rules", "2"));
         let escape = self.df.directives.escape;
         let shown = if flags.shown.is_empty() {
             String::new()
@@ -106,6 +114,9 @@ impl Planner<'_> {
             checksum: flags.checksum,
             link: *link,
             exclude: flags.exclude,
+            parents: *parents,
+            unpack: *unpack,
+            keep_git_dir: false,
             heredocs: located
                 .heredocs
                 .iter()
@@ -200,7 +211,16 @@ impl Planner<'_> {
             flags.shown.push(format!("--{name}={v}"));
             match name {
                 "chown" => flags.chown = Some(v),
-                "chmod" => flags.chmod = Some(v),
+                "chmod" => {
+                    crate::fsutil::Mode::parse(&v).map_err(|e| {
+                        self.err(
+                            span,
+                            e,
+                            "use an octal mode (0755) or chmod's symbolic form (u+x, go=rX)",
+                        )
+                    })?;
+                    flags.chmod = Some(v);
+                }
                 _ => flags.checksum = Some(v),
             }
         }
