@@ -13,6 +13,7 @@
 mod support;
 
 mod build;
+mod compat;
 mod conformance;
 mod dockerignore;
 mod fuzz_frontend;
