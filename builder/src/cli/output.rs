@@ -226,6 +226,14 @@ impl Fields<'_> {
                 _ => return Err(self.unknown(k)),
             }
         }
+        // BuildKit's docker exporter writes Docker media types, which have
+        // no zstd ("conflicts with oci-mediatypes=false").
+        if self.kind == "docker" && layers.compression == Some(Compression::Zstd) {
+            return Err(format!(
+                "--output {:?}: compression=zstd needs OCI media types, which type=docker does not write\nhint: use type=oci for zstd layers",
+                self.spec
+            ));
+        }
         if by_digest && !push {
             eprintln!("warning: --output push-by-digest=true without push=true has no effect");
         }
@@ -359,6 +367,11 @@ mod tests {
             assert!(e.contains(&format!("{key:?}")), "{spec}: {e}");
         }
         assert!(parse("type=oci,dest=x,compression=lz4").is_err());
+        assert!(
+            parse("type=docker,dest=x,compression=zstd")
+                .unwrap_err()
+                .contains("zstd")
+        );
         assert!(parse("type=image,push=maybe").is_err());
         assert!(parse("-").is_err());
     }
