@@ -7,10 +7,12 @@ use std::process::ExitCode;
 
 use xx::Platform;
 
+use super::build_flags;
 use super::output::{self, Output};
 use crate::engine::{self, progress::Progress};
 use crate::exec::effects::Host;
 use crate::exec::runc::Runc;
+use crate::image::recompress::LayerPolicy;
 use crate::plan::entitlements;
 use crate::registry::reference;
 use crate::store::lock::Mode;
@@ -37,9 +39,47 @@ pub struct BuildArgs {
     /// Named build context NAME=DIR|docker-image://REF (repeatable).
     #[arg(long = "build-context", value_name = "NAME=SOURCE")]
     build_contexts: Vec<String>,
-    /// Output: type=oci|docker|local|registry,dest=PATH (repeatable).
+    /// Output (repeatable): type=oci|docker,dest=PATH, type=local,dest=DIR
+    /// [,platform-split=BOOL], type=tar,dest=FILE, type=image|registry
+    /// [,name=REF][,push=BOOL][,push-by-digest=BOOL][,name-canonical=BOOL];
+    /// image outputs take compression=gzip|zstd|uncompressed,
+    /// compression-level=N, force-compression=BOOL.
     #[arg(short = 'o', long = "output")]
     outputs: Vec<String>,
+    /// Image config label KEY=VALUE (repeatable; over the Dockerfile's).
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    labels: Vec<String>,
+    /// Annotation [TYPE[PLATFORM]:]KEY=VALUE, TYPE index, manifest,
+    /// manifest-descriptor (repeatable; default: manifests).
+    #[arg(long = "annotation", value_name = "ANNOTATION")]
+    annotations: Vec<String>,
+    /// Write the image (index) digest to FILE.
+    #[arg(long = "iidfile", value_name = "FILE")]
+    iidfile: Option<PathBuf>,
+    /// Provenance attestation: only false is supported.
+    #[arg(long, value_name = "VALUE", num_args = 0..=1, default_missing_value = "true")]
+    provenance: Option<String>,
+    /// SBOM attestation: only false is supported.
+    #[arg(long, value_name = "VALUE", num_args = 0..=1, default_missing_value = "true")]
+    sbom: Option<String>,
+    /// Attestation type=provenance|sbom: only with disabled=true.
+    #[arg(long, value_name = "SPEC")]
+    attest: Vec<String>,
+    /// Fetch every base image from its registry again, even if stored.
+    #[arg(long)]
+    pull: bool,
+    /// Not yet supported (refused): extra /etc/hosts entries of RUN steps.
+    #[arg(long = "add-host", value_name = "HOST:IP")]
+    add_host: Vec<String>,
+    /// Not yet supported (refused): resource limits of RUN steps.
+    #[arg(long, value_name = "ULIMIT")]
+    ulimit: Vec<String>,
+    /// Not yet supported (refused): size of /dev/shm in RUN steps.
+    #[arg(long = "shm-size", value_name = "BYTES")]
+    shm_size: Option<String>,
+    /// Not yet supported (refused): stages not to take from the cache.
+    #[arg(long = "no-cache-filter", value_name = "STAGE")]
+    no_cache_filter: Vec<String>,
     /// Push the result to the registry named by each -t (same as -o type=registry).
     #[arg(long)]
     push: bool,
@@ -52,7 +92,7 @@ pub struct BuildArgs {
     /// Do not reuse cached steps.
     #[arg(long = "no-cache")]
     no_cache: bool,
-    /// Secret for RUN --mount=type=secret: id=ID,src=FILE (repeatable).
+    /// Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR (repeatable).
     #[arg(long)]
     secret: Vec<String>,
     /// SSH agent for RUN --mount=type=ssh: default|ID[=SOCKET] (repeatable;
@@ -132,26 +172,6 @@ fn cache_dir(spec: &str, key: &str, flag: &str) -> Result<PathBuf, String> {
     dir.ok_or_else(|| format!("{flag} {spec:?}: missing {key}=DIR"))
 }
 
-fn secrets(items: &[String]) -> Result<BTreeMap<String, PathBuf>, String> {
-    let mut m = BTreeMap::new();
-    for s in items {
-        let mut id = None;
-        let mut src = None;
-        for part in s.split(',') {
-            match part.split_once('=') {
-                Some(("id", v)) => id = Some(v.to_string()),
-                Some(("src" | "source", v)) => src = Some(PathBuf::from(v)),
-                Some(("type", "file")) => {}
-                _ => return Err(format!("--secret {s:?}: expected id=ID,src=FILE")),
-            }
-        }
-        let id = id.ok_or_else(|| format!("--secret {s:?}: missing id="))?;
-        let src = src.unwrap_or_else(|| PathBuf::from(&id));
-        m.insert(id, src);
-    }
-    Ok(m)
-}
-
 /// `--ssh default`, `--ssh ID=SOCKET`: each id to an SSH agent socket.
 /// Key files (which buildx loads into an agent of its own) are refused with
 /// the way to do it with the system's ssh-agent.
@@ -215,18 +235,21 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
         .iter()
         .map(|t| reference::normalize(t).map_err(|e| format!("-t: {e}")))
         .collect::<Result<_, _>>()?;
-    let mut outputs: Vec<Output> = args
-        .outputs
-        .iter()
-        .map(|o| output::parse(o))
-        .collect::<Result<_, _>>()?;
-    if args.push {
-        outputs.push(Output::Registry {
-            name: None,
-            insecure: args.insecure,
-        });
+    refused_flags(args)?;
+    build_flags::attestations(
+        args.provenance.as_deref(),
+        args.sbom.as_deref(),
+        &args.attest,
+    )?;
+    let outputs = outputs_of(args)?;
+    let mut opts = engine_options(args, &platforms)?;
+    opts.layers = layer_policy(&outputs)?;
+    let unknown = opts.annotations.unknown_platforms(&platforms);
+    if let Some(p) = unknown.first() {
+        return Err(format!(
+            "--annotation names platform {p}, which this build does not make; hint: one of the --platform values"
+        ));
     }
-    let opts = engine_options(args, &platforms)?;
     for o in &outputs {
         if let Output::Docker { .. } = o {
             if platforms.len() > 1 {
@@ -273,7 +296,9 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
         built.executed,
         built.cached
     ));
-    let pushing = outputs.iter().any(|o| matches!(o, Output::Registry { .. }));
+    let pushing = outputs
+        .iter()
+        .any(|o| matches!(o, Output::Image { push: true, .. }));
     let mode = args.verify.clone().unwrap_or_else(|| {
         if pushing {
             "strict".to_string()
@@ -295,7 +320,78 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
     if let Some(f) = &args.metadata_file {
         write_metadata(&built, &tags, f)?;
     }
+    if let Some(f) = &args.iidfile {
+        // buildx writes the image digest: the index's, as mxbuild always makes one.
+        std::fs::write(f, built.index.to_string())
+            .map_err(|e| format!("--iidfile {}: {e}", f.display()))?;
+    }
     Ok(())
+}
+
+/// Flags buildx has that mxbuild does not implement yet: refused by name
+/// rather than accepted and ignored.
+fn refused_flags(args: &BuildArgs) -> Result<(), String> {
+    let given = [
+        ("--add-host", !args.add_host.is_empty()),
+        ("--ulimit", !args.ulimit.is_empty()),
+        ("--shm-size", args.shm_size.is_some()),
+        ("--no-cache-filter", !args.no_cache_filter.is_empty()),
+    ];
+    match given.iter().find(|(_, set)| *set) {
+        Some((flag, _)) => Err(format!(
+            "{flag} is not yet supported by mxbuild build\nhint: drop it (RUN steps get the defaults: no extra hosts, the runtime's limits, a 64 MiB /dev/shm; --no-cache rebuilds every stage)"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The `-o` outputs, with `--push` applied as buildx does: it sets
+/// `push=true` on every image output, or adds `type=image,push=true`.
+fn outputs_of(args: &BuildArgs) -> Result<Vec<Output>, String> {
+    let mut outputs: Vec<Output> = args
+        .outputs
+        .iter()
+        .map(|o| output::parse(o))
+        .collect::<Result<_, _>>()?;
+    if args.push {
+        let mut used = false;
+        for o in &mut outputs {
+            if let Output::Image { push, .. } = o {
+                *push = true;
+                used = true;
+            }
+        }
+        if !used {
+            outputs.push(Output::Image {
+                name: None,
+                push: true,
+                by_digest: false,
+                canonical: false,
+                insecure: args.insecure,
+                layers: LayerPolicy::default(),
+            });
+        }
+    }
+    Ok(outputs)
+}
+
+/// The one layer policy of the image outputs: the engine writes one index,
+/// so image outputs asking for different compressions are refused.
+fn layer_policy(outputs: &[Output]) -> Result<LayerPolicy, String> {
+    let mut policies = outputs.iter().filter_map(|o| match o {
+        Output::Oci { layers, .. }
+        | Output::Docker { layers, .. }
+        | Output::Image { layers, .. } => Some(*layers),
+        _ => None,
+    });
+    let Some(first) = policies.next() else {
+        return Ok(LayerPolicy::default());
+    };
+    if policies.any(|p| p != first) {
+        return Err("--output: image outputs with different compression options in one build are not supported\nhint: give every -o the same compression=, compression-level= and force-compression=, or build twice (the second build is cached)".to_string());
+    }
+    first.validate().map_err(|e| format!("--output {e}"))?;
+    Ok(first)
 }
 
 /// The engine's options from the flags.
@@ -324,12 +420,16 @@ fn engine_options(args: &BuildArgs, platforms: &[Platform]) -> Result<engine::Op
         named_contexts: kv_list(&args.build_contexts, "--build-context")?,
         no_cache: args.no_cache,
         pull: true,
+        pull_always: args.pull,
+        labels: kv_list(&args.labels, "--label")?,
+        annotations: build_flags::annotations(&args.annotations)?,
+        layers: Default::default(),
         jobs: args.jobs.unwrap_or_else(|| {
             std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2)
         }),
-        secrets: secrets(&args.secret)?,
+        secrets: build_flags::secrets(&args.secret)?,
         ssh: ssh_agents(&args.ssh)?,
         cache_from: args
             .cache_from
@@ -437,33 +537,34 @@ fn write_outputs(
                 let p = (platforms.len() == 1).then(|| &platforms[0]);
                 super::image::export_index(store, &built.index, &name, o, p)?;
             }
-            Output::Local { dest } => {
-                let imgs: Vec<_> = built
-                    .images
-                    .iter()
-                    .map(|(p, _, s)| (p.clone(), s.clone()))
-                    .collect();
-                if let Some(w) = engine::output::export_local(&store.blobs, &imgs, dest)? {
+            Output::Local { dest, split } => {
+                let split = split.unwrap_or(platforms.len() > 1);
+                if let Some(w) =
+                    engine::output::export_local(&store.blobs, &files_of(built), dest, split)?
+                {
                     eprintln!("{w}");
                 }
             }
-            Output::Registry {
-                name: n,
-                insecure: i,
-            } => {
-                let targets: Vec<String> = match n {
-                    Some(n) => n.split(',').map(str::to_string).collect(),
-                    None if !tags.is_empty() => tags.to_vec(),
-                    None => return Err("--push needs a name: add -t REGISTRY/REPO:TAG".to_string()),
-                };
-                for t in targets {
-                    let r = reference::parse(&t)?;
-                    super::image::push_index(store, &built.index, &r, *i || insecure)?;
+            Output::Tar { dest } => {
+                if let Some(w) = engine::output::export_tar(&store.blobs, &files_of(built), dest)? {
+                    eprintln!("{w}");
                 }
+            }
+            Output::Image { .. } => {
+                super::build_push::image_output(store, built, o, tags, insecure)?
             }
         }
     }
     Ok(())
+}
+
+/// Each platform's final state, for the file outputs.
+fn files_of(built: &engine::Built) -> Vec<(Platform, engine::state::State)> {
+    built
+        .images
+        .iter()
+        .map(|(p, _, s)| (p.clone(), s.clone()))
+        .collect()
 }
 
 /// `--metadata-file`: the index and per-platform digests as JSON.

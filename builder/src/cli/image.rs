@@ -363,6 +363,11 @@ pub fn push_index(
 
 fn export(spec: &str, platform: Option<&str>, name: &str) -> Result<(), String> {
     let out = output::parse(spec)?;
+    if let Output::Oci { layers, .. } | Output::Docker { layers, .. } = &out {
+        if !layers.is_default() {
+            return Err("image export writes the stored layers as they are; compression options apply to `mxbuild build -o`".to_string());
+        }
+    }
     let store = open(Mode::Shared)?;
     let (norm, idx) = lookup(&store, name)?;
     let platform = platform.map(|p| one_platform(Some(p))).transpose()?;
@@ -378,11 +383,11 @@ pub fn export_index(
     platform: Option<&Platform>,
 ) -> Result<(), String> {
     match out {
-        Output::Oci { dest } => {
+        Output::Oci { dest, .. } => {
             export::oci_layout(store, idx, name, dest).map_err(|e| e.to_string())
         }
-        Output::Docker { dest } => export::docker(store, idx, name, platform, dest),
-        Output::Local { .. } | Output::Registry { .. } => Err(
+        Output::Docker { dest, .. } => export::docker(store, idx, name, platform, dest),
+        Output::Local { .. } | Output::Tar { .. } | Output::Image { .. } => Err(
             "image export writes type=oci or type=docker; use `mxbuild image push` for a registry"
                 .to_string(),
         ),

@@ -2,6 +2,8 @@
 
 pub mod binfmt;
 pub mod build;
+mod build_flags;
+mod build_push;
 pub mod image;
 pub mod output;
 pub mod plan;

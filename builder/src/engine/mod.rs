@@ -47,7 +47,9 @@ use xx::Platform;
 
 use crate::exec::Network;
 use crate::exec::effects::Effects;
+use crate::image::annotations::Annotations;
 use crate::image::oci;
+use crate::image::recompress::LayerPolicy;
 use crate::store::Store;
 use crate::store::digest::Digest;
 use crate::store::steps::StepCache;
@@ -57,7 +59,7 @@ pub use error::BuildError;
 pub use inspect::{added_layer_dirs, smoke_test, with_view};
 pub use planning::key_inputs;
 use progress::Progress;
-use state::{LayerRec, State};
+use state::State;
 
 /// What to build.
 #[derive(Debug, Clone)]
@@ -78,10 +80,13 @@ pub struct Options {
     pub no_cache: bool,
     /// Pull missing base images from registries.
     pub pull: bool,
+    /// `--pull`: fetch every base image from its registry again, even when
+    /// the store has it (BuildKit's `image-resolve-mode=pull`).
+    pub pull_always: bool,
     /// Parallel instances.
     pub jobs: usize,
     /// `--secret id=…,src=…`.
-    pub secrets: BTreeMap<String, PathBuf>,
+    pub secrets: BTreeMap<String, SecretSource>,
     /// `--ssh ID=SOCKET`: SSH agent sockets for RUN --mount=type=ssh.
     pub ssh: BTreeMap<String, PathBuf>,
     /// `--network`: the network of RUN steps that do not name one (`none`
@@ -93,6 +98,34 @@ pub struct Options {
     pub cache_from: Vec<PathBuf>,
     /// `--cache-to type=local,dest=DIR`.
     pub cache_to: Option<PathBuf>,
+    /// `--label K=V`: set on the final image's config, over the
+    /// Dockerfile's LABELs (BuildKit's `finalizeResultImage`).
+    pub labels: BTreeMap<String, String>,
+    /// `--annotation`: on the index, manifests and their descriptors.
+    pub annotations: Annotations,
+    /// Layer compression of the result (`-o …,compression=…`).
+    pub layers: LayerPolicy,
+}
+
+/// Where a `--secret` comes from; read when a step mounts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// `src=FILE`.
+    File(PathBuf),
+    /// `env=VAR`: this process's environment variable.
+    Env(String),
+}
+
+impl SecretSource {
+    /// The secret's bytes.
+    pub fn read(&self) -> Result<Vec<u8>, String> {
+        match self {
+            SecretSource::File(p) => std::fs::read(p).map_err(|e| format!("{}: {e}", p.display())),
+            SecretSource::Env(v) => std::env::var_os(v)
+                .map(|s| s.into_encoded_bytes())
+                .ok_or_else(|| format!("environment variable {v} is not set")),
+        }
+    }
 }
 
 /// What a build produced.
@@ -157,31 +190,60 @@ pub fn build(
     write_images(&ctx)
 }
 
-/// One image per target platform from its final state, and the index.
+/// `--label`s over the image's own labels (a new key is appended, an
+/// existing one gets the new value in place).
+fn set_labels(labels: &mut Vec<(String, String)>, extra: &BTreeMap<String, String>) {
+    for (k, v) in extra {
+        match labels.iter_mut().find(|(lk, _)| lk == k) {
+            Some(l) => l.1 = v.clone(),
+            None => labels.push((k.clone(), v.clone())),
+        }
+    }
+}
+
+/// One image per target platform from its final state (with `--label`s,
+/// annotations and the layer policy of the outputs), and the index.
 fn write_images(ctx: &Ctx) -> Result<Built, BuildError> {
     let created = crate::image::time::created_now();
+    let opts = ctx.opts;
     let mut descs = Vec::new();
+    let mut per_desc = Vec::new();
     let mut images = Vec::new();
-    for (p, &fi) in ctx.opts.platforms.iter().zip(&ctx.plan.finals) {
+    for (p, &fi) in opts.platforms.iter().zip(&ctx.plan.finals) {
         let st = ctx.state_of_instance(fi)?;
         let layers = st
             .layers
             .iter()
-            .map(LayerRec::layer)
+            .enumerate()
+            .map(|(i, l)| {
+                let layer = l.layer()?;
+                opts.layers
+                    .apply(&ctx.store.blobs, &layer, i >= st.base_layers)
+                    .map_err(|e| e.to_string())
+            })
             .collect::<Result<Vec<_>, _>>()?;
-        let d = oci::write_image(
+        let mut config = st.config.clone();
+        set_labels(&mut config.labels, &opts.labels);
+        let d = oci::write_image_annotated(
             &ctx.store.blobs,
             p,
             &layers,
-            &st.config,
+            &config,
             &st.history,
             Some(&created),
+            &Annotations::for_platform(&opts.annotations.manifest, p),
         )
         .map_err(|e| e.to_string())?;
+        per_desc.push(Annotations::for_platform(
+            &opts.annotations.manifest_descriptor,
+            p,
+        ));
         images.push((p.clone(), d.digest().to_string(), st));
         descs.push(d);
     }
-    let (index, _) = oci::write_index(&ctx.store.blobs, descs).map_err(|e| e.to_string())?;
+    let (index, _) =
+        oci::write_index_annotated(&ctx.store.blobs, descs, &opts.annotations.index, &per_desc)
+            .map_err(|e| e.to_string())?;
     let (executed, cached) = ctx.counts.lock().map(|c| *c).unwrap_or((0, 0));
     Ok(Built {
         index,

@@ -74,7 +74,8 @@ pub(crate) fn plan_build(
         allow: opts.allow,
     };
     let log = |s: &str| progress.line(s);
-    let resolver = resolve::StoreResolver::new(store, opts.pull, &opts.named_contexts, &log);
+    let resolver = resolve::StoreResolver::new(store, opts.pull, &opts.named_contexts, &log)
+        .refreshing(opts.pull_always);
     let mut plan = crate::plan::convert(&df, &popts, &resolver)?;
     let images = resolver.finish();
     // Before any step runs (ONBUILD triggers included) or anything is downloaded.

@@ -105,11 +105,13 @@ fn normalize_history(mut history: Vec<History>, layers: usize) -> Vec<History> {
     history
 }
 
-/// Finds or pulls every wanted image.
+/// Finds or pulls every wanted image; with `refresh` (`--pull`) every
+/// registry image is fetched again even when the store has it.
 pub fn resolve(
     store: &Store,
     wanted: &BTreeSet<(String, String)>,
     pull: bool,
+    refresh: bool,
     log: &mut dyn FnMut(&str),
 ) -> Result<Resolved, String> {
     let mut by_ref: BTreeMap<&str, Vec<Platform>> = BTreeMap::new();
@@ -137,7 +139,7 @@ pub fn resolve(
         // An older compatible variant counts (arm/v6 takes an arm/v5 image).
         let missing: Vec<Platform> = platforms
             .iter()
-            .filter(|p| p.best_match(&have).is_none())
+            .filter(|p| refresh || p.best_match(&have).is_none())
             .cloned()
             .collect();
         if !missing.is_empty() {
@@ -214,6 +216,8 @@ impl Resolver for LocalResolver<'_> {
 pub struct StoreResolver<'a> {
     store: &'a Store,
     pull: bool,
+    /// `--pull`: fetch again what the store has.
+    refresh: bool,
     /// `--build-context` sources: the only OCI layouts a build may read.
     named_contexts: &'a BTreeMap<String, String>,
     log: &'a dyn Fn(&str),
@@ -239,10 +243,17 @@ impl<'a> StoreResolver<'a> {
         StoreResolver {
             store,
             pull,
+            refresh: false,
             named_contexts,
             log,
             got: RefCell::new(Resolved::default()),
         }
+    }
+
+    /// With `refresh`, every registry image is pulled again (`--pull`).
+    pub fn refreshing(mut self, refresh: bool) -> Self {
+        self.refresh = refresh;
+        self
     }
 
     /// What was resolved.
@@ -275,7 +286,13 @@ impl Resolver for StoreResolver<'_> {
         }
         only_flagged_layout(reference, self.named_contexts)?;
         let wanted = BTreeSet::from([(reference.to_string(), platform.to_string())]);
-        let more = resolve(self.store, &wanted, self.pull, &mut |s| (self.log)(s))?;
+        let more = resolve(
+            self.store,
+            &wanted,
+            self.pull || self.refresh,
+            self.refresh,
+            &mut |s| (self.log)(s),
+        )?;
         let mut got = self.got.borrow_mut();
         got.infos.extend(more.infos);
         got.states.extend(more.states);

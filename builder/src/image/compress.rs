@@ -35,18 +35,54 @@ impl Compression {
         }
     }
 
-    /// A writer that compresses into `w`; call `finish` on the result.
+    /// A writer that compresses into `w` at the default level (gzip 6,
+    /// zstd 3); call `finish` on the result.
     pub fn writer<'a, W: Write + 'a>(self, w: W) -> io::Result<Box<dyn FinishWrite + 'a>> {
+        self.writer_at(w, None)
+    }
+
+    /// The levels `compression-level=` may name for this compression, as
+    /// BuildKit's compressors accept them (gzip 0-9, zstd 0-22, where 0 is
+    /// zstd's default); `None` for no compression, which has no level.
+    pub fn levels(self) -> Option<std::ops::RangeInclusive<i32>> {
+        match self {
+            Compression::None => None,
+            Compression::Gzip => Some(0..=9),
+            Compression::Zstd => Some(0..=22),
+        }
+    }
+
+    /// A writer that compresses into `w` at `level` (the default when
+    /// `None`; the caller checked it against [`Compression::levels`]).
+    pub fn writer_at<'a, W: Write + 'a>(
+        self,
+        w: W,
+        level: Option<i32>,
+    ) -> io::Result<Box<dyn FinishWrite + 'a>> {
         Ok(match self {
             Compression::None => Box::new(Plain(w)),
             // GzBuilder with no name, no mtime and OS "unknown": no varying header bytes.
-            Compression::Gzip => Box::new(
-                flate2::GzBuilder::new()
-                    .operating_system(255)
-                    .write(w, flate2::Compression::new(6)),
-            ),
-            Compression::Zstd => Box::new(zstd::Encoder::new(w, 3)?),
+            Compression::Gzip => {
+                let level = u32::try_from(level.unwrap_or(6).clamp(0, 9)).unwrap_or(6);
+                Box::new(
+                    flate2::GzBuilder::new()
+                        .operating_system(255)
+                        .write(w, flate2::Compression::new(level)),
+                )
+            }
+            Compression::Zstd => Box::new(zstd::Encoder::new(w, level.unwrap_or(3))?),
         })
+    }
+
+    /// The compression a layer media type names (OCI or Docker spelling).
+    pub fn of_media_type(media: &str) -> Compression {
+        if media.ends_with("+zstd") || media.ends_with(".zstd") {
+            Compression::Zstd
+        } else if media.ends_with("gzip") {
+            Compression::Gzip
+        } else {
+            Compression::None
+        }
     }
 
     /// Opens a stored blob and returns a reader of its uncompressed content,

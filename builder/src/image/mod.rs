@@ -2,6 +2,7 @@
 //! OCI layout, docker-archive, and import of a root filesystem. Knows nothing
 //! of Dockerfiles or registries.
 
+pub mod annotations;
 pub mod archive;
 pub mod checks;
 pub mod compress;
@@ -18,6 +19,7 @@ pub mod layout;
 pub mod limits;
 pub mod manifest;
 pub mod oci;
+pub mod recompress;
 pub mod time;
 
 pub use error::ImageError;

@@ -3,6 +3,7 @@
 //! (directory or tar) as `docker buildx build -o type=oci` writes it: the
 //! top `index.json` names the image index, tagged with a ref name.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
@@ -14,6 +15,7 @@ use oci_spec::image::{
 };
 use xx::Platform;
 
+use super::annotations::add_to_json;
 use super::error::{ImageError, spec};
 use super::layer::Layer;
 use crate::store::blobs::Blobs;
@@ -46,6 +48,27 @@ pub fn write_image(
     history: &[History],
     created: Option<&str>,
 ) -> Result<Descriptor, ImageError> {
+    write_image_annotated(
+        blobs,
+        platform,
+        layers,
+        run,
+        history,
+        created,
+        &BTreeMap::new(),
+    )
+}
+
+/// [`write_image`] with `annotations` on the manifest.
+pub fn write_image_annotated(
+    blobs: &Blobs,
+    platform: &Platform,
+    layers: &[Layer],
+    run: &RunConfig,
+    history: &[History],
+    created: Option<&str>,
+    annotations: &BTreeMap<String, String>,
+) -> Result<Descriptor, ImageError> {
     let diff_ids: Vec<Digest> = layers.iter().map(|l| l.diff_id.clone()).collect();
     let config_json = super::config::config_json(platform, &diff_ids, run, history, created)?;
     let (config_digest, config_size) = blobs.put(config_json.as_bytes())?;
@@ -73,6 +96,7 @@ pub fn write_image(
         .map_err(spec)?
         .to_string()
         .map_err(spec)?;
+    let manifest = add_to_json(manifest, annotations).map_err(spec)?;
     let (digest, size) = blobs.put(manifest.as_bytes())?;
     DescriptorBuilder::default()
         .media_type(MediaType::ImageManifest)
@@ -85,6 +109,23 @@ pub fn write_image(
 
 /// Stores an image index over per-platform manifests; returns its descriptor.
 pub fn write_index(blobs: &Blobs, manifests: Vec<Descriptor>) -> Result<(Digest, u64), ImageError> {
+    let n = manifests.len();
+    write_index_annotated(
+        blobs,
+        manifests,
+        &BTreeMap::new(),
+        &vec![BTreeMap::new(); n],
+    )
+}
+
+/// [`write_index`] with `annotations` on the index and `per_manifest[i]`
+/// on the descriptor of manifest `i`.
+pub fn write_index_annotated(
+    blobs: &Blobs,
+    manifests: Vec<Descriptor>,
+    annotations: &BTreeMap<String, String>,
+    per_manifest: &[BTreeMap<String, String>],
+) -> Result<(Digest, u64), ImageError> {
     let index = ImageIndexBuilder::default()
         .schema_version(2u32)
         .media_type(MediaType::ImageIndex)
@@ -93,6 +134,17 @@ pub fn write_index(blobs: &Blobs, manifests: Vec<Descriptor>) -> Result<(Digest,
         .map_err(spec)?
         .to_string()
         .map_err(spec)?;
+    let mut index = add_to_json(index, annotations).map_err(spec)?;
+    if per_manifest.iter().any(|m| !m.is_empty()) {
+        let mut v: serde_json::Value = serde_json::from_str(&index).map_err(spec)?;
+        if let Some(list) = v.get_mut("manifests").and_then(|m| m.as_array_mut()) {
+            for (d, ann) in list.iter_mut().zip(per_manifest) {
+                *d = serde_json::from_str(&add_to_json(d.to_string(), ann).map_err(spec)?)
+                    .map_err(spec)?;
+            }
+        }
+        index = serde_json::to_string(&v).map_err(spec)?;
+    }
     Ok(blobs.put(index.as_bytes())?)
 }
 

@@ -2,7 +2,6 @@
 //! runtime keeps in memory only (its private tmpfs) and/or as an
 //! environment variable (`env=`); never in a layer or the cache key.
 
-use std::fs;
 use std::path::Path;
 
 use super::{Mounts, parse_id, parse_octal};
@@ -41,7 +40,7 @@ pub(super) fn add(
         }
         return Ok(());
     };
-    let content = fs::read(src).map_err(|e| format!("--secret id={id}: {}: {e}", src.display()))?;
+    let content = src.read().map_err(|e| format!("--secret id={id}: {e}"))?;
     if let Some(var) = &m.env {
         env.set(var, &String::from_utf8_lossy(&content));
         if m.target.is_none() {
