@@ -228,75 +228,164 @@ pub struct Ownership {
     pub chmod: Option<u32>,
 }
 
+/// What a copy does with one source path (`COPY --exclude`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    /// Copy it (a directory with everything under it not left out).
+    Copy,
+    /// Leave it and everything under it out.
+    Skip,
+    /// An excluded directory that an exception may reach into: walk it,
+    /// and create it only when something inside is copied (as BuildKit's
+    /// copier does with its delayed parent directories).
+    Look,
+}
+
 /// Copies `src` (file, symlink or directory tree) to host path `dest`,
 /// replacing what is there (a directory onto a directory merges). Owners
-/// become `own`, modes are kept unless `--chmod`, mtimes are kept. `skip`
-/// says which source-relative paths to leave out (`.dockerignore`).
+/// become `own`, modes are kept unless `--chmod`, mtimes are kept. `pick`
+/// says what to do with each source-relative path beneath `src`; `rel` is
+/// `src`'s own. Returns the number of entries written.
 pub fn copy_entry(
     ops: &dyn FileOps,
     src: &Path,
     dest: &Path,
     own: Ownership,
     rel: &str,
-    skip: &dyn Fn(&str, bool) -> bool,
+    pick: &dyn Fn(&str, bool) -> Pick,
 ) -> io::Result<u64> {
     let m = fs::symlink_metadata(src)?;
-    let ft = m.file_type();
-    let existing = fs::symlink_metadata(dest).ok();
-    let mut n = 1;
-    if ft.is_dir() {
-        match &existing {
-            Some(e) if e.is_dir() => {}
-            Some(_) => {
-                fs::remove_file(dest)?;
-                fs::create_dir(dest)?;
-            }
-            None => fs::create_dir(dest)?,
+    if m.is_dir() {
+        return copy_dir(ops, src, dest, own, rel, pick);
+    }
+    if let Ok(e) = fs::symlink_metadata(dest) {
+        if e.is_dir() {
+            fs::remove_dir_all(dest)?;
+        } else {
+            fs::remove_file(dest)?;
         }
-        let mut names: Vec<_> = fs::read_dir(src)?
-            .flatten()
-            .map(|e| e.file_name())
-            .collect();
-        names.sort();
-        for name in names {
+    }
+    let ft = m.file_type();
+    if ft.is_symlink() {
+        std::os::unix::fs::symlink(fs::read_link(src)?, dest)?;
+    } else if ft.is_file() {
+        fs::copy(src, dest)?;
+    } else {
+        // FIFOs, devices and sockets: BuildKit's copy (fsutil copyDevice)
+        // recreates them, so `COPY --from` keeps them. The build context
+        // never has any (its filtered tree leaves them out).
+        make_node(dest, &m)?;
+    }
+    finish(ops, dest, &m, own)?;
+    Ok(1)
+}
+
+/// Copies directory `src` to `dest` (merging into a directory there),
+/// leaving out what `pick` says.
+fn copy_dir(
+    ops: &dyn FileOps,
+    src: &Path,
+    dest: &Path,
+    own: Ownership,
+    rel: &str,
+    pick: &dyn Fn(&str, bool) -> Pick,
+) -> io::Result<u64> {
+    match fs::symlink_metadata(dest) {
+        Ok(e) if e.is_dir() => {}
+        Ok(_) => {
+            fs::remove_file(dest)?;
+            fs::create_dir(dest)?;
+        }
+        Err(_) => fs::create_dir(dest)?,
+    }
+    let mut n = 1;
+    for (name, child_rel, is_dir) in children(src, rel)? {
+        let child = src.join(&name);
+        let go = match pick(&child_rel, is_dir) {
+            Pick::Copy => true,
+            Pick::Skip => false,
+            Pick::Look => is_dir && keeps_something(&child, &child_rel, pick)?,
+        };
+        if go {
+            n += copy_entry(ops, &child, &dest.join(&name), own, &child_rel, pick)?;
+        }
+    }
+    finish(ops, dest, &fs::symlink_metadata(src)?, own)?;
+    Ok(n)
+}
+
+/// The entries of directory `src` (whose source-relative path is `rel`),
+/// sorted: name, relative path, whether it is a directory.
+fn children(src: &Path, rel: &str) -> io::Result<Vec<(std::ffi::OsString, String, bool)>> {
+    let mut names: Vec<_> = fs::read_dir(src)?
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    names.sort();
+    Ok(names
+        .into_iter()
+        .map(|name| {
             let child_rel = if rel.is_empty() {
                 name.to_string_lossy().into_owned()
             } else {
                 format!("{rel}/{}", name.to_string_lossy())
             };
-            let child = src.join(&name);
-            let is_dir = fs::symlink_metadata(&child)
-                .map(|m| m.is_dir())
-                .unwrap_or(false);
-            if skip(&child_rel, is_dir) {
-                continue;
-            }
-            n += copy_entry(ops, &child, &dest.join(&name), own, &child_rel, skip)?;
-        }
-    } else {
-        if let Some(e) = &existing {
-            if e.is_dir() {
-                fs::remove_dir_all(dest)?;
-            } else {
-                fs::remove_file(dest)?;
-            }
-        }
-        if ft.is_symlink() {
-            std::os::unix::fs::symlink(fs::read_link(src)?, dest)?;
-        } else if ft.is_file() {
-            fs::copy(src, dest)?;
-        } else {
-            // Devices, FIFOs and sockets are not copied by COPY (as in BuildKit for the context).
-            return Ok(0);
+            let is_dir = fs::symlink_metadata(src.join(&name)).is_ok_and(|m| m.is_dir());
+            (name, child_rel, is_dir)
+        })
+        .collect())
+}
+
+/// Whether anything under the excluded directory `dir` is re-included, so
+/// the directory must be made to hold it (BuildKit makes the parents of a
+/// re-included path and nothing else).
+pub fn keeps_something(
+    dir: &Path,
+    rel: &str,
+    pick: &dyn Fn(&str, bool) -> Pick,
+) -> io::Result<bool> {
+    for (name, child_rel, is_dir) in children(dir, rel)? {
+        let kept = match pick(&child_rel, is_dir) {
+            Pick::Copy => true,
+            Pick::Skip => false,
+            Pick::Look => is_dir && keeps_something(&dir.join(&name), &child_rel, pick)?,
+        };
+        if kept {
+            return Ok(true);
         }
     }
+    Ok(false)
+}
+
+/// Gives a copied entry its owner and, unless it is a symlink, its mode
+/// (`--chmod` or the source's) and the source's mtime.
+fn finish(ops: &dyn FileOps, dest: &Path, m: &fs::Metadata, own: Ownership) -> io::Result<()> {
     ops.lchown(dest, own.uid, own.gid)?;
-    if !ft.is_symlink() {
+    if !m.file_type().is_symlink() {
         let mode = own.chmod.unwrap_or(m.mode() & 0o7777);
         fs::set_permissions(dest, fs::Permissions::from_mode(mode))?;
         ops.set_times(dest, m.mtime(), m.mtime_nsec())?;
     }
-    Ok(n)
+    Ok(())
+}
+
+/// A node of the same type, mode and device number as `m` at `dest`.
+fn make_node(dest: &Path, m: &fs::Metadata) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dest.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    // SAFETY: a valid NUL-terminated path; mknod only creates the node.
+    let rc = unsafe {
+        libc::mknod(
+            c.as_ptr(),
+            m.mode() as libc::mode_t,
+            m.rdev() as libc::dev_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// Sets a path's access and modification times (not following a symlink).
@@ -354,6 +443,91 @@ mod tests {
         assert!(!glob_match("[^a-c]x", "bx"));
         assert!(glob_match("\\*", "*"));
         assert!(!glob_match("a", "b"));
+    }
+
+    /// `COPY --from` of a directory holding a FIFO keeps the FIFO, with its
+    /// mode, as BuildKit's copy does (fsutil copyDevice).
+    #[test]
+    fn copy_entry_recreates_fifos() {
+        use std::os::unix::fs::FileTypeExt;
+        let root = std::env::temp_dir().join(format!("mx-fsutil-fifo-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(root.join("src")).unwrap();
+        let fifo = root.join("src/pipe");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        fs::set_permissions(&fifo, fs::Permissions::from_mode(0o640)).unwrap();
+        let own = Ownership {
+            uid: nix_ids().0,
+            gid: nix_ids().1,
+            chmod: None,
+        };
+        let n = copy_entry(
+            &Direct,
+            &root.join("src"),
+            &root.join("dst"),
+            own,
+            "",
+            &|_, _| Pick::Copy,
+        )
+        .unwrap();
+        let m = fs::symlink_metadata(root.join("dst/pipe")).unwrap();
+        assert!(m.file_type().is_fifo());
+        assert_eq!(m.mode() & 0o7777, 0o640);
+        assert_eq!(n, 2);
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// An excluded directory marked `Look` is made only to hold what is
+    /// re-included under it; one with nothing re-included is not made.
+    #[test]
+    fn look_directories_hold_only_reincluded_entries() {
+        let root = std::env::temp_dir().join(format!("mx-fsutil-look-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        for d in ["src/drop/inner", "src/drop/other", "src/empty/sub"] {
+            fs::create_dir_all(root.join(d)).unwrap();
+        }
+        for f in [
+            "src/drop/inner/f",
+            "src/drop/other/g",
+            "src/drop/top",
+            "src/empty/sub/x",
+        ] {
+            fs::write(root.join(f), "x").unwrap();
+        }
+        let pick = |rel: &str, is_dir: bool| match rel {
+            "drop/inner" | "drop/inner/f" => Pick::Copy,
+            "drop" | "empty" | "empty/sub" if is_dir => Pick::Look,
+            _ if rel.starts_with("drop") || rel.starts_with("empty") => Pick::Skip,
+            _ => Pick::Copy,
+        };
+        let (uid, gid) = nix_ids();
+        let own = Ownership {
+            uid,
+            gid,
+            chmod: None,
+        };
+        copy_entry(
+            &Direct,
+            &root.join("src"),
+            &root.join("dst"),
+            own,
+            "",
+            &pick,
+        )
+        .unwrap();
+        assert!(root.join("dst/drop/inner/f").is_file());
+        assert!(!root.join("dst/drop/other").exists());
+        assert!(!root.join("dst/drop/top").exists());
+        assert!(!root.join("dst/empty").exists());
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// This process's uid and gid (lchown to them works without root).
+    fn nix_ids() -> (u32, u32) {
+        // SAFETY: no preconditions.
+        unsafe { (libc::geteuid(), libc::getegid()) }
     }
 
     #[test]

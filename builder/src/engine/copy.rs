@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 use super::snapshot::Scratch;
 use super::state::State;
 use super::{BuildError, Ctx};
+use crate::dockerfile::ignore::IgnoreMatcher;
 use crate::exec::users;
-use crate::fsutil;
+use crate::fsutil::{self, Pick};
 use crate::image::compress::Compression;
 use crate::image::extract;
 use crate::plan::url::{self, SourceKind};
@@ -209,10 +210,9 @@ pub(crate) fn copy_step(
         Some(v) => v.path().to_path_buf(),
         None => ctx.context_root(from, &at)?,
     };
-    let excludes = crate::dockerfile::ignore::IgnoreMatcher::from_patterns(
-        &exclude.iter().map(String::as_str).collect::<Vec<_>>(),
-    )
-    .map_err(|e| format!("{at}: --exclude: {e}"))?;
+    let excludes =
+        IgnoreMatcher::from_patterns(&exclude.iter().map(String::as_str).collect::<Vec<_>>())
+            .map_err(|e| format!("{at}: --exclude: {e}"))?;
     let ignored = |p: &str| !exclude.is_empty() && excludes.is_excluded(p);
     let (matched, wildcard) = match_sources(ctx, step, &src_root, &ignored)?;
     let chmod = match chmod {
@@ -256,7 +256,7 @@ pub(crate) fn copy_step(
             .map_err(|e| format!("{at}: {dest}: {e}"))?;
     }
     for m in &matched {
-        write_one(ctx, step, m, &src_root, &d, &ignored)?;
+        write_one(ctx, step, m, &src_root, &d, &excludes)?;
     }
     drop(view);
     let diff = snap.commit()?;
@@ -272,7 +272,7 @@ fn write_one(
     m: &Matched,
     src_root: &Path,
     d: &Dest,
-    ignored: &dyn Fn(&str) -> bool,
+    excludes: &IgnoreMatcher,
 ) -> Result<(), String> {
     let at = ctx.at(step);
     let Op::Copy {
@@ -315,21 +315,24 @@ fn write_one(
                     .map_err(|e| format!("{at}: ADD {rel}: {e}"))?;
                 return Ok(());
             }
-            copy_path(ctx, rel, &src, meta.is_dir(), d, ignored)
+            copy_path(ctx, rel, &src, meta.is_dir(), d, excludes)
                 .map_err(|e| format!("{at}: {kw} {e}"))
         }
     }
 }
 
 /// Copies a source path: a directory's contents (minus `--exclude`) into
-/// the destination directory, a file to its target.
+/// the destination directory, a file to its target. As in BuildKit's
+/// copier, the patterns see paths relative to the source being copied
+/// (`COPY --exclude=*.md docs /d` leaves out `docs/a.md`), and an excluded
+/// directory is still walked for what an exception (`!`) re-includes.
 fn copy_path(
     ctx: &Ctx,
     rel: &str,
     src: &Path,
     is_dir: bool,
     d: &Dest,
-    ignored: &dyn Fn(&str) -> bool,
+    excludes: &IgnoreMatcher,
 ) -> Result<(), String> {
     if !is_dir {
         let name = Path::new(rel)
@@ -337,28 +340,40 @@ fn copy_path(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let host = fsutil::resolve(d.root, &d.target(&name)).map_err(|e| e.to_string())?;
-        fsutil::copy_entry(ctx.fx, src, &host, d.own, "", &|_, _| false)
+        fsutil::copy_entry(ctx.fx, src, &host, d.own, "", &|_, _| Pick::Copy)
             .map_err(|e| format!("{rel}: {e}"))?;
         return Ok(());
     }
     let target = d.dir(ctx.fx)?;
-    let skip = |child: &str, _is_dir: bool| {
-        let full = if rel.is_empty() {
-            child.to_string()
-        } else {
-            format!("{rel}/{child}")
-        };
-        ignored(&full)
-    };
-    for e in fs::read_dir(src).map_err(|e| e.to_string())?.flatten() {
+    let pick = |child: &str, is_dir: bool| exclude_pick(excludes, child, is_dir);
+    let entries = fs::read_dir(src).map_err(|e| e.to_string())?;
+    for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        if skip(&name, false) {
-            continue;
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        let go = match pick(&name, is_dir) {
+            Pick::Copy => true,
+            Pick::Skip => false,
+            Pick::Look => fsutil::keeps_something(&e.path(), &name, &pick)
+                .map_err(|err| format!("{rel}/{name}: {err}"))?,
+        };
+        if go {
+            fsutil::copy_entry(ctx.fx, &e.path(), &target.join(&name), d.own, &name, &pick)
+                .map_err(|e| format!("{rel}/{name}: {e}"))?;
         }
-        fsutil::copy_entry(ctx.fx, &e.path(), &target.join(&name), d.own, &name, &skip)
-            .map_err(|e| format!("{rel}/{name}: {e}"))?;
     }
     Ok(())
+}
+
+/// What `--exclude` makes of a path relative to the copied source: kept,
+/// left out whole, or an excluded directory an exception may reach into.
+fn exclude_pick(excludes: &IgnoreMatcher, path: &str, is_dir: bool) -> Pick {
+    if !excludes.is_excluded(path) {
+        Pick::Copy
+    } else if is_dir && !excludes.can_skip_dir(path) {
+        Pick::Look
+    } else {
+        Pick::Skip
+    }
 }
 
 /// ADD of a git source: the commit's files into the destination directory.
@@ -381,7 +396,7 @@ fn write_git(ctx: &Ctx, src: &str, d: &Dest) -> Result<(), String> {
             &target.join(&name),
             d.own,
             &name,
-            &|_, _| false,
+            &|_, _| Pick::Copy,
         )
         .map_err(|e| format!("ADD {}: {name}: {e}", url::redact(src)))?;
     }
@@ -409,7 +424,8 @@ fn write_download(
         chmod: Some(own.chmod.unwrap_or(0o600)),
         ..own
     };
-    fsutil::copy_entry(ctx.fx, &blob, &host, own, "", &|_, _| false).map_err(|e| e.to_string())?;
+    fsutil::copy_entry(ctx.fx, &blob, &host, own, "", &|_, _| Pick::Copy)
+        .map_err(|e| e.to_string())?;
     let mtime = info.mtime.or(ctx.epoch).unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
