@@ -14,6 +14,7 @@ mod support;
 
 mod build;
 mod conformance;
+mod differential;
 mod dockerignore;
 mod fuzz_frontend;
 mod hostile;
