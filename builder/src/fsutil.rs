@@ -256,6 +256,24 @@ impl Ownership<'_> {
     }
 }
 
+/// What a copy does with one source path (`COPY --exclude`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    /// Copy it (a directory with everything under it not left out).
+    Copy,
+    /// Leave it and everything under it out.
+    Skip,
+    /// An excluded directory that an exception may reach into: walk it,
+    /// and create it only when something inside is copied (as BuildKit's
+    /// copier does with its delayed parent directories).
+    Look,
+}
+
+/// Copies every path (no `--exclude`).
+pub fn pick_all(_: &str, _: bool) -> Pick {
+    Pick::Copy
+}
+
 /// Copies trees for one COPY source: owners and modes by [`Ownership`],
 /// mtimes kept, and files that are hard links of each other in the source
 /// stay hard links of each other in the destination (as BuildKit's copier
@@ -263,7 +281,7 @@ impl Ownership<'_> {
 pub struct Copier<'a> {
     ops: &'a dyn FileOps,
     own: Ownership<'a>,
-    skip: &'a dyn Fn(&str, bool) -> bool,
+    pick: &'a dyn Fn(&str, bool) -> Pick,
     /// Source (device, inode) of a multiply-linked file -> where its first
     /// copy went.
     links: HashMap<(u64, u64), PathBuf>,
@@ -279,23 +297,35 @@ impl std::fmt::Debug for Copier<'_> {
 }
 
 impl<'a> Copier<'a> {
-    /// A copier; `skip` says which source-relative paths to leave out.
+    /// A copier; `pick` says what to do with each source-relative path
+    /// (see [`pick_all`]).
     pub fn new(
         ops: &'a dyn FileOps,
         own: Ownership<'a>,
-        skip: &'a dyn Fn(&str, bool) -> bool,
+        pick: &'a dyn Fn(&str, bool) -> Pick,
     ) -> Copier<'a> {
         Copier {
             ops,
             own,
-            skip,
+            pick,
             links: HashMap::new(),
         }
     }
 
-    /// Copies `src` (file, symlink or directory tree) to host path `dest`,
-    /// replacing what is there (a directory onto a directory merges).
-    /// `rel` is `src`'s path relative to what the source names (for `skip`).
+    /// Whether the source-relative path `rel` (host path `src`) is copied:
+    /// picked, or an excluded directory with something re-included inside.
+    pub fn wants(&self, src: &Path, rel: &str, is_dir: bool) -> io::Result<bool> {
+        Ok(match (self.pick)(rel, is_dir) {
+            Pick::Copy => true,
+            Pick::Skip => false,
+            Pick::Look => is_dir && keeps_something(src, rel, self.pick)?,
+        })
+    }
+
+    /// Copies `src` (file, symlink, node or directory tree) to host path
+    /// `dest`, replacing what is there (a directory onto a directory
+    /// merges). `rel` is `src`'s path relative to what the source names
+    /// (for `pick`). Returns the number of entries written.
     pub fn copy(&mut self, src: &Path, dest: &Path, rel: &str) -> io::Result<u64> {
         let m = fs::symlink_metadata(src)?;
         let ft = m.file_type();
@@ -310,25 +340,11 @@ impl<'a> Copier<'a> {
                 }
                 None => fs::create_dir(dest)?,
             }
-            let mut names: Vec<_> = fs::read_dir(src)?
-                .flatten()
-                .map(|e| e.file_name())
-                .collect();
-            names.sort();
-            for name in names {
-                let child_rel = if rel.is_empty() {
-                    name.to_string_lossy().into_owned()
-                } else {
-                    format!("{rel}/{}", name.to_string_lossy())
-                };
+            for (name, child_rel, is_dir) in children(src, rel)? {
                 let child = src.join(&name);
-                let is_dir = fs::symlink_metadata(&child)
-                    .map(|m| m.is_dir())
-                    .unwrap_or(false);
-                if (self.skip)(&child_rel, is_dir) {
-                    continue;
+                if self.wants(&child, &child_rel, is_dir)? {
+                    n += self.copy(&child, &dest.join(&name), &child_rel)?;
                 }
-                n += self.copy(&child, &dest.join(&name), &child_rel)?;
             }
         } else {
             if let Some(e) = &existing {
@@ -350,8 +366,11 @@ impl<'a> Copier<'a> {
                 }
                 fs::copy(src, dest)?;
             } else {
-                // Devices, FIFOs and sockets are not copied by COPY (as in BuildKit for the context).
-                return Ok(0);
+                // FIFOs, devices and sockets: BuildKit's copy (fsutil
+                // copyDevice) recreates them, so `COPY --from` keeps them.
+                // A build context never has any (its filtered tree leaves
+                // them out).
+                make_node(dest, &m)?;
             }
         }
         self.set_meta(&m, dest)?;
@@ -372,6 +391,68 @@ impl<'a> Copier<'a> {
             self.ops.set_times(dest, m.mtime(), m.mtime_nsec())?;
         }
         Ok(())
+    }
+}
+
+/// The entries of directory `src` (whose source-relative path is `rel`),
+/// sorted: name, relative path, whether it is a directory.
+fn children(src: &Path, rel: &str) -> io::Result<Vec<(std::ffi::OsString, String, bool)>> {
+    let mut names: Vec<_> = fs::read_dir(src)?
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    names.sort();
+    Ok(names
+        .into_iter()
+        .map(|name| {
+            let child_rel = if rel.is_empty() {
+                name.to_string_lossy().into_owned()
+            } else {
+                format!("{rel}/{}", name.to_string_lossy())
+            };
+            let is_dir = fs::symlink_metadata(src.join(&name)).is_ok_and(|m| m.is_dir());
+            (name, child_rel, is_dir)
+        })
+        .collect())
+}
+
+/// Whether anything under the excluded directory `dir` is re-included, so
+/// the directory must be made to hold it (BuildKit makes the parents of a
+/// re-included path and nothing else).
+pub fn keeps_something(
+    dir: &Path,
+    rel: &str,
+    pick: &dyn Fn(&str, bool) -> Pick,
+) -> io::Result<bool> {
+    for (name, child_rel, is_dir) in children(dir, rel)? {
+        let kept = match pick(&child_rel, is_dir) {
+            Pick::Copy => true,
+            Pick::Skip => false,
+            Pick::Look => is_dir && keeps_something(&dir.join(&name), &child_rel, pick)?,
+        };
+        if kept {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// A node of the same type, mode and device number as `m` at `dest`.
+fn make_node(dest: &Path, m: &fs::Metadata) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dest.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    // SAFETY: a valid NUL-terminated path; mknod only creates the node.
+    let rc = unsafe {
+        libc::mknod(
+            c.as_ptr(),
+            m.mode() as libc::mode_t,
+            m.rdev() as libc::dev_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }
 
@@ -430,6 +511,76 @@ mod tests {
         assert!(!glob_match("[^a-c]x", "bx"));
         assert!(glob_match("\\*", "*"));
         assert!(!glob_match("a", "b"));
+    }
+
+    /// `COPY --from` of a directory holding a FIFO keeps the FIFO, with its
+    /// mode, as BuildKit's copy does (fsutil copyDevice).
+    #[test]
+    fn copier_recreates_fifos() {
+        use std::os::unix::fs::FileTypeExt;
+        let root = std::env::temp_dir().join(format!("mx-fsutil-fifo-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(root.join("src")).unwrap();
+        let fifo = root.join("src/pipe");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        fs::set_permissions(&fifo, fs::Permissions::from_mode(0o640)).unwrap();
+        let own = Ownership {
+            owner: Some(nix_ids()),
+            chmod: None,
+        };
+        let n = Copier::new(&Direct, own, &pick_all)
+            .copy(&root.join("src"), &root.join("dst"), "")
+            .unwrap();
+        let m = fs::symlink_metadata(root.join("dst/pipe")).unwrap();
+        assert!(m.file_type().is_fifo());
+        assert_eq!(m.mode() & 0o7777, 0o640);
+        assert_eq!(n, 2);
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// An excluded directory marked `Look` is made only to hold what is
+    /// re-included under it; one with nothing re-included is not made.
+    #[test]
+    fn look_directories_hold_only_reincluded_entries() {
+        let root = std::env::temp_dir().join(format!("mx-fsutil-look-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        for d in ["src/drop/inner", "src/drop/other", "src/empty/sub"] {
+            fs::create_dir_all(root.join(d)).unwrap();
+        }
+        for f in [
+            "src/drop/inner/f",
+            "src/drop/other/g",
+            "src/drop/top",
+            "src/empty/sub/x",
+        ] {
+            fs::write(root.join(f), "x").unwrap();
+        }
+        let pick = |rel: &str, is_dir: bool| match rel {
+            "drop/inner" | "drop/inner/f" => Pick::Copy,
+            "drop" | "empty" | "empty/sub" if is_dir => Pick::Look,
+            _ if rel.starts_with("drop") || rel.starts_with("empty") => Pick::Skip,
+            _ => Pick::Copy,
+        };
+        let own = Ownership {
+            owner: Some(nix_ids()),
+            chmod: None,
+        };
+        Copier::new(&Direct, own, &pick)
+            .copy(&root.join("src"), &root.join("dst"), "")
+            .unwrap();
+        assert!(root.join("dst/drop/inner/f").is_file());
+        assert!(!root.join("dst/drop/other").exists());
+        assert!(!root.join("dst/drop/top").exists());
+        assert!(!root.join("dst/empty").exists());
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// This process's uid and gid (lchown to them works without root).
+    fn nix_ids() -> (u32, u32) {
+        // SAFETY: no preconditions.
+        unsafe { (libc::geteuid(), libc::getegid()) }
     }
 
     #[test]

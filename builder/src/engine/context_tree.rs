@@ -455,6 +455,42 @@ mod tests {
         fs::remove_dir_all(&t).unwrap();
     }
 
+    /// `drop` then `!drop/inner`, `docs` then `!docs/sub/deep/*.md`: the
+    /// re-included paths and the directories leading to them are kept,
+    /// nothing else of the excluded directories (BuildKit's fsutil walker).
+    #[test]
+    fn keeps_reincluded_paths_deep_under_excluded_directories() {
+        let t = scratch("reinclude");
+        let src = t.join("src");
+        for f in [
+            "drop/inner/f",
+            "drop/other/g",
+            "drop/top",
+            "docs/sub/deep/a.md",
+            "docs/sub/deep/b.txt",
+            "docs/x/y.md",
+        ] {
+            fs::create_dir_all(src.join(f).parent().unwrap()).unwrap();
+            fs::write(src.join(f), f).unwrap();
+        }
+        let m = IgnoreMatcher::parse("drop\n!drop/inner\ndocs\n!docs/sub/deep/*.md\n").unwrap();
+        let tree = ContextTree::materialize(&src, Some(&m), &trees_dir(&t.join("work"))).unwrap();
+        assert_eq!(
+            listing(tree.root()),
+            [
+                "docs/",
+                "docs/sub/",
+                "docs/sub/deep/",
+                "docs/sub/deep/a.md",
+                "drop/",
+                "drop/inner/",
+                "drop/inner/f",
+            ]
+        );
+        drop(tree);
+        fs::remove_dir_all(&t).unwrap();
+    }
+
     #[test]
     fn never_walks_into_its_own_trees() {
         let t = scratch("self");

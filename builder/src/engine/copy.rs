@@ -24,8 +24,9 @@ use std::path::{Path, PathBuf};
 use super::snapshot::Scratch;
 use super::state::State;
 use super::{BuildError, Ctx};
+use crate::dockerfile::ignore::IgnoreMatcher;
 use crate::exec::users;
-use crate::fsutil;
+use crate::fsutil::{self, Pick};
 use crate::image::{archive, extract};
 use crate::plan::url::{self, SourceKind};
 use crate::plan::{Instance, Op, Source, Step};
@@ -275,10 +276,9 @@ pub(crate) fn copy_step(
         Some(v) => v.path().to_path_buf(),
         None => ctx.context_root(from, &at)?,
     };
-    let excludes = crate::dockerfile::ignore::IgnoreMatcher::from_patterns(
-        &exclude.iter().map(String::as_str).collect::<Vec<_>>(),
-    )
-    .map_err(|e| format!("{at}: --exclude: {e}"))?;
+    let excludes =
+        IgnoreMatcher::from_patterns(&exclude.iter().map(String::as_str).collect::<Vec<_>>())
+            .map_err(|e| format!("{at}: --exclude: {e}"))?;
     let ignored = |p: &str| !exclude.is_empty() && excludes.is_excluded(p);
     let (matched, wildcard) = match_sources(ctx, step, &src_root, &ignored)?;
     let chmod = match chmod {
@@ -325,7 +325,7 @@ pub(crate) fn copy_step(
             .map_err(|e| format!("{at}: {e}"))?;
     }
     for m in &matched {
-        write_one(ctx, step, m, &src_root, &d, &ignored)?;
+        write_one(ctx, step, m, &src_root, &d, &excludes)?;
     }
     drop(view);
     let diff = snap.commit()?;
@@ -341,7 +341,7 @@ fn write_one(
     m: &Matched,
     src_root: &Path,
     d: &Dest,
-    ignored: &dyn Fn(&str) -> bool,
+    excludes: &IgnoreMatcher,
 ) -> Result<(), String> {
     let at = ctx.at(step);
     let Op::Copy {
@@ -371,8 +371,10 @@ fn write_one(
             let mode = d.chmod.map_or(0o644, |m| m.apply(0o644, false));
             fs::set_permissions(&host, fs::Permissions::from_mode(mode)).map_err(|e| e.to_string())
         }
-        Matched::Parents(src) => super::copy_parents::copy(ctx.fx, src_root, src, d, ignored)
-            .map_err(|e| format!("{at}: {kw} --parents {src}: {e}")),
+        Matched::Parents(src) => {
+            super::copy_parents::copy(ctx.fx, src_root, src, d, &|p| excludes.is_excluded(p))
+                .map_err(|e| format!("{at}: {kw} --parents {src}: {e}"))
+        }
         Matched::Path(rel) => {
             let src = fsutil::resolve(src_root, rel).map_err(|e| e.to_string())?;
             let meta = fs::metadata(&src).map_err(|e| format!("{at}: {rel}: {e}"))?;
@@ -384,7 +386,7 @@ fn write_one(
                     return Ok(());
                 }
             }
-            copy_path(ctx, rel, &src, meta.is_dir(), d, ignored)
+            copy_path(ctx, rel, &src, meta.is_dir(), d, excludes)
                 .map_err(|e| format!("{at}: {kw} {e}"))
         }
     }
@@ -408,8 +410,7 @@ fn unpack_archive(ctx: &Ctx, src: &Path, d: &Dest, dir: &str) -> Result<bool, St
         owner: d.chown,
         chmod: None,
     };
-    let none = |_: &str, _: bool| false;
-    let mut copier = fsutil::Copier::new(ctx.fx, own, &none);
+    let mut copier = fsutil::Copier::new(ctx.fx, own, &fsutil::pick_all);
     for e in fs::read_dir(&tmp).map_err(|e| e.to_string())?.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         copier
@@ -420,14 +421,17 @@ fn unpack_archive(ctx: &Ctx, src: &Path, d: &Dest, dir: &str) -> Result<bool, St
 }
 
 /// Copies a source path: a directory's contents (minus `--exclude`) into
-/// the destination directory, a file to its target.
+/// the destination directory, a file to its target. As in BuildKit's
+/// copier, the patterns see paths relative to the source being copied
+/// (`COPY --exclude=*.md docs /d` leaves out `docs/a.md`), and an excluded
+/// directory is still walked for what an exception (`!`) re-includes.
 fn copy_path(
     ctx: &Ctx,
     rel: &str,
     src: &Path,
     is_dir: bool,
     d: &Dest,
-    ignored: &dyn Fn(&str) -> bool,
+    excludes: &IgnoreMatcher,
 ) -> Result<(), String> {
     if !is_dir {
         let name = Path::new(rel)
@@ -435,32 +439,39 @@ fn copy_path(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let host = fsutil::resolve(d.root, &d.target(&name)).map_err(|e| e.to_string())?;
-        let none = |_: &str, _: bool| false;
-        fsutil::Copier::new(ctx.fx, d.own_paths(), &none)
+        fsutil::Copier::new(ctx.fx, d.own_paths(), &fsutil::pick_all)
             .copy(src, &host, "")
             .map_err(|e| format!("{rel}: {e}"))?;
         return Ok(());
     }
     let target = d.dir(ctx.fx)?;
-    let skip = |child: &str, _is_dir: bool| {
-        let full = if rel.is_empty() {
-            child.to_string()
-        } else {
-            format!("{rel}/{child}")
-        };
-        ignored(&full)
-    };
-    let mut copier = fsutil::Copier::new(ctx.fx, d.own_paths(), &skip);
+    let pick = |child: &str, is_dir: bool| exclude_pick(excludes, child, is_dir);
+    let mut copier = fsutil::Copier::new(ctx.fx, d.own_paths(), &pick);
     for e in fs::read_dir(src).map_err(|e| e.to_string())?.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        if skip(&name, false) {
-            continue;
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        let go = copier
+            .wants(&e.path(), &name, is_dir)
+            .map_err(|err| format!("{rel}/{name}: {err}"))?;
+        if go {
+            copier
+                .copy(&e.path(), &target.join(&name), &name)
+                .map_err(|e| format!("{rel}/{name}: {e}"))?;
         }
-        copier
-            .copy(&e.path(), &target.join(&name), &name)
-            .map_err(|e| format!("{rel}/{name}: {e}"))?;
     }
     Ok(())
+}
+
+/// What `--exclude` makes of a path relative to the copied source: kept,
+/// left out whole, or an excluded directory an exception may reach into.
+fn exclude_pick(excludes: &IgnoreMatcher, path: &str, is_dir: bool) -> Pick {
+    if !excludes.is_excluded(path) {
+        Pick::Copy
+    } else if is_dir && !excludes.can_skip_dir(path) {
+        Pick::Look
+    } else {
+        Pick::Skip
+    }
 }
 
 /// ADD of a git source: the commit's files into the destination directory.
@@ -475,8 +486,7 @@ fn write_git(ctx: &Ctx, src: &str, d: &Dest) -> Result<(), String> {
         .map_err(|e| format!("ADD {}: {e}", url::redact(src)))?;
     let target = d.dir(ctx.fx)?;
     let entries = fs::read_dir(&files).map_err(|e| format!("ADD: {e}"))?;
-    let none = |_: &str, _: bool| false;
-    let mut copier = fsutil::Copier::new(ctx.fx, d.own_fixed(), &none);
+    let mut copier = fsutil::Copier::new(ctx.fx, d.own_fixed(), &fsutil::pick_all);
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         copier
@@ -507,8 +517,7 @@ fn write_download(ctx: &Ctx, url: &str, d: &Dest, unpack: bool) -> Result<(), St
         chmod: Some(&mode),
         ..d.own_fixed()
     };
-    let none = |_: &str, _: bool| false;
-    fsutil::Copier::new(ctx.fx, own, &none)
+    fsutil::Copier::new(ctx.fx, own, &fsutil::pick_all)
         .copy(&blob, &host, "")
         .map_err(|e| e.to_string())?;
     let mtime = info.mtime.or(ctx.epoch).unwrap_or_else(|| {

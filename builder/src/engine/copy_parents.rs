@@ -14,7 +14,7 @@ use std::path::Path;
 
 use super::copy::Dest;
 use crate::dockerfile::ignore::IgnoreMatcher;
-use crate::fsutil::{self, Copier, FileOps};
+use crate::fsutil::{self, Copier, FileOps, Pick};
 
 /// What one `--parents` source copies: which paths its pattern takes.
 struct Walk<'a> {
@@ -50,9 +50,8 @@ pub(super) fn copy(
         Some(IgnoreMatcher::from_patterns(&[&pattern_rel]).map_err(|e| e.to_string())?)
     };
     d.dir(fx)?;
-    let none = |_: &str, _: bool| false;
-    let mut copier = Copier::new(fx, d.own_paths(), &none);
-    let skip = |p: &str, _: bool| ignored(p);
+    let mut copier = Copier::new(fx, d.own_paths(), &fsutil::pick_all);
+    let skip = |p: &str, _: bool| if ignored(p) { Pick::Skip } else { Pick::Copy };
     let mut subtree = Copier::new(fx, d.own_paths(), &skip);
     let mut walk = Walk {
         pattern: matcher,

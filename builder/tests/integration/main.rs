@@ -15,6 +15,7 @@ mod support;
 mod build;
 mod compat;
 mod conformance;
+mod differential;
 mod dockerignore;
 mod fuzz_frontend;
 mod hostile;

@@ -13,6 +13,7 @@ mod contexts_cache;
 mod failures;
 mod onbuild;
 mod outputs;
+mod reinclude;
 mod ssh_mount;
 
 use std::fs;
