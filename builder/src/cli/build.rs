@@ -11,6 +11,7 @@ use super::build_flags;
 use super::output::{self, Output};
 use crate::engine::{self, progress::Progress};
 use crate::exec::effects::Host;
+use crate::exec::run_extras::{self, RunExtras};
 use crate::exec::runc::Runc;
 use crate::image::recompress::LayerPolicy;
 use crate::plan::entitlements;
@@ -68,17 +69,19 @@ pub struct BuildArgs {
     /// Fetch every base image from its registry again, even if stored.
     #[arg(long)]
     pull: bool,
-    /// Not yet supported (refused): extra /etc/hosts entries of RUN steps.
+    /// Extra /etc/hosts line HOST:IP of RUN steps (repeatable).
     #[arg(long = "add-host", value_name = "HOST:IP")]
     add_host: Vec<String>,
-    /// Not yet supported (refused): resource limits of RUN steps.
+    /// Resource limit NAME=SOFT[:HARD] of RUN steps, e.g. nofile=1024:2048
+    /// (repeatable; others are inherited).
     #[arg(long, value_name = "ULIMIT")]
     ulimit: Vec<String>,
-    /// Not yet supported (refused): size of /dev/shm in RUN steps.
+    /// Size of /dev/shm in RUN steps, e.g. 128m (default 64 MiB).
     #[arg(long = "shm-size", value_name = "BYTES")]
     shm_size: Option<String>,
-    /// Not yet supported (refused): stages not to take from the cache.
-    #[arg(long = "no-cache-filter", value_name = "STAGE")]
+    /// Stage whose steps are built again, not taken from the cache
+    /// (repeatable, comma-separated; stages built from it are too).
+    #[arg(long = "no-cache-filter", value_name = "STAGE", value_delimiter = ',')]
     no_cache_filter: Vec<String>,
     /// Push the result to the registry named by each -t (same as -o type=registry).
     #[arg(long)]
@@ -235,7 +238,6 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
         .iter()
         .map(|t| reference::normalize(t).map_err(|e| format!("-t: {e}")))
         .collect::<Result<_, _>>()?;
-    refused_flags(args)?;
     build_flags::attestations(
         args.provenance.as_deref(),
         args.sbom.as_deref(),
@@ -328,21 +330,26 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Flags buildx has that mxbuild does not implement yet: refused by name
-/// rather than accepted and ignored.
-fn refused_flags(args: &BuildArgs) -> Result<(), String> {
-    let given = [
-        ("--add-host", !args.add_host.is_empty()),
-        ("--ulimit", !args.ulimit.is_empty()),
-        ("--shm-size", args.shm_size.is_some()),
-        ("--no-cache-filter", !args.no_cache_filter.is_empty()),
-    ];
-    match given.iter().find(|(_, set)| *set) {
-        Some((flag, _)) => Err(format!(
-            "{flag} is not yet supported by mxbuild build\nhint: drop it (RUN steps get the defaults: no extra hosts, the runtime's limits, a 64 MiB /dev/shm; --no-cache rebuilds every stage)"
-        )),
-        None => Ok(()),
-    }
+/// `--add-host`, `--ulimit`, `--shm-size` as buildx reads them.
+fn run_extras(args: &BuildArgs) -> Result<RunExtras, String> {
+    let shm_size = match &args.shm_size {
+        Some(s) => crate::dockerfile::mount::ram_in_bytes(s)
+            .map_err(|e| format!("--shm-size {s:?}: {e}; hint: a size such as 128m or 1g"))?,
+        None => 0,
+    };
+    Ok(RunExtras {
+        hosts: args
+            .add_host
+            .iter()
+            .map(|h| run_extras::parse_host(h))
+            .collect::<Result<_, _>>()?,
+        ulimits: args
+            .ulimit
+            .iter()
+            .map(|u| run_extras::parse_ulimit(u))
+            .collect::<Result<_, _>>()?,
+        shm_size,
+    })
 }
 
 /// The `-o` outputs, with `--push` applied as buildx does: it sets
@@ -443,6 +450,13 @@ fn engine_options(args: &BuildArgs, platforms: &[Platform]) -> Result<engine::Op
             .transpose()?,
         network: entitlements::parse_network(&args.network)?,
         allow: entitlements::Entitlements::parse(&args.allow)?,
+        run_extras: run_extras(args)?,
+        no_cache_filter: args
+            .no_cache_filter
+            .iter()
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .collect(),
     })
 }
 

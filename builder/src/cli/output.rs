@@ -217,10 +217,15 @@ impl Fields<'_> {
                 ("image" | "registry", "push-by-digest") => by_digest = parse_bool(k, v)?,
                 ("image" | "registry", "name-canonical") => canonical = parse_bool(k, v)?,
                 ("image" | "registry", "registry.insecure") => insecure = parse_bool(k, v)?,
-                // Unpacking into a containerd store has no meaning without
-                // one; the image is in mxbuild's store either way.
+                // BuildKit's unpack=true unpacks the image into containerd's
+                // snapshotter; mxbuild has none, so only the default (no
+                // unpacking) is accepted.
+                ("image" | "registry", "unpack") if !parse_bool(k, v)? => {}
                 ("image" | "registry", "unpack") => {
-                    parse_bool(k, v)?;
+                    return Err(format!(
+                        "--output {:?}: unpack=true unpacks into containerd's snapshotter, which mxbuild does not use\nhint: drop unpack=true; the image is in mxbuild's store (`mxbuild image ls`), or use --load to run it with docker or podman",
+                        self.spec
+                    ));
                 }
                 ("local", "platform-split") => split = Some(parse_bool(k, v)?),
                 _ => return Err(self.unknown(k)),
@@ -373,6 +378,12 @@ mod tests {
                 .contains("zstd")
         );
         assert!(parse("type=image,push=maybe").is_err());
+        assert!(parse("type=image,name=x,unpack=false").is_ok());
+        assert!(
+            parse("type=image,name=x,unpack=true")
+                .unwrap_err()
+                .contains("unpack=true")
+        );
         assert!(parse("-").is_err());
     }
 }

@@ -49,6 +49,9 @@ pub(crate) struct Ctx<'a> {
     pub abort: AtomicBool,
     /// Steps executed and steps reused.
     pub counts: Mutex<(usize, usize)>,
+    /// Per instance: its steps are not taken from earlier builds' cache
+    /// (`--no-cache-filter`, see [`super::no_cache`]).
+    pub no_cache: Vec<bool>,
 }
 
 impl Ctx<'_> {

@@ -108,5 +108,6 @@ fn smoke_spec(st: &State, rootfs: &Path, scratch: &Path, cmd: &str) -> Result<Ru
         network: Network::None,
         // The image under test is untrusted too: Docker's sandbox, seccomp included.
         security: Security::Sandbox,
+        extras: Default::default(),
     })
 }

@@ -41,7 +41,8 @@ pub(crate) fn run_instance(ctx: &Ctx, i: usize) -> Result<State, BuildError> {
         if !claim.is_ours() && ctx.abort.load(Ordering::SeqCst) {
             return Err(BuildError::Cancelled);
         }
-        if let Some(hit) = cached(ctx, step) {
+        let fresh = ctx.opts.no_cache || ctx.no_cache.get(i).copied().unwrap_or(false);
+        if let Some(hit) = cached(ctx, step, fresh) {
             if !matches!(step.op, Op::Nothing) {
                 ctx.progress.cached(&prefix, &step.text);
             }
@@ -67,11 +68,11 @@ pub(crate) fn run_instance(ctx: &Ctx, i: usize) -> Result<State, BuildError> {
     Ok(st)
 }
 
-/// The cached state after `step`, if it may be used: `--no-cache` skips
-/// what earlier builds recorded but not what this build ran, and a record
-/// whose blobs are gone (pruned) is a miss.
-fn cached(ctx: &Ctx, step: &Step) -> Option<State> {
-    if ctx.opts.no_cache && !ctx.inflight.ran(&step.key) {
+/// The cached state after `step`, if it may be used: `fresh` (`--no-cache`,
+/// `--no-cache-filter`) skips what earlier builds recorded but not what this
+/// build ran, and a record whose blobs are gone (pruned) is a miss.
+fn cached(ctx: &Ctx, step: &Step, fresh: bool) -> Option<State> {
+    if fresh && !ctx.inflight.ran(&step.key) {
         return None;
     }
     let hit: State = ctx.cache.get(&step.key)?;

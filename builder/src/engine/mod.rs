@@ -26,6 +26,7 @@ mod instance;
 pub mod layers;
 pub mod meta;
 mod mounts;
+mod no_cache;
 pub mod output;
 mod planning;
 pub mod progress;
@@ -105,6 +106,11 @@ pub struct Options {
     pub annotations: Annotations,
     /// Layer compression of the result (`-o …,compression=…`).
     pub layers: LayerPolicy,
+    /// `--add-host`, `--ulimit`, `--shm-size`: given to every RUN step.
+    pub run_extras: crate::exec::run_extras::RunExtras,
+    /// `--no-cache-filter`: stages whose steps are not taken from the
+    /// cache (compared case-insensitively with stage names, as BuildKit).
+    pub no_cache_filter: Vec<String>,
 }
 
 /// Where a `--secret` comes from; read when a step mounts it.
@@ -160,6 +166,12 @@ pub fn build(
             w.line, w.message, w.hint
         ));
     }
+    let (no_cache, unknown) = no_cache::instances(&plan, &opts.no_cache_filter);
+    for name in unknown {
+        progress.line(&format!(
+            "warning: --no-cache-filter {name}: no stage of this build has that name"
+        ));
+    }
     let snapshots = layers::Snapshots::open(&store.root).map_err(|e| e.to_string())?;
     // Half-unpacked snapshots of builds killed mid-unpack (a full disk
     // included) would hold their space until a prune.
@@ -183,6 +195,7 @@ pub fn build(
         inflight: dedup::InFlight::default(),
         abort: AtomicBool::new(false),
         counts: Mutex::new((0, 0)),
+        no_cache,
     };
     cache::import_all(&ctx)?;
     schedule::schedule(&ctx)?;

@@ -72,6 +72,7 @@ pub(crate) fn plan_build(
         named_contexts: opts.named_contexts.clone(),
         network: opts.network,
         allow: opts.allow,
+        run_extras: opts.run_extras.clone(),
     };
     let log = |s: &str| progress.line(s);
     let resolver = resolve::StoreResolver::new(store, opts.pull, &opts.named_contexts, &log)

@@ -8,7 +8,9 @@ use super::state::State;
 use super::{BuildError, Ctx};
 use crate::plan::{Instance, Op, Source};
 
-fn instance_deps(inst: &Instance) -> Vec<usize> {
+/// The instances `inst` reads: its base stage, `COPY --from` and `RUN
+/// --mount from=` stages.
+pub(crate) fn instance_deps(inst: &Instance) -> Vec<usize> {
     let mut d = Vec::new();
     if let Source::Instance(i) = inst.source {
         d.push(i);

@@ -69,6 +69,8 @@ fn harness(name: &str, dockerfile: &str, files: &[(&str, &str)]) -> Harness {
         allow: Default::default(),
         cache_from: Vec::new(),
         cache_to: None,
+        run_extras: Default::default(),
+        no_cache_filter: Vec::new(),
     };
     let df = crate::dockerfile::parse(dockerfile, "Dockerfile").unwrap();
     let plan = crate::plan::plan(
@@ -82,6 +84,7 @@ fn harness(name: &str, dockerfile: &str, files: &[(&str, &str)]) -> Harness {
             named_contexts: BTreeMap::new(),
             network: Network::Sandbox,
             allow: Default::default(),
+            run_extras: Default::default(),
         },
     )
     .unwrap();
@@ -117,6 +120,7 @@ impl Harness {
             inflight: dedup::InFlight::default(),
             abort: AtomicBool::new(false),
             counts: Mutex::new((0, 0)),
+            no_cache: vec![false; self.plan.instances.len()],
         }
     }
 

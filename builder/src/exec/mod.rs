@@ -11,6 +11,7 @@ pub mod insecure;
 pub mod mounts;
 pub mod netns;
 pub mod private_tmpfs;
+pub mod run_extras;
 pub mod runc;
 pub mod seccomp;
 pub mod users;
@@ -134,6 +135,8 @@ pub struct RunSpec {
     pub network: Network,
     /// Privileges.
     pub security: Security,
+    /// `--add-host`, `--ulimit`, `--shm-size` of the build.
+    pub extras: run_extras::RunExtras,
 }
 
 /// Why a run could not happen (a non-zero exit is not an error here).

@@ -46,6 +46,7 @@ const CAPS: &[Capability] = &[
 
 use super::netns::{self, SandboxNet};
 use super::private_tmpfs::{self, PrivateTmpfs};
+use super::run_extras::{self, RunExtras};
 use super::{ExecError, MountSpec, Network, RunSpec, Runtime, Security, insecure, seccomp};
 
 /// runc (or a compatible runtime) with a private state directory.
@@ -175,9 +176,10 @@ pub fn config(
             .set_env(Some(spec.env.clone()))
             .set_cwd(PathBuf::from(&spec.cwd))
             .set_no_new_privileges(Some(false))
-            // Inherit mxbuild's limits: hard limits here cannot be raised, and
-            // builds (cargo, make -j) need more than the spec's default 1024.
-            .set_rlimits(Some(Vec::<PosixRlimit>::new()));
+            // Inherit mxbuild's limits (hard limits here cannot be raised, and
+            // builds like cargo or make -j need more than the spec's default
+            // 1024), except those `--ulimit` sets, as BuildKit does.
+            .set_rlimits(Some(rlimits(&spec.extras)?));
         let caps: oci_spec::runtime::Capabilities = CAPS.iter().copied().collect();
         let mut lc = LinuxCapabilities::default();
         lc.set_bounding(Some(caps.clone()))
@@ -202,6 +204,8 @@ pub fn config(
         .into_iter()
         // cgroup v1 hosts: a read-only cgroup mount gains nothing for a build step.
         .filter(|m| m.destination() != Path::new("/sys/fs/cgroup"))
+        // `--shm-size`: BuildKit mounts a tmpfs of that size at /dev/shm.
+        .map(|m| with_shm_size(m, spec.extras.shm_size))
         .collect();
     all.push(bind(
         "/etc/resolv.conf",
@@ -272,10 +276,51 @@ pub fn config(
     Ok(s)
 }
 
-fn hosts(hostname: &str) -> String {
-    format!(
+/// The step's `/etc/hosts`: BuildKit's lines, then each `--add-host`.
+fn hosts(hostname: &str, extras: &RunExtras) -> String {
+    let mut s = format!(
         "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n"
-    )
+    );
+    for (h, ip) in &extras.hosts {
+        s.push_str(&format!("{ip}\t{h}\n"));
+    }
+    s
+}
+
+/// The rlimits `--ulimit` sets (none: every limit inherited).
+fn rlimits(extras: &RunExtras) -> Result<Vec<PosixRlimit>, ExecError> {
+    extras
+        .ulimits
+        .iter()
+        .map(|u| {
+            let typ = run_extras::rlimit_type(&u.name)
+                .parse()
+                .map_err(|_| ExecError(format!("--ulimit {}: not a limit runc knows", u.name)))?;
+            oci_spec::runtime::PosixRlimitBuilder::default()
+                .typ::<oci_spec::runtime::PosixRlimitType>(typ)
+                .soft(run_extras::rlimit_value(u.soft))
+                .hard(run_extras::rlimit_value(u.hard))
+                .build()
+                .map_err(|e| ExecError(format!("--ulimit {}: {e}", u.name)))
+        })
+        .collect()
+}
+
+/// The default `/dev/shm` mount with `size=` set to `bytes` (0: as is).
+fn with_shm_size(mut m: Mount, bytes: u64) -> Mount {
+    if bytes == 0 || m.destination() != Path::new("/dev/shm") {
+        return m;
+    }
+    let mut opts: Vec<String> = m
+        .options()
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|o| !o.starts_with("size="))
+        .collect();
+    opts.push(format!("size={bytes}"));
+    m.set_options(Some(opts));
+    m
 }
 
 /// What one run keeps on the private tmpfs (`<tmpfs>/<container id>/`):
@@ -376,7 +421,7 @@ impl Runtime for Runc {
             std::fs::read("/etc/resolv.conf").unwrap_or_else(|_| b"nameserver 127.0.0.1\n".to_vec())
         };
         std::fs::write(bundle.join("resolv.conf"), resolv)?;
-        std::fs::write(bundle.join("hosts"), hosts(&spec.hostname))?;
+        std::fs::write(bundle.join("hosts"), hosts(&spec.hostname, &spec.extras))?;
         config(spec, &bundle, &mounts, net.as_ref().map(SandboxNet::path))?
             .save(bundle.join("config.json"))
             .map_err(|e| ExecError(format!("writing config.json: {e}")))?;
@@ -455,6 +500,7 @@ mod tests {
             }],
             network: Network::Host,
             security: Security::Sandbox,
+            extras: RunExtras::default(),
         };
         let v =
             serde_json::to_value(config(&spec, &spec.bundle, &spec.mounts, None).unwrap()).unwrap();

@@ -65,6 +65,8 @@ pub struct Options {
     pub network: crate::exec::Network,
     /// `--allow`: what RUN steps may ask for beyond the sandbox.
     pub allow: entitlements::Entitlements,
+    /// `--add-host`, `--ulimit`, `--shm-size`: part of every RUN's key.
+    pub run_extras: crate::exec::run_extras::RunExtras,
 }
 
 /// A lint finding.

@@ -159,6 +159,7 @@ fn front_end_never_panics() {
             network_host: true,
             security_insecure: true,
         },
+        run_extras: Default::default(),
     };
     let env = |k: &str| match k {
         "A" => Some("a/b.c".to_string()),

@@ -29,6 +29,7 @@ fn plan_of(file: &str, platforms: &str, target: Option<&str>, args: &[(&str, &st
         named_contexts: BTreeMap::new(),
         network: mxbuild::exec::Network::Sandbox,
         allow: Default::default(),
+        run_extras: Default::default(),
     };
     plan::plan(&df, &opts).unwrap()
 }
@@ -178,6 +179,7 @@ fn plan_works_on_every_dockerfile_in_testdata() {
                     named_contexts: BTreeMap::new(),
                     network: mxbuild::exec::Network::Sandbox,
                     allow: Default::default(),
+                    run_extras: Default::default(),
                 };
                 plan::plan(&df, &opts).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             }
@@ -199,6 +201,7 @@ fn named_contexts_win_over_images_in_from() {
         named_contexts: BTreeMap::new(),
         network: mxbuild::exec::Network::Sandbox,
         allow: Default::default(),
+        run_extras: Default::default(),
     };
     let as_image = plan::plan(&df, &opts).unwrap();
     opts.named_contexts
@@ -222,6 +225,7 @@ fn plan_text(text: &str, images: &[(&str, plan::ImageInfo)]) -> Plan {
         named_contexts: BTreeMap::new(),
         network: mxbuild::exec::Network::Sandbox,
         allow: Default::default(),
+        run_extras: Default::default(),
     };
     let known = plan::Known {
         images: images
@@ -294,6 +298,7 @@ fn plan_with_rights(
         named_contexts: BTreeMap::new(),
         network,
         allow,
+        run_extras: Default::default(),
     };
     plan::plan(&df, &opts).map_err(|e| e.to_string())
 }

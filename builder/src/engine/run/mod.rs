@@ -195,6 +195,7 @@ pub(crate) fn run_step(
         mounts: std::mem::take(&mut prepared.specs),
         network: *network,
         security: *security,
+        extras: ctx.opts.run_extras.clone(),
     };
     let (code, tail) = run_logged(ctx, &spec, prefix);
     drop(prepared);

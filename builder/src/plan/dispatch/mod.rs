@@ -104,6 +104,7 @@ mod tests {
             named_contexts: BTreeMap::new(),
             network: crate::exec::Network::Sandbox,
             allow: Default::default(),
+            run_extras: Default::default(),
         };
         plan_with(&df, &opts, known).map_err(|e| e.to_string())
     }

@@ -54,6 +54,9 @@ impl Planner<'_> {
         let (net, sec) = self.rights(network.as_deref(), security.as_deref(), span)?;
         parts.fields.push(Field::text("network", net.name()));
         parts.fields.push(Field::text("security", sec.name()));
+        for (name, value) in self.opts.run_extras.key_fields() {
+            parts.fields.push(Field::text(name, value));
+        }
         parts
             .fields
             .push(Field::text("shell", state.shell.join(" ")));

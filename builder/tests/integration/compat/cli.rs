@@ -175,10 +175,12 @@ fn unsupported_requests_are_refused_by_name() {
         (vec!["--provenance=mode=max"], "--provenance"),
         (vec!["--sbom=true"], "--sbom"),
         (vec!["--attest", "type=sbom"], "--attest"),
-        (vec!["--add-host", "a:1.2.3.4"], "--add-host"),
-        (vec!["--ulimit", "nofile=1024:1024"], "--ulimit"),
-        (vec!["--shm-size", "128m"], "--shm-size"),
-        (vec!["--no-cache-filter", "b"], "--no-cache-filter"),
+        (vec!["--add-host", "a:host-gateway"], "host-gateway"),
+        (vec!["--add-host", "a:not-an-ip"], "not an IP"),
+        (vec!["--ulimit", "bogus=1"], "unknown limit"),
+        (vec!["--ulimit", "nofile=10:5"], "soft limit"),
+        (vec!["--shm-size", "lots"], "--shm-size"),
+        (vec!["-o", "type=image,name=x,unpack=true"], "unpack=true"),
         (
             vec!["-o", "type=oci,dest=x,oci-mediatypes=false"],
             "oci-mediatypes",
@@ -375,4 +377,94 @@ fn image_push_false_push_by_digest_and_pull() {
         let _ = mx(&["image", "rm", n]);
     }
     let _ = mx(&["image", "rm", &format!("{repo_name}@{digest}")]);
+}
+
+/// `--add-host`, `--ulimit` and `--shm-size` reach every RUN (and are part
+/// of its key); `--no-cache-filter STAGE` runs that stage (case-insensitive
+/// name) and the stages reading it again, and nothing else.
+#[test]
+fn run_extras_and_no_cache_filter() {
+    let Some(s) = Scenario::start("compat-run-extras") else {
+        return;
+    };
+    let t = s.dir.path();
+    let ctx = context_with(
+        t,
+        "ctx",
+        "FROM debian:bookworm AS gen\n\
+         RUN cat /proc/sys/kernel/random/uuid > /id\n\
+         FROM debian:bookworm AS other\n\
+         RUN cat /proc/sys/kernel/random/uuid > /id && echo other\n\
+         FROM debian:bookworm\n\
+         COPY --from=gen /id /gen-id\n\
+         COPY --from=other /id /other-id\n\
+         RUN getent hosts db.local > /hosts && (ulimit -Sn; ulimit -Hn) > /nofile \\\n\
+           && df -k /dev/shm | awk 'NR==2 {print $2}' > /shm\n",
+    );
+    let c = ctx.to_str().unwrap();
+    let build = |name: &str, extra: &[&str]| {
+        let out = t.join(name);
+        let dest = format!("type=local,dest={}", out.display());
+        let mut a = vec![
+            "build",
+            "--platform",
+            "linux/amd64",
+            "--add-host",
+            "DB.local:10.1.2.3",
+            "--ulimit",
+            "nofile=1000:2000",
+            "--shm-size",
+            "32m",
+            "-o",
+            &dest,
+        ];
+        a.extend(extra.iter().copied());
+        a.push(c);
+        let o = mx_ok(&a);
+        (out, o)
+    };
+    let (first, _) = build("first", &[]);
+    assert_eq!(
+        read(first.join("hosts"))
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["10.1.2.3", "db.local"]
+    );
+    assert_eq!(read(first.join("nofile")), "1000\n2000");
+    assert_eq!(read(first.join("shm")).trim(), "32768");
+    let (again, o) = build("again", &[]);
+    assert!(o.contains("(0 steps run"), "{}", o);
+    assert_eq!(read(again.join("gen-id")), read(first.join("gen-id")));
+    let (filtered, o) = build("filtered", &["--no-cache-filter", "GEN"]);
+    assert_ne!(read(filtered.join("gen-id")), read(first.join("gen-id")));
+    assert_eq!(
+        read(filtered.join("other-id")),
+        read(first.join("other-id"))
+    );
+    // The stage reading `gen` ran again too (its COPY and RUN).
+    assert!(!o.contains("(0 steps run"), "{}", o);
+    let o = mx_ok(&[
+        "build",
+        "--platform",
+        "linux/amd64",
+        "--no-cache-filter",
+        "nosuch",
+        "--target",
+        "gen",
+        c,
+    ]);
+    assert!(o.contains("--no-cache-filter nosuch"), "{}", o);
+    // Another --add-host is another RUN: not the cached one.
+    let out = t.join("other-host");
+    let o = mx_ok(&[
+        "build",
+        "--platform",
+        "linux/amd64",
+        "--add-host",
+        "db.local:10.9.9.9",
+        "-o",
+        &format!("type=local,dest={}", out.display()),
+        c,
+    ]);
+    assert!(read(out.join("hosts")).starts_with("10.9.9.9"), "{}", o);
 }
