@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use xx::Platform;
 
-use super::build_flags;
 use super::output::{self, Output};
+use super::{build_context, build_flags};
 use crate::engine::{self, progress::Progress};
 use crate::exec::effects::Host;
 use crate::exec::run_extras::{self, RunExtras};
@@ -22,7 +22,8 @@ use crate::store::{Store, default_root};
 /// `mxbuild build` flags.
 #[derive(Debug, clap::Args)]
 pub struct BuildArgs {
-    /// Dockerfile (default: CONTEXT/Dockerfile).
+    /// Dockerfile (default: CONTEXT/Dockerfile; `-`: stdin; with a URL
+    /// context, a path inside it).
     #[arg(short = 'f', long = "file")]
     file: Option<PathBuf>,
     /// Name (and tag) for the result in the local store (repeatable).
@@ -130,8 +131,10 @@ pub struct BuildArgs {
     /// Use plain http for --push to this registry.
     #[arg(long)]
     insecure: bool,
-    /// Build context directory.
-    context: PathBuf,
+    /// Build context: a directory, `-` (a tar archive or a Dockerfile on
+    /// stdin), a git URL (`https://host/repo.git#ref:subdir`) or the https
+    /// URL of a tar archive.
+    context: String,
 }
 
 fn kv_list(items: &[String], flag: &str) -> Result<BTreeMap<String, String>, String> {
@@ -244,7 +247,22 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
         &args.attest,
     )?;
     let outputs = outputs_of(args)?;
-    let mut opts = engine_options(args, &platforms)?;
+    // Mounts made from here on vanish with this process, even on SIGKILL.
+    crate::exec::mounts::enter_private_namespace().map_err(|e| {
+        format!("{e}\nhint: mxbuild build needs root (or CAP_SYS_ADMIN) for overlay mounts")
+    })?;
+    let root = default_root();
+    let store = Store::open(&root, Mode::Shared)
+        .map_err(|e| format!("cannot open the store at {}: {e}", root.display()))?;
+    let ssh = ssh_agents(&args.ssh)?;
+    let source = build_context::resolve(
+        &store,
+        &args.context,
+        args.file.as_deref(),
+        ssh.get("default").map(PathBuf::as_path),
+        &mut |s| eprintln!("{s}"),
+    )?;
+    let mut opts = engine_options(args, &platforms, &source, ssh)?;
     opts.layers = layer_policy(&outputs)?;
     let unknown = opts.annotations.unknown_platforms(&platforms);
     if let Some(p) = unknown.first() {
@@ -259,13 +277,6 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
             }
         }
     }
-    // Mounts made from here on vanish with this process, even on SIGKILL.
-    crate::exec::mounts::enter_private_namespace().map_err(|e| {
-        format!("{e}\nhint: mxbuild build needs root (or CAP_SYS_ADMIN) for overlay mounts")
-    })?;
-    let root = default_root();
-    let store = Store::open(&root, Mode::Shared)
-        .map_err(|e| format!("cannot open the store at {}: {e}", root.display()))?;
     // Secrets and network namespaces of steps live on a tmpfs only this
     // process's mount namespace sees.
     let runtime = Runc::find(&root.join("runc"))?.with_sandbox(&root.join("sandbox"))?;
@@ -402,25 +413,15 @@ fn layer_policy(outputs: &[Output]) -> Result<LayerPolicy, String> {
 }
 
 /// The engine's options from the flags.
-fn engine_options(args: &BuildArgs, platforms: &[Platform]) -> Result<engine::Options, String> {
-    let context = args.context.canonicalize().map_err(|e| {
-        format!(
-            "build context {}: {e}\nhint: the last argument is the context directory, e.g. `.`",
-            args.context.display()
-        )
-    })?;
-    if !context.is_dir() {
-        return Err(format!(
-            "build context {} is not a directory",
-            args.context.display()
-        ));
-    }
+fn engine_options(
+    args: &BuildArgs,
+    platforms: &[Platform],
+    source: &build_context::Source,
+    ssh: BTreeMap<String, PathBuf>,
+) -> Result<engine::Options, String> {
     Ok(engine::Options {
-        dockerfile: args
-            .file
-            .clone()
-            .unwrap_or_else(|| args.context.join("Dockerfile")),
-        context,
+        dockerfile: source.dockerfile.clone(),
+        context: source.context.clone(),
         platforms: platforms.to_vec(),
         target: args.target.clone(),
         build_args: kv_list(&args.build_args, "--build-arg")?,
@@ -437,7 +438,7 @@ fn engine_options(args: &BuildArgs, platforms: &[Platform]) -> Result<engine::Op
                 .unwrap_or(2)
         }),
         secrets: build_flags::secrets(&args.secret)?,
-        ssh: ssh_agents(&args.ssh)?,
+        ssh,
         cache_from: args
             .cache_from
             .iter()

@@ -2,6 +2,7 @@
 
 pub mod binfmt;
 pub mod build;
+mod build_context;
 mod build_flags;
 mod build_push;
 pub mod image;

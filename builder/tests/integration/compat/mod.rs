@@ -1,3 +1,4 @@
 mod cli;
+mod contexts;
 mod copy;
 mod run;
