@@ -20,6 +20,8 @@ ensure_packages time
 ensure_packages runc slirp4netns
 # buildah: the peer builder for benchmarks and for `mxbuild verify` on images we did not build.
 ensure_packages buildah
+# podman: where `mxbuild build --load` loads images when no docker daemon runs.
+ensure_packages podman
 # openssh-client (ssh-agent, ssh-add, ssh-keygen): the agent RUN --mount=type=ssh tests forward;
 # python3: the file server of the ADD <url> tests; git: ADD <git URL> fetches with it.
 ensure_packages openssh-client python3

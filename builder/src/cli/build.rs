@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use xx::Platform;
 
 use super::output::{self, Output};
-use super::{build_context, build_flags};
+use super::{build_context, build_flags, build_load};
 use crate::engine::{self, progress::Progress};
 use crate::exec::effects::Host;
 use crate::exec::run_extras::{self, RunExtras};
@@ -87,6 +87,10 @@ pub struct BuildArgs {
     /// Push the result to the registry named by each -t (same as -o type=registry).
     #[arg(long)]
     push: bool,
+    /// Load the result into docker (its daemon running) or podman: one
+    /// platform, the host's unless --platform names one.
+    #[arg(long)]
+    load: bool,
     /// Import cached steps: type=local,src=DIR (repeatable).
     #[arg(long = "cache-from")]
     cache_from: Vec<String>,
@@ -219,6 +223,9 @@ fn ssh_agents(items: &[String]) -> Result<BTreeMap<String, PathBuf>, String> {
     Ok(m)
 }
 
+/// The name image archives get when no `-t` names the result.
+const DEFAULT_NAME: &str = "docker.io/library/mxbuild-output:latest";
+
 /// Runs `mxbuild build`.
 pub fn run(args: &BuildArgs) -> ExitCode {
     match run_inner(args) {
@@ -247,6 +254,10 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
         &args.attest,
     )?;
     let outputs = outputs_of(args)?;
+    let loader = args
+        .load
+        .then(|| build_load::Loader::find(&platforms))
+        .transpose()?;
     // Mounts made from here on vanish with this process, even on SIGKILL.
     crate::exec::mounts::enter_private_namespace().map_err(|e| {
         format!("{e}\nhint: mxbuild build needs root (or CAP_SYS_ADMIN) for overlay mounts")
@@ -330,6 +341,10 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
         progress.line(&format!("tagged {t}"));
     }
     write_outputs(&store, &built, &outputs, &tags, &platforms, args.insecure)?;
+    if let (Some(l), Some(p)) = (&loader, platforms.first()) {
+        l.load(&store, &built.index, p, &tags, DEFAULT_NAME)?;
+        progress.line(&format!("loaded into {}", l.name()));
+    }
     if let Some(f) = &args.metadata_file {
         write_metadata(&built, &tags, f)?;
     }
@@ -545,7 +560,7 @@ fn write_outputs(
     let name = tags
         .first()
         .cloned()
-        .unwrap_or_else(|| "docker.io/library/mxbuild-output:latest".to_string());
+        .unwrap_or_else(|| DEFAULT_NAME.to_string());
     for o in outputs {
         match o {
             Output::Oci { .. } | Output::Docker { .. } => {

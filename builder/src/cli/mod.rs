@@ -4,6 +4,7 @@ pub mod binfmt;
 pub mod build;
 mod build_context;
 mod build_flags;
+mod build_load;
 mod build_push;
 pub mod image;
 pub mod output;

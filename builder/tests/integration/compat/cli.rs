@@ -468,3 +468,84 @@ fn run_extras_and_no_cache_filter() {
     ]);
     assert!(read(out.join("hosts")).starts_with("10.9.9.9"), "{}", o);
 }
+
+/// `--load` puts the one-platform result into podman's image store (no
+/// docker daemon runs here) under every `-t`; several platforms are
+/// refused before anything is built.
+#[test]
+fn load_into_podman() {
+    let Some(s) = Scenario::start("compat-load").filter(|_| {
+        require(
+            tool("podman"),
+            "podman is needed (scripts/setup.sh installs it)",
+        )
+    }) else {
+        return;
+    };
+    let t = s.dir.path();
+    // A podman storage of the test's own, not the machine's.
+    let conf = t.join("storage.conf");
+    fs::write(
+        &conf,
+        format!(
+            "[storage]\ndriver = \"vfs\"\ngraphroot = \"{}\"\nrunroot = \"{}\"\n",
+            t.join("graph").display(),
+            t.join("run").display()
+        ),
+    )
+    .unwrap();
+    let env = [("CONTAINERS_STORAGE_CONF", conf.to_str().unwrap())];
+    let ctx = context_with(
+        t,
+        "ctx",
+        "FROM scratch\nCOPY <<EOF /hello.txt\nhello\nEOF\nCMD [\"/hello\"]\n",
+    );
+    let c = ctx.to_str().unwrap();
+    let o = mx_env(
+        &[
+            "build",
+            "--platform",
+            "linux/arm64",
+            "--load",
+            "-t",
+            "localhost/mxbuild-load:1",
+            "-t",
+            "localhost/mxbuild-load:2",
+            c,
+        ],
+        &env,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("loaded into podman"), "{}", text(&o));
+    for tag in ["localhost/mxbuild-load:1", "localhost/mxbuild-load:2"] {
+        let i = Command::new("podman")
+            .args([
+                "image",
+                "inspect",
+                "--format",
+                "{{.Architecture}} {{.Config.Cmd}}",
+                tag,
+            ])
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert!(i.status.success(), "{tag}: {}", text(&i));
+        assert_eq!(String::from_utf8_lossy(&i.stdout).trim(), "arm64 [/hello]");
+    }
+    let o = mx_env(
+        &[
+            "build",
+            "--platform",
+            "linux/amd64,linux/arm64",
+            "--load",
+            c,
+        ],
+        &env,
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("--load takes one platform"),
+        "{}",
+        text(&o)
+    );
+}
