@@ -111,8 +111,9 @@ pub struct BuildArgs {
     /// Stage instances run at the same time (default: the number of CPUs).
     #[arg(long)]
     jobs: Option<usize>,
-    /// Progress output.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "plain", "tty", "quiet"])]
+    /// Progress output: auto, plain (every RUN output line), tty (step
+    /// lines), none (nothing), quiet (nothing, then the image digest).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "plain", "tty", "none", "quiet"])]
     progress: String,
     /// Write the index and per-platform digests as JSON to FILE.
     #[arg(long = "metadata-file")]
@@ -317,7 +318,12 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
         "auto" => !terminal,
         _ => false,
     };
-    let progress = Progress::stderr(show_output);
+    // none and quiet (as buildx): no progress at all; quiet prints the
+    // image digest at the end.
+    let progress = match args.progress.as_str() {
+        "none" | "quiet" => Progress::to(Box::new(std::io::sink())),
+        _ => Progress::stderr(show_output),
+    };
     let t0 = std::time::Instant::now();
     let built =
         engine::build(&store, &Host::new(&runtime), &opts, &progress).map_err(|e| e.to_string())?;
@@ -356,6 +362,9 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
     write_outputs(&store, &built, &outputs, &tags, &platforms, args.insecure)?;
     if let Some(f) = &args.metadata_file {
         write_metadata(&built, &tags, f)?;
+    }
+    if args.progress == "quiet" {
+        println!("{}", built.index);
     }
     if let Some(f) = &args.iidfile {
         // buildx writes the image digest: the index's, as mxbuild always makes one.
