@@ -119,8 +119,9 @@ pub struct BuildArgs {
     /// Stage instances run at the same time (default: the number of CPUs).
     #[arg(long)]
     jobs: Option<usize>,
-    /// Progress output.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "plain", "tty", "quiet"])]
+    /// Progress output: auto, plain (every RUN output line), tty (step
+    /// lines), none (nothing), quiet (nothing, then the image digest).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "plain", "tty", "none", "quiet"])]
     progress: String,
     /// Write the index and per-platform digests as JSON to FILE.
     #[arg(long = "metadata-file")]
@@ -160,26 +161,63 @@ fn kv_list(items: &[String], flag: &str) -> Result<BTreeMap<String, String>, Str
     Ok(m)
 }
 
-/// `type=local,src=DIR` / `type=local,dest=DIR` (a bare path means the same).
+/// The keys `--cache-from` takes: the one list [`cache_dir`] checks, and
+/// the list the README's compatibility table is tested against.
+pub const CACHE_FROM_KEYS: &[&str] = &["type", "src"];
+/// The keys `--cache-to` takes (`mode=max` only: every step of the build is
+/// exported, as BuildKit's `mode=max`).
+pub const CACHE_TO_KEYS: &[&str] = &["type", "dest", "mode"];
+
+/// `type=local,src=DIR` / `type=local,dest=DIR`. A bare value is a registry
+/// reference in buildx, so it is refused (registry caches are not
+/// supported), as is any key not in [`CACHE_FROM_KEYS`]/[`CACHE_TO_KEYS`].
 fn cache_dir(spec: &str, key: &str, flag: &str) -> Result<PathBuf, String> {
     if !spec.contains('=') {
-        return Ok(PathBuf::from(spec));
+        return Err(format!(
+            "{flag} {spec:?}: a bare value is a registry cache reference, which is not supported\nhint: use type=local,{key}=DIR"
+        ));
     }
+    let allowed = if key == "src" {
+        CACHE_FROM_KEYS
+    } else {
+        CACHE_TO_KEYS
+    };
     let mut dir = None;
     for part in spec.split(',') {
-        match part.split_once('=') {
-            Some(("type", "local")) => {}
-            Some(("type", t)) => {
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| format!("{flag} {spec:?}: {part:?} is not KEY=VALUE"))?;
+        if !allowed.contains(&k) {
+            return Err(format!(
+                "{flag} {spec:?}: key {k:?} is not supported\nhint: {flag} type=local,{key}=DIR"
+            ));
+        }
+        match (k, v) {
+            ("type", "local") | ("mode", "max") => {}
+            ("type", t) => {
                 return Err(format!(
                     "{flag} type={t} is not supported; hint: use type=local,{key}=DIR"
                 ));
             }
-            Some((k, v)) if k == key => dir = Some(PathBuf::from(v)),
-            Some(("mode" | "compression" | "ignore-error", _)) => {}
-            _ => return Err(format!("{flag} {spec:?}: expected type=local,{key}=DIR")),
+            ("mode", m) => {
+                return Err(format!(
+                    "{flag} mode={m} is not supported: every step of the build is exported\nhint: use mode=max, or leave mode out"
+                ));
+            }
+            (_, v) => dir = Some(PathBuf::from(v)),
         }
     }
     dir.ok_or_else(|| format!("{flag} {spec:?}: missing {key}=DIR"))
+}
+
+/// Every long flag of `mxbuild build` (without `--`), from clap's own
+/// definition: the list the README's compatibility table is tested against.
+pub fn flag_names() -> Vec<String> {
+    use clap::Args;
+    BuildArgs::augment_args(clap::Command::new("build"))
+        .get_arguments()
+        .filter_map(|a| a.get_long().map(str::to_string))
+        .collect()
 }
 
 /// `--ssh default`, `--ssh ID=SOCKET`: each id to an SSH agent socket.
@@ -304,7 +342,12 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
         "auto" => !terminal,
         _ => false,
     };
-    let progress = Progress::stderr(show_output);
+    // none and quiet (as buildx): no progress at all; quiet prints the
+    // image digest at the end.
+    let progress = match args.progress.as_str() {
+        "none" | "quiet" => Progress::to(Box::new(std::io::sink())),
+        _ => Progress::stderr(show_output),
+    };
     let t0 = std::time::Instant::now();
     let built =
         engine::build(&store, &Host::new(&runtime), &opts, &progress).map_err(|e| e.to_string())?;
@@ -347,6 +390,9 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
     }
     if let Some(f) = &args.metadata_file {
         write_metadata(&built, &tags, f)?;
+    }
+    if args.progress == "quiet" {
+        println!("{}", built.index);
     }
     if let Some(f) = &args.iidfile {
         // buildx writes the image digest: the index's, as mxbuild always makes one.
@@ -611,4 +657,39 @@ fn write_metadata(built: &engine::Built, tags: &[String], f: &Path) -> Result<()
     });
     std::fs::write(f, serde_json::to_string_pretty(&meta).unwrap_or_default())
         .map_err(|e| format!("--metadata-file {}: {e}", f.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_specs_take_only_their_keys() {
+        assert_eq!(
+            cache_dir("type=local,src=/c", "src", "--cache-from"),
+            Ok(PathBuf::from("/c"))
+        );
+        assert_eq!(
+            cache_dir("type=local,dest=/c,mode=max", "dest", "--cache-to"),
+            Ok(PathBuf::from("/c"))
+        );
+        for (spec, key, flag) in [
+            ("user/app:cache", "src", "--cache-from"),
+            ("type=local,dest=/c,mode=min", "dest", "--cache-to"),
+            ("type=local,dest=/c,compression=zstd", "dest", "--cache-to"),
+            ("type=local,dest=/c,ignore-error=true", "dest", "--cache-to"),
+            ("type=local,src=/c,mode=max", "src", "--cache-from"),
+            ("type=registry,ref=x", "src", "--cache-from"),
+        ] {
+            assert!(cache_dir(spec, key, flag).is_err(), "{spec}");
+        }
+    }
+
+    #[test]
+    fn flag_names_come_from_clap() {
+        let names = flag_names();
+        for f in ["file", "tag", "output", "cache-to", "smoke-test"] {
+            assert!(names.iter().any(|n| n == f), "{f} in {names:?}");
+        }
+    }
 }

@@ -61,6 +61,81 @@ pub enum Output {
     },
 }
 
+/// The keys each `-o type=` takes (besides `type`): the one list [`parse`]
+/// checks a spec against, and the list the README's compatibility table is
+/// tested against. Keys BuildKit's exporters have that are not here are
+/// refused naming the key.
+pub const OUTPUT_KEYS: &[(&str, &[&str])] = &[
+    (
+        "oci",
+        &[
+            "dest",
+            LAYER_KEYS[0],
+            LAYER_KEYS[1],
+            LAYER_KEYS[2],
+            LAYER_KEYS[3],
+        ],
+    ),
+    (
+        "docker",
+        &[
+            "dest",
+            LAYER_KEYS[0],
+            LAYER_KEYS[1],
+            LAYER_KEYS[2],
+            LAYER_KEYS[3],
+        ],
+    ),
+    ("local", &["dest", "platform-split"]),
+    ("tar", &["dest"]),
+    (
+        "image",
+        &[
+            "name",
+            "push",
+            "push-by-digest",
+            "name-canonical",
+            "registry.insecure",
+            "unpack",
+            LAYER_KEYS[0],
+            LAYER_KEYS[1],
+            LAYER_KEYS[2],
+            LAYER_KEYS[3],
+        ],
+    ),
+    (
+        "registry",
+        &[
+            "name",
+            "push",
+            "push-by-digest",
+            "name-canonical",
+            "registry.insecure",
+            "unpack",
+            LAYER_KEYS[0],
+            LAYER_KEYS[1],
+            LAYER_KEYS[2],
+            LAYER_KEYS[3],
+        ],
+    ),
+];
+
+/// Layer keys of the image-writing exporters.
+const LAYER_KEYS: [&str; 4] = [
+    "compression",
+    "compression-level",
+    "force-compression",
+    "oci-mediatypes",
+];
+
+/// The keys `-o type=kind` takes; `None` for a type mxbuild does not write.
+pub fn keys_of(kind: &str) -> Option<&'static [&'static str]> {
+    OUTPUT_KEYS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, keys)| *keys)
+}
+
 /// Splits a CSV line as buildx's `csvvalue.Fields` does: commas separate
 /// fields, double quotes protect commas, `""` inside quotes is a quote.
 pub fn csv_fields(s: &str) -> Result<Vec<String>, String> {
@@ -152,6 +227,7 @@ impl Fields<'_> {
             k if k.starts_with("annotation") => {
                 "use --annotation (index:K=V, manifest[PLATFORM]:K=V, K=V)"
             }
+            "name" => "an archive's image name is the build's first -t NAME",
             "tar" => {
                 "type=oci with a dest ending in .tar writes an archive, any other dest a directory"
             }
@@ -206,13 +282,22 @@ impl Fields<'_> {
             (None, self.kind == "registry", false, false, false);
         let mut split = None;
         let image = matches!(self.kind, "image" | "registry");
+        let allowed = keys_of(self.kind).ok_or_else(|| {
+            format!(
+                "--output type={} is not supported; hint: use oci, docker, local, tar, image or registry",
+                self.kind
+            )
+        })?;
         for (k, v) in &self.attrs {
             let k = k.as_str();
+            if !allowed.contains(&k) {
+                return Err(self.unknown(k));
+            }
             match (self.kind, k) {
                 (_, "dest") if !image => {}
                 ("oci" | "docker" | "image" | "registry", _)
                     if self.layer_key(&mut layers, k, v)? => {}
-                ("oci" | "docker" | "image" | "registry", "name") => name = Some(v.clone()),
+                ("image" | "registry", "name") => name = Some(v.clone()),
                 ("image" | "registry", "push") => push = parse_bool(k, v)?,
                 ("image" | "registry", "push-by-digest") => by_digest = parse_bool(k, v)?,
                 ("image" | "registry", "name-canonical") => canonical = parse_bool(k, v)?,
@@ -317,6 +402,9 @@ mod tests {
         );
         assert_eq!(parse("type=registry").unwrap(), image(None, true));
         assert_eq!(parse("type=image,name=a").unwrap(), image(Some("a"), false));
+        // An archive is named by -t; name= would be dropped, so it is refused.
+        let e = parse("type=oci,dest=o.tar,name=x").unwrap_err();
+        assert!(e.contains("key \"name\"") && e.contains("-t NAME"), "{e}");
         assert_eq!(
             parse("type=image,\"name=a,b\",push=true").unwrap(),
             image(Some("a,b"), true)

@@ -148,6 +148,51 @@ pub fn from_nodes(nodes: &[Node], file: &str, text: &str) -> Result<Vec<Located>
 
 type Problem = (String, Option<String>);
 
+/// Every flag each instruction takes (lower-case keyword, flag names
+/// without `--`): the one list the parser checks flags against, and the
+/// list the README's compatibility table is tested against. Instructions
+/// not named here take no flags. As BuildKit's `instructions/parse.go`
+/// (and `commands_run*.go` for RUN), except `RUN --device`, which is not
+/// implemented and so refused as an unknown flag.
+pub const INSTRUCTION_FLAGS: &[(&str, &[&str])] = &[
+    ("from", &["platform"]),
+    ("run", &["mount", "network", "security"]),
+    (
+        "copy",
+        &["from", "chown", "chmod", "link", "parents", "exclude"],
+    ),
+    (
+        "add",
+        &[
+            "chown",
+            "chmod",
+            "link",
+            "exclude",
+            "checksum",
+            "keep-git-dir",
+            "unpack",
+        ],
+    ),
+    (
+        "healthcheck",
+        &[
+            "interval",
+            "timeout",
+            "start-period",
+            "start-interval",
+            "retries",
+        ],
+    ),
+];
+
+/// The flags `keyword` (lower-case) takes; none for most instructions.
+pub fn flags_of(keyword: &str) -> &'static [&'static str] {
+    INSTRUCTION_FLAGS
+        .iter()
+        .find(|(k, _)| *k == keyword)
+        .map_or(&[], |(_, f)| *f)
+}
+
 /// Flags of one instruction: `--name=value` or `--name` (boolean).
 struct Flags<'a> {
     keyword: &'a str,
@@ -155,8 +200,10 @@ struct Flags<'a> {
 }
 
 impl<'a> Flags<'a> {
-    fn new(node: &'a Node, allowed: &[&str]) -> Result<Flags<'a>, Problem> {
+    /// Reads the node's flags, refusing any not in [`flags_of`] its keyword.
+    fn new(node: &'a Node) -> Result<Flags<'a>, Problem> {
         let keyword = node.keyword.as_str();
+        let allowed = flags_of(keyword);
         let mut items = Vec::new();
         for raw in &node.flags {
             let body = raw.trim_start_matches("--");
@@ -165,7 +212,9 @@ impl<'a> Flags<'a> {
                 None => (body.to_string(), None),
             };
             if !allowed.contains(&name.as_str()) {
-                let list = if allowed.is_empty() {
+                let list = if let Some(h) = known_elsewhere(keyword, &name) {
+                    h.to_string()
+                } else if allowed.is_empty() {
                     "it takes no flags".to_string()
                 } else {
                     format!("it takes --{}", allowed.join(", --"))
@@ -229,6 +278,18 @@ impl<'a> Flags<'a> {
     }
 }
 
+/// A hint for flags BuildKit has (or has elsewhere) that mxbuild refuses.
+fn known_elsewhere(keyword: &str, flag: &str) -> Option<&'static str> {
+    match (keyword, flag) {
+        ("add", "parents") => Some("BuildKit's ADD has no --parents: use COPY --parents"),
+        ("add", "from") => Some("ADD has no --from: use COPY --from"),
+        ("run", "device") => {
+            Some("RUN --device is not supported (no devices are given to RUN steps)")
+        }
+        _ => None,
+    }
+}
+
 fn command(node: &Node) -> Command {
     if node.json {
         Command::Exec(node.args.clone())
@@ -265,7 +326,7 @@ fn convert(node: &Node) -> Result<Instruction, Problem> {
     Ok(match node.keyword.as_str() {
         "from" => from(node)?,
         "arg" => {
-            Flags::new(node, &[])?;
+            Flags::new(node)?;
             need_args(node, 1, "ARG VERSION=1.0")?;
             Instruction::Arg(
                 node.args
@@ -278,25 +339,25 @@ fn convert(node: &Node) -> Result<Instruction, Problem> {
             )
         }
         "env" => {
-            Flags::new(node, &[])?;
+            Flags::new(node)?;
             Instruction::Env(pairs(&node.args))
         }
         "label" => {
-            Flags::new(node, &[])?;
+            Flags::new(node)?;
             Instruction::Label(pairs(&node.args))
         }
         "run" => run(node)?,
         "copy" | "add" => copy(node)?,
         "cmd" => {
-            Flags::new(node, &[])?;
+            Flags::new(node)?;
             Instruction::Cmd(command(node))
         }
         "entrypoint" => {
-            Flags::new(node, &[])?;
+            Flags::new(node)?;
             Instruction::Entrypoint(command(node))
         }
         "shell" => {
-            Flags::new(node, &[])?;
+            Flags::new(node)?;
             if !node.json || node.args.is_empty() {
                 return Err((
                     "SHELL requires the JSON form".to_string(),
@@ -306,37 +367,37 @@ fn convert(node: &Node) -> Result<Instruction, Problem> {
             Instruction::Shell(node.args.clone())
         }
         "workdir" => {
-            Flags::new(node, &[])?;
+            Flags::new(node)?;
             need_args(node, 1, "WORKDIR /app")?;
             Instruction::Workdir(node.args[0].clone())
         }
         "user" => {
-            Flags::new(node, &[])?;
+            Flags::new(node)?;
             need_args(node, 1, "USER app")?;
             Instruction::User(node.args[0].clone())
         }
         "expose" => {
-            Flags::new(node, &[])?;
+            Flags::new(node)?;
             need_args(node, 1, "EXPOSE 8080/tcp")?;
             Instruction::Expose(node.args.clone())
         }
         "volume" => {
-            Flags::new(node, &[])?;
+            Flags::new(node)?;
             need_args(node, 1, "VOLUME /data")?;
             Instruction::Volume(node.args.clone())
         }
         "stopsignal" => {
-            Flags::new(node, &[])?;
+            Flags::new(node)?;
             need_args(node, 1, "STOPSIGNAL SIGTERM")?;
             Instruction::StopSignal(node.args[0].clone())
         }
         "maintainer" => {
-            Flags::new(node, &[])?;
+            Flags::new(node)?;
             need_args(node, 1, "LABEL org.opencontainers.image.authors=\"me\"")?;
             Instruction::Maintainer(node.args[0].clone())
         }
         "onbuild" => {
-            Flags::new(node, &[])?;
+            Flags::new(node)?;
             let text = node.original.trim_start();
             let rest = text.get(7..).unwrap_or("").trim_start();
             Instruction::Onbuild(rest.to_string())
@@ -348,7 +409,7 @@ fn convert(node: &Node) -> Result<Instruction, Problem> {
 
 /// `FROM [--platform=P] IMAGE [AS NAME]`: the stage name is checked here, lower-cased.
 fn from(node: &Node) -> Result<Instruction, Problem> {
-    let flags = Flags::new(node, &["platform"])?;
+    let flags = Flags::new(node)?;
     let (image, name) = match node.args.as_slice() {
         [image] => (image.clone(), None),
         [image, as_kw, name] if as_kw.eq_ignore_ascii_case("as") => {
@@ -381,7 +442,7 @@ fn from(node: &Node) -> Result<Instruction, Problem> {
 
 /// `RUN`: its mounts, network and security flags are checked here, so a bad one points at its line.
 fn run(node: &Node) -> Result<Instruction, Problem> {
-    let flags = Flags::new(node, &["mount", "network", "security"])?;
+    let flags = Flags::new(node)?;
     if node.args.is_empty() && node.heredocs.is_empty() {
         return Err((
             "RUN needs a command".to_string(),
@@ -428,24 +489,10 @@ fn run(node: &Node) -> Result<Instruction, Problem> {
     })
 }
 
-/// `COPY`/`ADD`: each takes its own flags (only ADD has --checksum and --keep-git-dir, only COPY --from).
+/// `COPY`/`ADD`: each takes its own flags (only ADD has --checksum, --keep-git-dir and --unpack, only COPY --from and --parents).
 fn copy(node: &Node) -> Result<Instruction, Problem> {
     let add = node.keyword == "add";
-    let allowed: &[&str] = if add {
-        &[
-            "chown",
-            "chmod",
-            "link",
-            "exclude",
-            "checksum",
-            "keep-git-dir",
-            "parents",
-            "unpack",
-        ]
-    } else {
-        &["from", "chown", "chmod", "link", "parents", "exclude"]
-    };
-    let flags = Flags::new(node, allowed)?;
+    let flags = Flags::new(node)?;
     let mut paths = node.args.clone();
     let dest = if paths.len() >= 2 || (paths.len() == 1 && !node.heredocs.is_empty()) {
         paths.pop().unwrap_or_default()
@@ -464,7 +511,7 @@ fn copy(node: &Node) -> Result<Instruction, Problem> {
         chown: flags.value("chown")?,
         chmod: flags.value("chmod")?,
         link: flags.bool("link")?,
-        parents: flags.bool("parents")?,
+        parents: if add { false } else { flags.bool("parents")? },
         exclude: flags.values("exclude"),
         checksum: if add { flags.value("checksum")? } else { None },
         keep_git_dir: if add {
@@ -477,16 +524,7 @@ fn copy(node: &Node) -> Result<Instruction, Problem> {
 }
 
 fn healthcheck(node: &Node) -> Result<Instruction, Problem> {
-    let flags = Flags::new(
-        node,
-        &[
-            "interval",
-            "timeout",
-            "start-period",
-            "start-interval",
-            "retries",
-        ],
-    )?;
+    let flags = Flags::new(node)?;
     match node.args.first().map(String::as_str) {
         Some("NONE") => {
             if !node.flags.is_empty() {
@@ -597,6 +635,13 @@ mod tests {
             one("ADD --from=x a b")
                 .unwrap_err()
                 .contains("unknown flag for ADD: --from")
+        );
+        let e = one("ADD --parents a b").unwrap_err();
+        assert!(e.contains("hint: BuildKit's ADD has no --parents"), "{e}");
+        assert!(
+            one("RUN --device=/dev/fuse x")
+                .unwrap_err()
+                .contains("RUN --device is not supported")
         );
         assert!(
             one("COPY onlyone")

@@ -119,6 +119,11 @@ pub fn split(text: &str, file: &str) -> Result<(Directives, Vec<LogicalLine>), S
     Ok((directives, out))
 }
 
+/// The parser directives mxbuild reads (any other `# key=value` at the top
+/// is a comment, as in BuildKit): the list the README's compatibility table
+/// is tested against.
+pub const DIRECTIVES: &[&str] = &["syntax", "escape", "check"];
+
 /// Reads `# key=value` directives from the top; returns them and the index of
 /// the first line that is not one. The first non-directive line (comment,
 /// blank line or instruction) ends the directives.
@@ -133,6 +138,10 @@ fn read_directives(
         let Some((key, value)) = directive(line) else {
             return Ok((d, i));
         };
+        // An unknown directive is just a comment, and ends the directives.
+        if !DIRECTIVES.contains(&key.as_str()) {
+            return Ok((d, i));
+        }
         let span = Span {
             line: i + 1,
             col: 1,
@@ -169,7 +178,6 @@ fn read_directives(
                 d.syntax = Some(value);
             }
             "check" => d.check = Some(value),
-            // An unknown directive is just a comment, and ends the directives.
             _ => return Ok((d, i)),
         }
         seen.push(key);

@@ -50,6 +50,119 @@ pub enum MountKind {
     Ssh,
 }
 
+/// The keys each mount type takes (aliases included): the one list
+/// [`parse`] checks a spec against, and the list the README's
+/// compatibility table is tested against. BuildKit's `parseMount` reads
+/// every key for every type and ignores the ones a type has no use for
+/// (`id` on a bind, `env` on a cache, `from` on a tmpfs, ...); here such a
+/// key is refused, so nothing written is silently dropped.
+pub const MOUNT_KEYS: &[(&str, &[&str])] = &[
+    (
+        "bind",
+        &[
+            "type",
+            "target",
+            "dst",
+            "destination",
+            "source",
+            "src",
+            "from",
+            "readonly",
+            "ro",
+            "readwrite",
+            "rw",
+        ],
+    ),
+    (
+        "cache",
+        &[
+            "type",
+            "target",
+            "dst",
+            "destination",
+            "id",
+            "sharing",
+            "mode",
+            "uid",
+            "gid",
+            "readonly",
+            "ro",
+            "readwrite",
+            "rw",
+            "from",
+            "source",
+            "src",
+        ],
+    ),
+    (
+        "tmpfs",
+        &[
+            "type",
+            "target",
+            "dst",
+            "destination",
+            "size",
+            "readonly",
+            "ro",
+            "readwrite",
+            "rw",
+        ],
+    ),
+    (
+        "secret",
+        &[
+            "type",
+            "id",
+            "source",
+            "src",
+            "target",
+            "dst",
+            "destination",
+            "required",
+            "mode",
+            "uid",
+            "gid",
+            "env",
+        ],
+    ),
+    (
+        "ssh",
+        &[
+            "type",
+            "id",
+            "target",
+            "dst",
+            "destination",
+            "required",
+            "mode",
+            "uid",
+            "gid",
+        ],
+    ),
+];
+
+/// The keys mount type `kind` takes.
+pub fn keys_of(kind: MountKind) -> &'static [&'static str] {
+    let name = kind.name();
+    MOUNT_KEYS
+        .iter()
+        .find(|(k, _)| *k == name)
+        .map_or(&[], |(_, keys)| *keys)
+}
+
+impl MountKind {
+    /// The `type=` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            MountKind::Bind => "bind",
+            MountKind::Cache => "cache",
+            MountKind::Tmpfs => "tmpfs",
+            MountKind::Secret => "secret",
+            MountKind::Ssh => "ssh",
+        }
+    }
+}
+
 /// Parses one `--mount` value.
 pub fn parse(spec: &str) -> Result<Mount, String> {
     let mut m = Mount {
@@ -67,11 +180,13 @@ pub fn parse(spec: &str) -> Result<Mount, String> {
         size: None,
         env: None,
     };
+    let mut seen: Vec<String> = Vec::new();
     for field in split_fields(spec)? {
         let (key, value) = match field.split_once('=') {
             Some((k, v)) => (k.trim().to_ascii_lowercase(), Some(v.to_string())),
             None => (field.trim().to_ascii_lowercase(), None),
         };
+        seen.push(key.clone());
         let need =
             |v: Option<String>| v.ok_or_else(|| format!("--mount {key} needs a value ({key}=...)"));
         match key.as_str() {
@@ -118,8 +233,35 @@ pub fn parse(spec: &str) -> Result<Mount, String> {
             other => return Err(format!("unknown --mount option {other:?}")),
         }
     }
+    let allowed = keys_of(m.kind);
+    if let Some(k) = seen.iter().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(format!(
+            "--mount {k}= is not used by type={} mounts (it takes {})",
+            m.kind.name(),
+            allowed.join(", ")
+        ));
+    }
     check_kind_keys(&m)?;
+    secret_id(&mut m)?;
     Ok(m)
+}
+
+/// A secret's `source=` names it, as its `id=` does (BuildKit's
+/// `dispatchSecret`): both at once, or neither with no target, is an error.
+fn secret_id(m: &mut Mount) -> Result<(), String> {
+    if m.kind != MountKind::Secret {
+        return Ok(());
+    }
+    if m.source.is_some() && m.id.is_some() {
+        return Err("a secret mount takes source= or id=, not both".to_string());
+    }
+    if let Some(s) = m.source.take() {
+        m.id = Some(s);
+    }
+    if m.id.is_none() && m.target.is_none() {
+        return Err("a secret mount needs id= (or source=) or target=".to_string());
+    }
+    Ok(())
 }
 
 /// Keys that only some mount types take, refused elsewhere as BuildKit's
@@ -161,6 +303,12 @@ fn check_kind_keys(m: &Mount) -> Result<(), String> {
     // cache per id and seed); not implemented here, so refused, not ignored.
     if m.kind == MountKind::Cache && (m.from.is_some() || m.source.is_some()) {
         return Err("--mount=type=cache with from= or source= (a cache seeded from a stage) is not supported yet".to_string());
+    }
+    // BuildKit mounts these read-only when asked; not implemented here.
+    if matches!(m.kind, MountKind::Cache | MountKind::Tmpfs) && m.readonly == Some(true) {
+        return Err(format!(
+            "a read-only type={kind} mount is not supported yet; drop ro/readonly (or use type=bind)"
+        ));
     }
     if m.kind == MountKind::Secret && m.from.is_some() {
         return Err("a secret mount takes no from=".to_string());
@@ -321,6 +469,19 @@ mod size_tests {
         assert!(parse("type=secret,id=a,from=x").is_err());
         assert!(parse("type=cache,target=/t,from=x,source=/c").is_err());
         assert!(parse("type=cache,target=/t,mode=0700,uid=1000,gid=1000").is_ok());
+        // Keys a type has no use for are refused, not ignored.
+        assert!(parse("type=bind,target=/t,id=x").is_err());
+        assert!(parse("type=cache,target=/t,env=X").is_err());
+        assert!(parse("type=tmpfs,target=/t,from=x").is_err());
+        assert!(parse("type=ssh,source=x").is_err());
+        assert!(parse("type=cache,target=/t,ro").is_err());
+        assert!(parse("type=tmpfs,target=/t,readonly=true").is_err());
+        assert!(parse("type=cache,target=/t,rw").is_ok());
+        // A secret's source names it.
+        let m = parse("type=secret,source=tok,target=/t").unwrap();
+        assert_eq!((m.id.as_deref(), m.source), (Some("tok"), None));
+        assert!(parse("type=secret,source=a,id=b").is_err());
+        assert!(parse("type=secret").is_err());
         // No target: the engine puts it at the working directory.
         assert!(parse("type=bind,from=build").unwrap().target.is_none());
     }

@@ -27,6 +27,11 @@ impl CheckConfig {
     }
 }
 
+/// The keys of `# check=` (as BuildKit's `ParseLintOptions`): the list the
+/// README's compatibility table is tested against. `experimental` is
+/// refused: no experimental check is implemented.
+pub const CHECK_KEYS: &[&str] = &["skip", "error", "experimental"];
+
 /// Reads `# check=skip=A,B;error=true;experimental=C` as BuildKit's
 /// `ParseLintOptions` does (at most three `;` parts, `key=value` each).
 pub fn parse_check(value: &str) -> Result<CheckConfig, String> {
@@ -41,6 +46,9 @@ pub fn parse_check(value: &str) -> Result<CheckConfig, String> {
         };
         let list =
             |v: &str| -> Vec<String> { v.split(',').map(|r| r.trim().to_string()).collect() };
+        if !CHECK_KEYS.contains(&k.trim()) {
+            return Err(format!("invalid check option {:?}", k.trim()));
+        }
         match k.trim() {
             "skip" if v.trim() == "all" => c.skip_all = true,
             "skip" => c.skip = list(v.trim()),

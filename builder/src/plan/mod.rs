@@ -9,6 +9,8 @@
 //! COPY/ADD: the sources' content or the `--from` instance's key).
 
 mod build_checks;
+/// The `# check=` keys, for the README's compatibility table test.
+pub use build_checks::CHECK_KEYS;
 mod context;
 mod dispatch;
 mod duration;

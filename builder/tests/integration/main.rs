@@ -22,6 +22,7 @@ mod hostile;
 mod layers;
 mod oci_layout;
 mod plan;
+mod readme_table;
 mod registry;
 mod xx_builds;
 mod xx_image;
