@@ -156,8 +156,8 @@ pub fn build(
     } = fetched;
     for w in &plan.warnings {
         progress.line(&format!(
-            "warning: {file}:{}: {} ({})",
-            w.line, w.message, w.hint
+            "warning: {file}:{}:{}: {} [{}] ({})",
+            w.line, w.col, w.message, w.code, w.hint
         ));
     }
     let snapshots = layers::Snapshots::open(&store.root).map_err(|e| e.to_string())?;
