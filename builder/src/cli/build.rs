@@ -127,6 +127,13 @@ pub struct BuildArgs {
     /// Use plain http for --push to this registry.
     #[arg(long)]
     insecure: bool,
+    /// Method: build (the default) or check (run the build checks only,
+    /// build nothing; `check,ignorestatus=true` exits 0 on findings).
+    #[arg(long, default_value = "build", value_name = "METHOD")]
+    call: String,
+    /// Shorthand for --call=check.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    check: Option<String>,
     /// Build context directory.
     context: PathBuf,
 }
@@ -215,13 +222,28 @@ fn ssh_agents(items: &[String]) -> Result<BTreeMap<String, PathBuf>, String> {
 
 /// Runs `mxbuild build`.
 pub fn run(args: &BuildArgs) -> ExitCode {
-    match run_inner(args) {
-        Ok(()) => ExitCode::SUCCESS,
+    let result = match super::build_check::call_func(&args.call, args.check.as_deref()) {
+        Ok(Some(call)) => run_check(args, &call),
+        Ok(None) => run_inner(args).map(|()| ExitCode::SUCCESS),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(code) => code,
         Err(e) => {
             super::fail(&e);
             ExitCode::FAILURE
         }
     }
+}
+
+/// `--check`: the build checks only, nothing built.
+fn run_check(args: &BuildArgs, call: &super::build_check::CallFunc) -> Result<ExitCode, String> {
+    let platforms = if args.platform.is_empty() {
+        vec![Platform::host()]
+    } else {
+        Platform::parse_list(&args.platform.join(",")).map_err(|e| format!("--platform: {e}"))?
+    };
+    super::build_check::run(&engine_options(args, &platforms)?, call)
 }
 
 fn run_inner(args: &BuildArgs) -> Result<(), String> {

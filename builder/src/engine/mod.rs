@@ -57,7 +57,7 @@ pub(crate) use ctx::Ctx;
 pub use emulation::check_emulation;
 pub use error::BuildError;
 pub use inspect::{added_layer_dirs, smoke_test, with_view};
-pub use planning::key_inputs;
+pub use planning::{check, key_inputs};
 use progress::Progress;
 use state::State;
 
