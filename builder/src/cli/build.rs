@@ -136,6 +136,13 @@ pub struct BuildArgs {
     /// Use plain http for --push to this registry.
     #[arg(long)]
     insecure: bool,
+    /// Method: build (the default) or check (run the build checks only,
+    /// build nothing; `check,ignorestatus=true` exits 0 on findings).
+    #[arg(long, default_value = "build", value_name = "METHOD")]
+    call: String,
+    /// Shorthand for --call=check.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    check: Option<String>,
     /// Build context: a directory, `-` (a tar archive or a Dockerfile on
     /// stdin), a git URL (`https://host/repo.git#ref:subdir`) or the https
     /// URL of a tar archive.
@@ -266,13 +273,40 @@ const DEFAULT_NAME: &str = "docker.io/library/mxbuild-output:latest";
 
 /// Runs `mxbuild build`.
 pub fn run(args: &BuildArgs) -> ExitCode {
-    match run_inner(args) {
-        Ok(()) => ExitCode::SUCCESS,
+    let result = match super::build_check::call_func(&args.call, args.check.as_deref()) {
+        Ok(Some(call)) => run_check(args, &call),
+        Ok(None) => run_inner(args).map(|()| ExitCode::SUCCESS),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(code) => code,
         Err(e) => {
             super::fail(&e);
             ExitCode::FAILURE
         }
     }
+}
+
+/// `--check`: the build checks only, nothing built.
+fn run_check(args: &BuildArgs, call: &super::build_check::CallFunc) -> Result<ExitCode, String> {
+    let platforms = if args.platform.is_empty() {
+        vec![Platform::host()]
+    } else {
+        Platform::parse_list(&args.platform.join(",")).map_err(|e| format!("--platform: {e}"))?
+    };
+    let root = default_root();
+    let store = Store::open(&root, Mode::Shared)
+        .map_err(|e| format!("cannot open the store at {}: {e}", root.display()))?;
+    let ssh = ssh_agents(&args.ssh)?;
+    let source = build_context::resolve(
+        &store,
+        &args.context,
+        args.file.as_deref(),
+        ssh.get("default").map(PathBuf::as_path),
+        &mut |s| eprintln!("{s}"),
+    )?;
+    let opts = engine_options(args, &platforms, &source, ssh)?;
+    super::build_check::run(&store, &opts, call)
 }
 
 fn run_inner(args: &BuildArgs) -> Result<(), String> {

@@ -58,7 +58,7 @@ pub(crate) use ctx::Ctx;
 pub use emulation::check_emulation;
 pub use error::BuildError;
 pub use inspect::{added_layer_dirs, smoke_test, with_view};
-pub use planning::key_inputs;
+pub use planning::{check, key_inputs};
 use progress::Progress;
 use state::State;
 
@@ -162,8 +162,8 @@ pub fn build(
     } = fetched;
     for w in &plan.warnings {
         progress.line(&format!(
-            "warning: {file}:{}: {} ({})",
-            w.line, w.message, w.hint
+            "warning: {file}:{}:{}: {} [{}] ({})",
+            w.line, w.col, w.message, w.code, w.hint
         ));
     }
     let (no_cache, unknown) = no_cache::instances(&plan, &opts.no_cache_filter);

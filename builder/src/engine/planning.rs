@@ -63,17 +63,7 @@ pub(crate) fn plan_build(
     progress: &Progress,
 ) -> Result<(Plan, String, Fetched, contexts::Contexts), BuildError> {
     let (df, file) = read_dockerfile(opts)?;
-    let popts = crate::plan::Options {
-        platforms: opts.platforms.clone(),
-        host: Platform::host(),
-        target: opts.target.clone(),
-        build_args: opts.build_args.clone(),
-        context: None,
-        named_contexts: opts.named_contexts.clone(),
-        network: opts.network,
-        allow: opts.allow,
-        run_extras: opts.run_extras.clone(),
-    };
+    let popts = plan_options(opts);
     let log = |s: &str| progress.line(s);
     let resolver = resolve::StoreResolver::new(store, opts.pull, &opts.named_contexts, &log)
         .refreshing(opts.pull_always);
@@ -109,6 +99,38 @@ pub(crate) fn plan_build(
         git: inputs.git,
     };
     Ok((plan, file, fetched, contexts))
+}
+
+/// The planner's options for a build.
+fn plan_options(opts: &Options) -> crate::plan::Options {
+    crate::plan::Options {
+        platforms: opts.platforms.clone(),
+        host: Platform::host(),
+        target: opts.target.clone(),
+        build_args: opts.build_args.clone(),
+        context: None,
+        named_contexts: opts.named_contexts.clone(),
+        network: opts.network,
+        allow: opts.allow,
+        run_extras: opts.run_extras.clone(),
+    }
+}
+
+/// `mxbuild build --check`: the build checks over every stage (or the
+/// `--target` one), base images resolved (pulled when missing) so each
+/// stage's environment is known, as BuildKit's lint does; nothing runs.
+/// Returns the Dockerfile's text too, for showing each finding's line.
+pub fn check(
+    store: &Store,
+    opts: &Options,
+    progress: &Progress,
+) -> Result<(crate::plan::Checked, crate::dockerfile::Dockerfile), BuildError> {
+    let (df, _) = read_dockerfile(opts)?;
+    let log = |s: &str| progress.line(s);
+    let resolver = resolve::StoreResolver::new(store, opts.pull, &opts.named_contexts, &log)
+        .refreshing(opts.pull_always);
+    let checked = crate::plan::check(&df, &plan_options(opts), &resolver);
+    Ok((checked, df))
 }
 
 /// What planning brought into the store for the build's steps.

@@ -96,6 +96,7 @@ pub fn check(
             if let Some(what) = mentions(&step.text, COMPILES) {
                 out.push(Warning {
                     line: step.line,
+                    col: 1,
                     code: "EmulatedCompile".to_string(),
                     message: format!("`{what}` in stage {} runs under QEMU for {}, ~10x slower than native", inst.stage, inst.platform),
                     hint: "move it to a --platform=$BUILDPLATFORM stage and cross-compile with xx (xx-cargo, xx-go, xx-clang)".to_string(),
@@ -113,6 +114,7 @@ pub fn check(
                 if AUTOMATIC.contains(&name.as_str()) && default.is_some() {
                     out.push(Warning {
                         line: located.span.line,
+                        col: located.span.col,
                         code: "ShadowedPlatformArg".to_string(),
                         message: format!("ARG {name} with a default replaces the value BuildKit sets for each platform"),
                         hint: format!("declare it without a value: ARG {name}"),
@@ -132,6 +134,7 @@ pub fn check(
         {
             out.push(Warning {
                 line: stage.from.span.line,
+                col: stage.from.span.col,
                 code: "PlatformOnStage".to_string(),
                 message: format!(
                     "FROM --platform is ignored when FROM names a stage ({})",
@@ -148,6 +151,7 @@ pub fn check(
                 if f.contains('$') {
                     out.push(Warning {
                         line: located.span.line,
+                        col: located.span.col,
                         code: "VariableInCopyFrom".to_string(),
                         message: format!("COPY --from={f} uses a variable: the stage it names is only known per build"),
                         hint: "name the stage directly, or pass a named build context (--build-context)".to_string(),
@@ -175,6 +179,7 @@ fn early_target_arg(body: &[Located], out: &mut Vec<Warning>) {
             if let Some(what) = mentions(text, EXPENSIVE) {
                 out.push(Warning {
                     line: body[pos].span.line,
+                    col: body[pos].span.col,
                     code: "EarlyTargetArg".to_string(),
                     message: format!(
                         "this TARGET* ARG makes the `{what}` step at line {} run once per target platform, though it does not use it",

@@ -8,9 +8,9 @@
 //! platform it runs as, and what it reads (RUN: its environment and mounts;
 //! COPY/ADD: the sources' content or the `--from` instance's key).
 
-mod build_checks;
+pub mod build_checks;
 /// The `# check=` keys, for the README's compatibility table test.
-pub use build_checks::CHECK_KEYS;
+pub use build_checks::config::CHECK_KEYS;
 mod context;
 mod dispatch;
 mod duration;
@@ -76,7 +76,9 @@ pub struct Options {
 pub struct Warning {
     /// Line of the instruction it is about.
     pub line: usize,
-    /// Stable identifier.
+    /// Column where that instruction starts (1-based).
+    pub col: usize,
+    /// Stable identifier: a BuildKit rule name or one of mxbuild's lints.
     pub code: String,
     /// What is wrong.
     pub message: String,
@@ -198,24 +200,10 @@ pub fn convert(
     opts: &Options,
     resolver: &dyn Resolver,
 ) -> Result<Plan, PlanError> {
-    let checks = build_checks::config_of(df)?;
+    let checks = build_checks::config_of(df, &opts.build_args)?;
     let instructions = dockerfile::instruction::from_nodes(&df.nodes, &df.file, &df.text)?;
     let stages = Stages::split(df, instructions)?;
-    let target = match &opts.target {
-        Some(t) => stages.find(t).ok_or_else(|| {
-            let names: Vec<String> = stages.stages.iter().map(Stage::label).collect();
-            SourceError::new(
-                &df.file,
-                Span { line: 1, col: 1 },
-                format!("target stage {t:?} not found"),
-            )
-            .hint(format!("stages are: {}", names.join(", ")))
-        })?,
-        None => stages
-            .stages
-            .last()
-            .ok_or_else(|| SourceError::new(&df.file, Span::default(), "no stages"))?,
-    };
+    let target = target_stage(df, &stages, opts.target.as_deref())?;
     let mut planner = Planner::new(df, opts, &stages, resolver);
     let mut finals = Vec::new();
     for p in &opts.platforms {
@@ -224,12 +212,17 @@ pub fn convert(
             .map_err(|e| e.for_platform(p))?;
         finals.push(i);
     }
+    let mut warnings = planner.undefined.take();
     let instances = planner.instances;
-    let mut warnings = lints::check(df, &stages, &instances, &opts.host);
-    warnings.extend(build_checks::check(df, &stages));
-    warnings.retain(|w| !checks.skips(&w.code));
-    warnings.sort_by(|a, b| (a.line, &a.code).cmp(&(b.line, &b.code)));
-    warnings.dedup();
+    warnings.extend(lints::check(df, &stages, &instances, &opts.host));
+    warnings.extend(build_checks::check_text(df));
+    warnings.extend(build_checks::check_stages(
+        df,
+        &stages,
+        &opts.build_args,
+        &opts.host,
+    ));
+    let warnings = build_checks::filter(df, &checks, warnings);
     if checks.error {
         build_checks::fail_on(df, &warnings)?;
     }
@@ -242,6 +235,97 @@ pub fn convert(
         warnings,
         finals,
     })
+}
+
+/// The stage `--target` names, else the last.
+fn target_stage<'s>(
+    df: &Dockerfile,
+    stages: &'s Stages,
+    target: Option<&str>,
+) -> Result<&'s Stage, SourceError> {
+    match target {
+        Some(t) => stages.find(t).ok_or_else(|| {
+            let names: Vec<String> = stages.stages.iter().map(Stage::label).collect();
+            SourceError::new(
+                &df.file,
+                Span { line: 1, col: 1 },
+                format!("target stage {t:?} not found"),
+            )
+            .hint(format!("stages are: {}", names.join(", ")))
+        }),
+        None => stages
+            .stages
+            .last()
+            .ok_or_else(|| SourceError::new(&df.file, Span::default(), "no stages")),
+    }
+}
+
+/// What `--check` found: BuildKit's rules only (not mxbuild's own lints),
+/// as `# check=` leaves them, and the error that stopped the check, if any
+/// (BuildKit's lint subrequest reports both).
+#[derive(Debug)]
+pub struct Checked {
+    /// The findings, in file order.
+    pub warnings: Vec<Warning>,
+    /// Why the Dockerfile cannot be built.
+    pub error: Option<PlanError>,
+}
+
+/// Runs the build checks without building (`mxbuild build --check`): every
+/// stage is planned for every platform (only the `--target` stage and what
+/// it needs when one is given, as BuildKit's lint does), so the checks
+/// that need each stage's environment see it.
+pub fn check(df: &Dockerfile, opts: &Options, resolver: &dyn Resolver) -> Checked {
+    let mut warnings = build_checks::check_text(df);
+    let config = match build_checks::config_of(df, &opts.build_args) {
+        Ok(c) => c,
+        Err(e) => {
+            return Checked {
+                warnings: Vec::new(),
+                error: Some(e.into()),
+            };
+        }
+    };
+    let error = check_planned(df, opts, resolver, &mut warnings).err();
+    let warnings = build_checks::filter(df, &config, warnings)
+        .into_iter()
+        .filter(|w| build_checks::rules::is_buildkit(&w.code))
+        .collect();
+    Checked { warnings, error }
+}
+
+/// The stage and planner findings of [`check`], added to `out` as found.
+fn check_planned(
+    df: &Dockerfile,
+    opts: &Options,
+    resolver: &dyn Resolver,
+    out: &mut Vec<Warning>,
+) -> Result<(), PlanError> {
+    let instructions = dockerfile::instruction::from_nodes(&df.nodes, &df.file, &df.text)?;
+    let stages = Stages::split(df, instructions)?;
+    out.extend(build_checks::check_stages(
+        df,
+        &stages,
+        &opts.build_args,
+        &opts.host,
+    ));
+    let wanted: Vec<usize> = match &opts.target {
+        Some(t) => vec![target_stage(df, &stages, Some(t))?.index],
+        None => (0..stages.stages.len()).collect(),
+    };
+    let mut planner = Planner::new(df, opts, &stages, resolver);
+    let mut result = Ok(());
+    'platforms: for p in &opts.platforms {
+        let mut memo = BTreeMap::new();
+        for &i in &wanted {
+            if let Err(e) = planner.instance(i, p, &mut memo, &mut Vec::new()) {
+                result = Err(e.for_platform(p));
+                break 'platforms;
+            }
+        }
+    }
+    out.extend(planner.undefined.take());
+    result
 }
 
 fn summarize(instances: &[Instance]) -> Summary {

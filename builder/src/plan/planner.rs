@@ -6,10 +6,12 @@
 //! Instances whose final keys are equal are one instance serving several
 //! targets.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use xx::Platform;
 
+use super::build_checks;
 use super::dispatch::from::Base;
 use super::keys::{Field, Values};
 use super::scope::{self, Scope};
@@ -52,6 +54,8 @@ pub(super) struct Planner<'a> {
     pub instances: Vec<Instance>,
     /// final key -> index in `instances`.
     by_key: BTreeMap<String, usize>,
+    /// UndefinedVar findings, made where words are expanded.
+    pub undefined: RefCell<Vec<super::Warning>>,
 }
 
 impl<'a> Planner<'a> {
@@ -68,6 +72,7 @@ impl<'a> Planner<'a> {
             resolver,
             instances: Vec::new(),
             by_key: BTreeMap::new(),
+            undefined: RefCell::new(Vec::new()),
         }
     }
 
@@ -119,8 +124,16 @@ impl<'a> Planner<'a> {
         used: &mut BTreeSet<String>,
     ) -> Result<String, PlanError> {
         let v = self.expand(scope, word, span)?;
+        self.note_undefined(scope, &v.used, span);
         used.extend(v.used);
         Ok(v.text)
+    }
+
+    /// Records the variables of an expanded word that nothing defines
+    /// (BuildKit's UndefinedVar).
+    fn note_undefined(&self, scope: &Scope, used: &BTreeSet<String>, span: Span) {
+        let found = build_checks::undefined_var::undefined(scope, used, span);
+        self.undefined.borrow_mut().extend(found);
     }
 
     /// `ARG` values in a stage: the `--build-arg`, else the default, else
@@ -135,7 +148,11 @@ impl<'a> Planner<'a> {
         for (name, default) in list {
             let value = match (self.opts.build_args.get(name), default) {
                 (Some(v), _) => Some(v.clone()),
-                (None, Some(d)) => Some(self.expand(scope, d, span)?.text),
+                (None, Some(d)) => {
+                    let v = self.expand(scope, d, span)?;
+                    self.note_undefined(scope, &v.used, span);
+                    Some(v.text)
+                }
                 (None, None) => global.args.get(name).cloned().flatten(),
             };
             scope.args.insert(name.clone(), value);

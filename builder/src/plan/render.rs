@@ -65,8 +65,8 @@ pub fn text(plan: &Plan, file: &str) -> String {
     ));
     for w in &plan.warnings {
         s.push_str(&format!(
-            "\nwarning: {file}:{}: {} [{}]\n  hint: {}\n",
-            w.line, w.message, w.code, w.hint
+            "\nwarning: {file}:{}:{}: {} [{}]\n  hint: {}\n",
+            w.line, w.col, w.message, w.code, w.hint
         ));
     }
     s

@@ -1,3 +1,4 @@
+mod checks;
 mod cli;
 mod contexts;
 mod copy;
