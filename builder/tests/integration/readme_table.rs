@@ -168,6 +168,11 @@ fn problems(readme: &str) -> Vec<String> {
                     "row {name}: the code does not know it, so its status must be `refused: …`, not {s:?}"
                 ));
             }
+            if known.contains(&name) && s.contains("not parsed") {
+                bad.push(format!(
+                    "row {name}: says `not parsed`, but the code parses it now; say what it does"
+                ));
+            }
             seen.insert(name);
         }
     }
