@@ -299,16 +299,16 @@ fn check_kind_keys(m: &Mount) -> Result<(), String> {
             "--mount sharing= is only for type=cache, not type={kind}"
         ));
     }
-    // BuildKit seeds such a cache from the stage's directory (a separate
-    // cache per id and seed); not implemented here, so refused, not ignored.
-    if m.kind == MountKind::Cache && (m.from.is_some() || m.source.is_some()) {
-        return Err("--mount=type=cache with from= or source= (a cache seeded from a stage) is not supported yet".to_string());
+    // BuildKit mounts `source=` of the `from=` state; a cache without
+    // `from=` starts from an empty directory, which has no such path.
+    if m.kind == MountKind::Cache && m.source.is_some() && m.from.is_none() {
+        return Err("--mount=type=cache source= names a path in from=, and there is no from=\nhint: add from=STAGE (the cache starts as a copy of that path), or drop source=".to_string());
     }
-    // BuildKit mounts these read-only when asked; not implemented here.
-    if matches!(m.kind, MountKind::Cache | MountKind::Tmpfs) && m.readonly == Some(true) {
-        return Err(format!(
-            "a read-only type={kind} mount is not supported yet; drop ro/readonly (or use type=bind)"
-        ));
+    // BuildKit mounts a tmpfs read-only when asked; not implemented here.
+    if m.kind == MountKind::Tmpfs && m.readonly == Some(true) {
+        return Err(
+            "a read-only type=tmpfs mount is not supported yet; drop ro/readonly".to_string(),
+        );
     }
     if m.kind == MountKind::Secret && m.from.is_some() {
         return Err("a secret mount takes no from=".to_string());
@@ -467,14 +467,15 @@ mod size_tests {
         assert!(parse("type=cache,target=/t,uid=x").is_err());
         assert!(parse("type=bind,target=/t,sharing=locked").is_err());
         assert!(parse("type=secret,id=a,from=x").is_err());
-        assert!(parse("type=cache,target=/t,from=x,source=/c").is_err());
+        assert!(parse("type=cache,target=/t,from=x,source=/c").is_ok());
+        assert!(parse("type=cache,target=/t,source=/c").is_err());
         assert!(parse("type=cache,target=/t,mode=0700,uid=1000,gid=1000").is_ok());
         // Keys a type has no use for are refused, not ignored.
         assert!(parse("type=bind,target=/t,id=x").is_err());
         assert!(parse("type=cache,target=/t,env=X").is_err());
         assert!(parse("type=tmpfs,target=/t,from=x").is_err());
         assert!(parse("type=ssh,source=x").is_err());
-        assert!(parse("type=cache,target=/t,ro").is_err());
+        assert!(parse("type=cache,target=/t,ro").is_ok());
         assert!(parse("type=tmpfs,target=/t,readonly=true").is_err());
         assert!(parse("type=cache,target=/t,rw").is_ok());
         // A secret's source names it.

@@ -99,7 +99,7 @@ impl<'a> Mounts<'a> {
             ));
         }
         match m.kind {
-            MountKind::Cache => cache::add(ctx, self, m, target, rootfs, stubs),
+            MountKind::Cache => cache::add(ctx, self, m, rm.from.as_ref(), target, rootfs, stubs),
             MountKind::Tmpfs => tmpfs::add(self, m, target, rootfs, stubs),
             MountKind::Secret => secret::add(ctx, self, m, target, rootfs, env, stubs),
             MountKind::Bind => bind::add(ctx, self, rm, target, rootfs, stubs),

@@ -179,3 +179,44 @@ fn shebang_heredocs_run_by_their_interpreter() {
         "the script is not in the image"
     );
 }
+
+/// `--mount=type=cache,from=STAGE,source=DIR` starts as a copy of that
+/// directory (owners kept) and keeps what steps add; a seed with other
+/// content gets a cache of its own (BuildKit keys caches by id and seed);
+/// `ro` mounts a cache read-only.
+#[test]
+fn seeded_and_read_only_cache_mounts() {
+    let Some(s) = Scenario::start("compat-cache-seed") else {
+        return;
+    };
+    // A fresh id per run: caches outlive builds in the shared test store.
+    let id = format!("seed-{}", std::process::id());
+    let df = |marker: &str| {
+        format!(
+            "FROM debian:bookworm AS seed\n\
+             RUN mkdir -p /deps/sub && echo {marker} > /deps/sub/a && chown 1234:1234 /deps/sub/a\n\
+             FROM debian:bookworm\n\
+             RUN --mount=type=cache,id={id},target=/cache,from=seed,source=/deps \\\n\
+               cat /cache/sub/a > /seen && stat -c %u /cache/sub/a > /owner && echo x > /cache/added-{marker}\n\
+             RUN --mount=type=cache,id={id},target=/cache,from=seed,source=/deps ls /cache > /listing\n\
+             RUN --mount=type=cache,id={id}-plain,target=/c2,ro \\\n\
+               if touch /c2/x 2>/dev/null; then echo writable; else echo read-only; fi > /ro\n"
+        )
+    };
+    let out = build_amd64(&s, "one", &df("one"));
+    assert_eq!(read(out.join("seen")), "one");
+    assert_eq!(read(out.join("owner")), "1234");
+    assert_eq!(read(out.join("listing")), "added-one\nsub");
+    assert_eq!(read(out.join("ro")), "read-only");
+    // Another seed: a cache of its own, without what the first one got.
+    let out = build_amd64(&s, "two", &df("two"));
+    assert_eq!(read(out.join("seen")), "two");
+    assert_eq!(read(out.join("listing")), "added-two\nsub");
+    // source= needs from= (BuildKit mounts that path of the from= state).
+    let e = build_fails(
+        &s,
+        "nofrom",
+        "FROM debian:bookworm\nRUN --mount=type=cache,target=/c,source=/x true\n",
+    );
+    assert!(e.contains("source= names a path in from="), "{e}");
+}
