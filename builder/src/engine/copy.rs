@@ -348,6 +348,7 @@ fn write_one(
         add,
         heredocs,
         unpack,
+        keep_git_dir,
         ..
     } = &step.op
     else {
@@ -357,7 +358,9 @@ fn write_one(
     match m {
         Matched::Url(u) => write_download(ctx, u, d, unpack.unwrap_or(false))
             .map_err(|e| format!("{at}: ADD {}: {e}", url::redact(u))),
-        Matched::Git(src) => write_git(ctx, src, d).map_err(|e| format!("{at}: {e}")),
+        Matched::Git(src) => {
+            write_git(ctx, src, d, *keep_git_dir).map_err(|e| format!("{at}: {e}"))
+        }
         Matched::Heredoc(name) => {
             let h = heredocs
                 .iter()
@@ -475,7 +478,7 @@ fn exclude_pick(excludes: &IgnoreMatcher, path: &str, is_dir: bool) -> Pick {
 }
 
 /// ADD of a git source: the commit's files into the destination directory.
-fn write_git(ctx: &Ctx, src: &str, d: &Dest) -> Result<(), String> {
+fn write_git(ctx: &Ctx, src: &str, d: &Dest, keep_git_dir: bool) -> Result<(), String> {
     let commit = ctx
         .git
         .get(src)
@@ -484,6 +487,10 @@ fn write_git(ctx: &Ctx, src: &str, d: &Dest) -> Result<(), String> {
     let files = scratch.0.join("git");
     super::git::export(ctx.store, src, commit, &scratch.0, &files)
         .map_err(|e| format!("ADD {}: {e}", url::redact(src)))?;
+    if keep_git_dir {
+        super::git::keep_git_dir(ctx.store, src, commit, &files)
+            .map_err(|e| format!("ADD --keep-git-dir {}: {e}", url::redact(src)))?;
+    }
     let target = d.dir(ctx.fx)?;
     let entries = fs::read_dir(&files).map_err(|e| format!("ADD: {e}"))?;
     let mut copier = fsutil::Copier::new(ctx.fx, d.own_fixed(), &fsutil::pick_all);

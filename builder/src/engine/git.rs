@@ -227,3 +227,44 @@ pub fn export(
     }
     Ok(())
 }
+
+/// `ADD --keep-git-dir=true`: makes `work` (the exported files of
+/// `commit`) a repository as BuildKit's checkout leaves it: a fresh
+/// `.git` holding the commit fetched with depth 1, `HEAD` detached at it,
+/// `origin` set to the remote (credentials redacted), no reflog and no
+/// `FETCH_HEAD`. As in BuildKit, only without `:subdir` (a subdirectory
+/// gets no `.git`). The commit comes from the store's cache repository
+/// over `file://`, never from a path git could take a shortcut through.
+pub fn keep_git_dir(store: &Store, source: &str, commit: &str, work: &Path) -> Result<(), String> {
+    let r = url::git_ref(source);
+    if r.subdir.is_some() {
+        return Ok(());
+    }
+    let cache = cache_repo(store, &r.remote);
+    let local = format!("refs/mxbuild/{}", short_hash(source));
+    let step = |args: &[&str]| {
+        let mut c = Command::new("git");
+        c.arg("-C").arg(work).args(args);
+        run(c).map_err(|e| format!("git {}: {e}", args.first().copied().unwrap_or("")))
+    };
+    step(&["-c", "init.defaultBranch=master", "init", "-q"])?;
+    step(&[
+        "remote",
+        "add",
+        "origin",
+        &format!("file://{}", cache.display()),
+    ])?;
+    step(&["fetch", "-q", "-u", "--depth=1", "--", "origin", &local])?;
+    // The files are already there (exported as without .git): point HEAD
+    // at the commit and fill the index from it.
+    step(&["update-ref", "--no-deref", "HEAD", commit])?;
+    step(&["read-tree", "HEAD"])?;
+    let _ = step(&["update-index", "-q", "--refresh"]);
+    step(&["remote", "set-url", "origin", &url::redact(&r.remote)])?;
+    step(&["reflog", "expire", "--all", "--expire=now"])?;
+    let fetch_head = work.join(".git/FETCH_HEAD");
+    if fetch_head.exists() {
+        std::fs::remove_file(&fetch_head).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}

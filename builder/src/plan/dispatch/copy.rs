@@ -54,13 +54,6 @@ impl Planner<'_> {
             srcs.push(self.expand_used(scope, s, span, &mut parts.used)?);
         }
         let kw = if *add { "ADD" } else { "COPY" };
-        if *keep_git_dir {
-            return Err(self.err(
-                span,
-                "ADD --keep-git-dir is not supported yet",
-                "drop the flag (the files are copied without .git), or clone in a RUN step",
-            ));
-        }
         self.check_remote(&srcs, *add, span)?;
         self.remote_fields(&srcs, *add, &mut parts);
         let mut flags = self.copy_flags(located, scope, &srcs, &mut parts)?;
@@ -70,6 +63,10 @@ impl Planner<'_> {
         }
         if *parents {
             flags.shown.push("--parents".to_string());
+        }
+        if *keep_git_dir {
+            flags.shown.push("--keep-git-dir".to_string());
+            parts.fields.push(Field::text("keep-git-dir", "true"));
         }
         if let Some(u) = unpack {
             flags.shown.push(format!("--unpack={u}"));
@@ -116,7 +113,7 @@ impl Planner<'_> {
             exclude: flags.exclude,
             parents: *parents,
             unpack: *unpack,
-            keep_git_dir: false,
+            keep_git_dir: *keep_git_dir,
             heredocs: located
                 .heredocs
                 .iter()

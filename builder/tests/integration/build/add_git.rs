@@ -103,6 +103,64 @@ fn add_copies_git_sources_at_their_commit() {
     let again = build();
     assert!(again.contains("(0 steps run"), "{again}");
 
+    // --keep-git-dir: a .git as BuildKit's checkout leaves it (HEAD
+    // detached at the commit, origin the remote, depth 1, clean), but not
+    // for a subdirectory.
+    let keep = context_with(
+        t,
+        "keep",
+        &format!(
+            "FROM scratch\nADD --keep-git-dir=true {repo_url}#v1 /src\nADD --keep-git-dir=true {repo_url}#v1:sub /sub\n"
+        ),
+    );
+    let kept = t.join("kept");
+    mx_ok(&[
+        "build",
+        "--platform",
+        "linux/amd64",
+        "-o",
+        &format!("type=local,dest={}", kept.display()),
+        keep.to_str().unwrap(),
+    ]);
+    let src = kept.join("src");
+    let host_git = |args: &[&str]| {
+        let o = Command::new("git")
+            .arg("-c")
+            .arg(format!("safe.directory={}", src.display()))
+            .arg("-C")
+            .arg(&src)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "git {args:?}: {}", text(&o));
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    let v1 = {
+        let o = Command::new("git")
+            .arg("-C")
+            .arg(&bare)
+            .args(["rev-parse", "v1^{commit}"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    assert_eq!(host_git(&["rev-parse", "HEAD"]), v1);
+    assert_eq!(
+        read(src.join(".git/HEAD")),
+        v1,
+        "HEAD detached at the commit"
+    );
+    assert_eq!(host_git(&["remote", "get-url", "origin"]), repo_url);
+    assert_eq!(host_git(&["status", "--porcelain"]), "", "a clean checkout");
+    assert_eq!(host_git(&["rev-list", "--count", "HEAD"]), "1", "depth 1");
+    assert!(!src.join(".git/FETCH_HEAD").exists());
+    assert_eq!(read(src.join("README")), "v1");
+    assert!(kept.join("sub/tool.sh").is_file());
+    assert!(
+        !kept.join("sub/.git").exists(),
+        "a subdirectory gets no .git"
+    );
+
     for (name, df, want) in [
         ("noref", format!("ADD {repo_url}#nope /x"), "nope"),
         (
@@ -114,11 +172,6 @@ fn add_copies_git_sources_at_their_commit() {
             "copy",
             format!("COPY {repo_url} /x"),
             "COPY cannot download",
-        ),
-        (
-            "keep",
-            format!("ADD --keep-git-dir=true {repo_url} /x"),
-            "--keep-git-dir",
         ),
         (
             "inject",
