@@ -516,6 +516,7 @@ fn engine_options(
 ) -> Result<engine::Options, String> {
     Ok(engine::Options {
         dockerfile: source.dockerfile.clone(),
+        dockerfile_name: source.name.clone(),
         context: source.context.clone(),
         platforms: platforms.to_vec(),
         target: args.target.clone(),

@@ -27,6 +27,9 @@ pub struct Source {
     pub context: PathBuf,
     /// The Dockerfile.
     pub dockerfile: PathBuf,
+    /// How messages name a Dockerfile that is not the user's file:
+    /// `Dockerfile` from stdin, `URL#…:path` in a remote context.
+    pub name: Option<String>,
     _scratch: Option<Scratch>,
 }
 
@@ -116,6 +119,7 @@ pub fn resolve(
             ctx_dir
         }
     };
+    let mut name = Some("Dockerfile".to_string());
     let dockerfile = if stdin_file {
         let f = scratch.0.join("Dockerfile.stdin");
         save_stdin(&f)?;
@@ -134,21 +138,27 @@ pub fn resolve(
         f
     } else {
         // As buildx: with a remote context, -f names a file inside it.
-        let name = file.unwrap_or(Path::new("Dockerfile"));
-        let inside = crate::fsutil::resolve(&context, &name.to_string_lossy())
-            .map_err(|e| format!("-f {}: {e}", name.display()))?;
+        let rel = file.unwrap_or(Path::new("Dockerfile"));
+        let inside = crate::fsutil::resolve(&context, &rel.to_string_lossy())
+            .map_err(|e| format!("-f {}: {e}", rel.display()))?;
         if !inside.is_file() {
             return Err(format!(
                 "{} has no {}\nhint: -f names the Dockerfile's path inside a remote context",
-                url::redact(arg),
-                name.display()
+                if arg == "-" {
+                    "the context from stdin".to_string()
+                } else {
+                    url::redact(arg)
+                },
+                rel.display()
             ));
         }
+        name = Some(rel.display().to_string());
         inside
     };
     Ok(Source {
         context,
         dockerfile,
+        name,
         _scratch: Some(scratch),
     })
 }
@@ -161,6 +171,7 @@ fn local(arg: &str, file: Option<&Path>) -> Result<Source, String> {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| Path::new(arg).join("Dockerfile")),
         context,
+        name: None,
         _scratch: None,
     })
 }

@@ -67,6 +67,9 @@ use state::State;
 pub struct Options {
     /// The Dockerfile.
     pub dockerfile: PathBuf,
+    /// How messages name the Dockerfile when not by its path (one read
+    /// from stdin or a remote context lives in scratch space).
+    pub dockerfile_name: Option<String>,
     /// The context directory.
     pub context: PathBuf,
     /// Target platforms.

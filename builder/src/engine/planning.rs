@@ -23,7 +23,10 @@ pub(crate) fn read_dockerfile(
             opts.dockerfile.display()
         )
     })?;
-    let shown = opts.dockerfile.display().to_string();
+    let shown = opts
+        .dockerfile_name
+        .clone()
+        .unwrap_or_else(|| opts.dockerfile.display().to_string());
     let df = crate::dockerfile::parse(&text, &shown).map_err(|e| e.to_string())?;
     Ok((df, shown))
 }

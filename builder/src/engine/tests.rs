@@ -51,6 +51,7 @@ fn harness(name: &str, dockerfile: &str, files: &[(&str, &str)]) -> Harness {
     let store = Store::open(&root.join("store"), crate::store::lock::Mode::Shared).unwrap();
     let opts = Options {
         dockerfile: context.join("Dockerfile"),
+        dockerfile_name: None,
         context: context.clone(),
         platforms: vec![Platform::host()],
         target: None,

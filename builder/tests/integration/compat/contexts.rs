@@ -93,6 +93,23 @@ fn contexts_from_stdin() {
     );
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(read(out.join("from-stdin-df.txt")), "in the tar");
+    // Messages name a Dockerfile from stdin `Dockerfile`, not its scratch copy.
+    let bad = t.join("bad.Dockerfile");
+    fs::write(&bad, "FROM scratch\nBOGUS x\n").unwrap();
+    let o = mx_stdin(
+        &[
+            "build",
+            "--platform",
+            "linux/amd64",
+            "-f",
+            "-",
+            ctx.to_str().unwrap(),
+        ],
+        &bad,
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("Dockerfile:2"), "{}", text(&o));
+    assert!(!text(&o).contains("Dockerfile.stdin"), "{}", text(&o));
     // Both from stdin: refused.
     let o = mx_stdin(&["build", "--platform", "linux/amd64", "-f", "-", "-"], &df);
     assert!(!o.status.success());
