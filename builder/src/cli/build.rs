@@ -367,21 +367,7 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
     if reaped > 0 {
         eprintln!("cleaned up {reaped} container(s) left by an interrupted build");
     }
-    // plain (and auto in CI logs): every RUN output line, prefixed; tty
-    // (auto on a terminal): step lines only, the output tail on failure.
-    // SAFETY: isatty has no preconditions.
-    let terminal = unsafe { libc::isatty(2) } == 1;
-    let show_output = match args.progress.as_str() {
-        "plain" => true,
-        "auto" => !terminal,
-        _ => false,
-    };
-    // none and quiet (as buildx): no progress at all; quiet prints the
-    // image digest at the end.
-    let progress = match args.progress.as_str() {
-        "none" | "quiet" => Progress::to(Box::new(std::io::sink())),
-        _ => Progress::stderr(show_output),
-    };
+    let progress = progress_of(&args.progress);
     let t0 = std::time::Instant::now();
     let built =
         engine::build(&store, &Host::new(&runtime), &opts, &progress).map_err(|e| e.to_string())?;
@@ -456,6 +442,21 @@ fn run_extras(args: &BuildArgs) -> Result<RunExtras, String> {
             .collect::<Result<_, _>>()?,
         shm_size,
     })
+}
+
+/// The progress output `--progress` asks for. plain (and auto in CI
+/// logs): every RUN output line, prefixed; tty (auto on a terminal): step
+/// lines only, the output tail on failure; none and quiet (as buildx): no
+/// progress at all (quiet prints the image digest at the end).
+fn progress_of(mode: &str) -> Progress {
+    // SAFETY: isatty has no preconditions.
+    let terminal = unsafe { libc::isatty(2) } == 1;
+    match mode {
+        "none" | "quiet" => Progress::to(Box::new(std::io::sink())),
+        "plain" => Progress::stderr(true),
+        "auto" => Progress::stderr(!terminal),
+        _ => Progress::stderr(false),
+    }
 }
 
 /// The `-o` outputs, with `--push` applied as buildx does: it sets

@@ -13,7 +13,6 @@ pub mod cache;
 pub mod context_tree;
 pub mod contexts;
 pub mod copy;
-mod copy_parents;
 mod ctx;
 mod dedup;
 pub mod downloads;

@@ -224,13 +224,4 @@ fn add_unpacks_compressed_tars_and_takes_unpack() {
             "/nu/r.tar.xz 0:0 600 1",
         ],
     );
-    // --keep-git-dir=true is refused, not ignored.
-    let bad = context_with(
-        t,
-        "bad",
-        "FROM debian:bookworm\nADD --keep-git-dir=true https://example.invalid/r.git /src\n",
-    );
-    let out = mx(&["build", "--platform", "linux/amd64", bad.to_str().unwrap()]);
-    assert!(!out.status.success());
-    assert!(text(&out).contains("keep-git-dir"), "{}", text(&out));
 }

@@ -12,7 +12,7 @@
 use std::fs;
 use std::path::Path;
 
-use super::copy::Dest;
+use super::dest::Dest;
 use crate::dockerfile::ignore::IgnoreMatcher;
 use crate::fsutil::{self, Copier, FileOps, Pick};
 

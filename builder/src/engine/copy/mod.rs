@@ -3,7 +3,7 @@
 //! stage or an image; Docker's rules for globs, directories (their contents
 //! are copied) and destinations (a trailing `/`, or several sources, means a
 //! directory; relative means under WORKDIR); `--chown`/`--chmod` (octal or
-//! symbolic); here-docs; `--parents` ([`super::copy_parents`]).
+//! symbolic); here-docs; `--parents` ([`parents`]).
 //!
 //! Owners as in BuildKit: `--chown` for everything, else 0:0 for the build
 //! contexts, here-docs, URLs and git sources, and each entry's own owner
@@ -21,15 +21,24 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::snapshot::Scratch;
+mod dest;
+mod parents;
+mod paths;
+mod remote;
+mod unpack;
+
+pub(crate) use dest::Dest;
+
 use super::state::State;
 use super::{BuildError, Ctx};
 use crate::dockerfile::ignore::IgnoreMatcher;
 use crate::exec::users;
-use crate::fsutil::{self, Pick};
-use crate::image::{archive, extract};
+use crate::fsutil;
 use crate::plan::url::{self, SourceKind};
 use crate::plan::{Instance, Op, Source, Step};
+use paths::copy_path;
+use remote::{write_download, write_git};
+use unpack::unpack_archive;
 
 /// One thing a COPY/ADD source resolved to.
 enum Matched {
@@ -41,7 +50,7 @@ enum Matched {
     Url(String),
     /// A fetched git source.
     Git(String),
-    /// A `--parents` source, as written ([`super::copy_parents`]).
+    /// A `--parents` source, as written ([`parents`]).
     Parents(String),
 }
 
@@ -66,74 +75,6 @@ fn expand_source(
         .into_iter()
         .filter(|p| !excluded(p))
         .collect())
-}
-
-/// Where one COPY/ADD writes, and as whom.
-pub(super) struct Dest<'a> {
-    /// The filesystem being written (the step's snapshot).
-    pub root: &'a Path,
-    /// The destination, absolute.
-    pub abs: String,
-    /// The destination as written (for messages).
-    pub written: &'a str,
-    /// Whether sources go into it as a directory.
-    pub into_dir: bool,
-    /// `--chown` resolved.
-    pub chown: Option<(u32, u32)>,
-    /// Whether path sources keep their own owners (a stage or an image).
-    pub keep_owner: bool,
-    /// `--chmod` parsed.
-    pub chmod: Option<&'a fsutil::Mode>,
-}
-
-impl<'a> Dest<'a> {
-    /// Where a source named `name` lands.
-    fn target(&self, name: &str) -> String {
-        if self.into_dir {
-            format!("{}/{name}", self.abs)
-        } else {
-            self.abs.clone()
-        }
-    }
-
-    /// How path sources are owned and moded.
-    pub fn own_paths(&self) -> fsutil::Ownership<'a> {
-        fsutil::Ownership {
-            owner: if self.keep_owner {
-                self.chown
-            } else {
-                Some(self.chown.unwrap_or((0, 0)))
-            },
-            chmod: self.chmod,
-        }
-    }
-
-    /// How everything else (here-docs, URLs, git, created directories) is owned.
-    pub fn own_fixed(&self) -> fsutil::Ownership<'a> {
-        fsutil::Ownership {
-            owner: Some(self.chown.unwrap_or((0, 0))),
-            chmod: self.chmod,
-        }
-    }
-
-    /// Creates the in-container directory `p` and its missing parents as
-    /// BuildKit does on the way to a destination: the `--chown` owner (else
-    /// root), an octal `--chmod`'s permissions (else 0755).
-    pub fn mkdir(&self, fx: &dyn fsutil::FileOps, p: &str) -> Result<PathBuf, String> {
-        fsutil::mkdir_all_mode(
-            fx,
-            self.root,
-            p,
-            self.own_fixed().created_owner(),
-            fsutil::Mode::created_dir_mode(self.chmod),
-        )
-        .map_err(|e| format!("{}: {e}", self.written))
-    }
-
-    /// The destination directory (created as [`Dest::mkdir`] does) as a host path.
-    pub fn dir(&self, fx: &dyn fsutil::FileOps) -> Result<PathBuf, String> {
-        self.mkdir(fx, &self.abs)
-    }
 }
 
 /// What the sources of a COPY/ADD resolve to, in order; `true` if any was a
@@ -375,7 +316,7 @@ fn write_one(
             fs::set_permissions(&host, fs::Permissions::from_mode(mode)).map_err(|e| e.to_string())
         }
         Matched::Parents(src) => {
-            super::copy_parents::copy(ctx.fx, src_root, src, d, &|p| excludes.is_excluded(p))
+            parents::copy(ctx.fx, src_root, src, d, &|p| excludes.is_excluded(p))
                 .map_err(|e| format!("{at}: {kw} --parents {src}: {e}"))
         }
         Matched::Path(rel) => {
@@ -393,144 +334,4 @@ fn write_one(
                 .map_err(|e| format!("{at}: {kw} {e}"))
         }
     }
-}
-
-/// Unpacks `src` into the in-container directory `dir` if it is an
-/// archive BuildKit unpacks; `false` if it is not one. Entries keep the
-/// archive's owners unless `--chown`; `--chmod` does not apply (as in
-/// BuildKit). The archive is unpacked into scratch space first, so its
-/// names are checked by [`extract`] and `--chown` touches only its files.
-fn unpack_archive(ctx: &Ctx, src: &Path, d: &Dest, dir: &str) -> Result<bool, String> {
-    let Some(reader) = archive::open(src).map_err(|e| e.to_string())? else {
-        return Ok(false);
-    };
-    let scratch = Scratch::new(ctx.store, "unpack")?;
-    let tmp = scratch.0.join("tree");
-    fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
-    extract::apply(reader, &tmp, extract::Mode::Archive, None).map_err(|e| e.to_string())?;
-    let target = d.mkdir(ctx.fx, dir)?;
-    let own = fsutil::Ownership {
-        owner: d.chown,
-        chmod: None,
-    };
-    let mut copier = fsutil::Copier::new(ctx.fx, own, &fsutil::pick_all);
-    for e in fs::read_dir(&tmp).map_err(|e| e.to_string())?.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        copier
-            .copy(&e.path(), &target.join(&name), &name)
-            .map_err(|e| format!("{name}: {e}"))?;
-    }
-    Ok(true)
-}
-
-/// Copies a source path: a directory's contents (minus `--exclude`) into
-/// the destination directory, a file to its target. As in BuildKit's
-/// copier, the patterns see paths relative to the source being copied
-/// (`COPY --exclude=*.md docs /d` leaves out `docs/a.md`), and an excluded
-/// directory is still walked for what an exception (`!`) re-includes.
-fn copy_path(
-    ctx: &Ctx,
-    rel: &str,
-    src: &Path,
-    is_dir: bool,
-    d: &Dest,
-    excludes: &IgnoreMatcher,
-) -> Result<(), String> {
-    if !is_dir {
-        let name = Path::new(rel)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let host = fsutil::resolve(d.root, &d.target(&name)).map_err(|e| e.to_string())?;
-        fsutil::Copier::new(ctx.fx, d.own_paths(), &fsutil::pick_all)
-            .copy(src, &host, "")
-            .map_err(|e| format!("{rel}: {e}"))?;
-        return Ok(());
-    }
-    let target = d.dir(ctx.fx)?;
-    let pick = |child: &str, is_dir: bool| exclude_pick(excludes, child, is_dir);
-    let mut copier = fsutil::Copier::new(ctx.fx, d.own_paths(), &pick);
-    for e in fs::read_dir(src).map_err(|e| e.to_string())?.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
-        let go = copier
-            .wants(&e.path(), &name, is_dir)
-            .map_err(|err| format!("{rel}/{name}: {err}"))?;
-        if go {
-            copier
-                .copy(&e.path(), &target.join(&name), &name)
-                .map_err(|e| format!("{rel}/{name}: {e}"))?;
-        }
-    }
-    Ok(())
-}
-
-/// What `--exclude` makes of a path relative to the copied source: kept,
-/// left out whole, or an excluded directory an exception may reach into.
-fn exclude_pick(excludes: &IgnoreMatcher, path: &str, is_dir: bool) -> Pick {
-    if !excludes.is_excluded(path) {
-        Pick::Copy
-    } else if is_dir && !excludes.can_skip_dir(path) {
-        Pick::Look
-    } else {
-        Pick::Skip
-    }
-}
-
-/// ADD of a git source: the commit's files into the destination directory.
-fn write_git(ctx: &Ctx, src: &str, d: &Dest, keep_git_dir: bool) -> Result<(), String> {
-    let commit = ctx
-        .git
-        .get(src)
-        .ok_or_else(|| format!("internal: {src} was not fetched before the build"))?;
-    let scratch = Scratch::new(ctx.store, "git")?;
-    let files = scratch.0.join("git");
-    super::git::export(ctx.store, src, commit, &scratch.0, &files)
-        .map_err(|e| format!("ADD {}: {e}", url::redact(src)))?;
-    if keep_git_dir {
-        super::git::keep_git_dir(ctx.store, src, commit, &files)
-            .map_err(|e| format!("ADD --keep-git-dir {}: {e}", url::redact(src)))?;
-    }
-    let target = d.dir(ctx.fx)?;
-    let entries = fs::read_dir(&files).map_err(|e| format!("ADD: {e}"))?;
-    let mut copier = fsutil::Copier::new(ctx.fx, d.own_fixed(), &fsutil::pick_all);
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        copier
-            .copy(&e.path(), &target.join(&name), &name)
-            .map_err(|e| format!("ADD {}: {name}: {e}", url::redact(src)))?;
-    }
-    Ok(())
-}
-
-/// Writes the blob downloaded for `url` into the image: a regular file,
-/// mode 0600 (then `--chmod`), with the server's `Last-Modified` time (else
-/// SOURCE_DATE_EPOCH, else now); with `--unpack=true` an archive is
-/// unpacked into the destination instead.
-fn write_download(ctx: &Ctx, url: &str, d: &Dest, unpack: bool) -> Result<(), String> {
-    let info = ctx
-        .urls
-        .get(url)
-        .ok_or_else(|| "internal: the URL was not downloaded before the build".to_string())?;
-    let digest: crate::store::digest::Digest = info.digest.parse()?;
-    let blob = ctx.store.blobs.path(&digest);
-    if unpack && unpack_archive(ctx, &blob, d, &d.abs)? {
-        return Ok(());
-    }
-    let host =
-        fsutil::resolve(d.root, &d.target(&url::file_name(url))).map_err(|e| e.to_string())?;
-    let mode = fsutil::Mode::Octal(d.chmod.map_or(0o600, |m| m.apply(0o600, false)));
-    let own = fsutil::Ownership {
-        chmod: Some(&mode),
-        ..d.own_fixed()
-    };
-    fsutil::Copier::new(ctx.fx, own, &fsutil::pick_all)
-        .copy(&blob, &host, "")
-        .map_err(|e| e.to_string())?;
-    let mtime = info.mtime.or(ctx.epoch).unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64)
-    });
-    ctx.fx.set_times(&host, mtime, 0).map_err(|e| e.to_string())
 }
