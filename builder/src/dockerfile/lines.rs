@@ -274,17 +274,38 @@ fn parse_marker(word: &str) -> Option<Marker> {
         Some(r) => (true, r),
         None => (false, rest),
     };
-    let (quoted, name) = match rest.chars().next() {
-        Some(q @ ('"' | '\'')) => (true, rest.strip_prefix(q)?.strip_suffix(q)?),
-        _ => (false, rest),
-    };
-    let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    // BuildKit's `^(\d*)<<(-?)\s*([^<]*)$`: the name is the rest of the
+    // word, any characters but `<` (`<<robots.txt` is a file name), one
+    // shell word once unquoted; any quote in it turns expansion off.
+    if rest.contains('<') {
+        return None;
+    }
+    let (name, quoted) = unquote_word(rest);
+    let valid = !name.is_empty();
     valid.then(|| Marker {
         name: name.to_string(),
         expand: !quoted,
         chomp,
         fd,
     })
+}
+
+/// A shell word with its quotes and backslash escapes removed, and whether
+/// it had any quote (BuildKit compares the word lexed with and without
+/// quotes for that).
+fn unquote_word(word: &str) -> (String, bool) {
+    let (mut out, mut quoted, mut quote) = (String::new(), false, None::<char>);
+    let mut chars = word.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (None, '"' | '\'') => (quote, quoted) = (Some(c), true),
+            (Some(q), _) if c == q => quote = None,
+            (Some('\''), _) => out.push(c),
+            (_, '\\') => out.extend(chars.next()),
+            _ => out.push(c),
+        }
+    }
+    (out, quoted)
 }
 
 /// Reads a heredoc body starting at line index `i`; returns it and the index after its delimiter.
@@ -387,6 +408,31 @@ mod tests {
         assert_eq!(l[0].heredocs[0].fd, Some(3));
         let (_, l) = split("RUN echo '<<EOF'\n", "Dockerfile").unwrap();
         assert!(l[0].heredocs.is_empty(), "quoted << is not a heredoc");
+    }
+
+    /// BuildKit's reference example: heredoc names are file names, dots
+    /// and all (`COPY <<robots.txt <<humans.txt /dir/`); part-quoted names
+    /// do not expand; `<<<` is not a heredoc.
+    #[test]
+    fn heredoc_names_are_any_word_without_lt() {
+        let src = "COPY <<robots.txt <<\"humans-1.txt\" /html/\nr\nrobots.txt\nh\nhumans-1.txt\n";
+        let (_, l) = split(src, "Dockerfile").unwrap();
+        let names: Vec<(&str, &str, bool)> = l[0]
+            .heredocs
+            .iter()
+            .map(|h| (h.name.as_str(), h.content.as_str(), h.expand))
+            .collect();
+        assert_eq!(
+            names,
+            [("robots.txt", "r\n", true), ("humans-1.txt", "h\n", false)]
+        );
+        let (_, l) = split("RUN <<E\"O\"F sh\nx\nEOF\n", "Dockerfile").unwrap();
+        assert_eq!(
+            (l[0].heredocs[0].name.as_str(), l[0].heredocs[0].expand),
+            ("EOF", false)
+        );
+        let (_, l) = split("RUN cat <<<here\n", "Dockerfile").unwrap();
+        assert!(l[0].heredocs.is_empty(), "a here-string is not a heredoc");
     }
 
     #[test]

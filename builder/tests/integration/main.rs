@@ -23,6 +23,7 @@ mod layers;
 mod oci_layout;
 mod plan;
 mod readme_table;
+mod realworld;
 mod registry;
 mod xx_builds;
 mod xx_image;

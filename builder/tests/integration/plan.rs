@@ -163,7 +163,9 @@ fn plan_works_on_every_dockerfile_in_testdata() {
         for e in std::fs::read_dir(&d).unwrap().flatten() {
             let p = e.path();
             let name = e.file_name().to_string_lossy().into_owned();
-            if p.is_dir() && name != "target" {
+            // realworld/ has cases that fail on purpose (its KNOWN list):
+            // realworld.rs plans every one of them.
+            if p.is_dir() && name != "target" && name != "realworld" {
                 stack.push(p);
             } else if name == "Dockerfile" || name.ends_with(".Dockerfile") {
                 found += 1;

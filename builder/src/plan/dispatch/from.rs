@@ -286,34 +286,23 @@ impl Planner<'_> {
 
     /// ENV and SHELL at the end of stage `index` (what a child stage inherits).
     fn inherited_after(&self, index: usize, p: &Platform) -> Result<Inherited, PlanError> {
-        let mut shell = default_shell();
         let stage = &self.stages.stages[index];
         let global = self.global_scope(p)?;
         let image = self.expand(&global, &stage.image, stage.from.span)?.text;
+        // As in `base`: a named context of that name wins over a stage.
+        let parent = self.stages.stages.iter().find(|s| {
+            !self.opts.named_contexts.contains_key(&image)
+                && s.index < index
+                && s.name.as_deref() == Some(&image.to_ascii_lowercase())
+        });
         let mut scope = Scope::default();
-        if let Some(parent) = self
-            .stages
-            .stages
-            .iter()
-            .find(|s| s.index < index && s.name.as_deref() == Some(&image.to_ascii_lowercase()))
-        {
+        let mut shell;
+        if let Some(parent) = parent {
             let parent = self.inherited_after(parent.index, p)?;
-            scope.env = parent.env;
-            shell = parent.shell;
+            (scope.env, shell) = (parent.env, parent.shell);
         } else {
-            let platform = match &stage.platform {
-                Some(raw) => self.expand(&global, raw, stage.from.span)?.text,
-                None => p.to_string(),
-            };
-            // An unparsable platform was refused when the stage was planned.
-            if let Ok(platform) = platform.parse::<Platform>() {
-                if let Some(info) = self.image_info(&image, &platform)? {
-                    scope.env = info.env;
-                    if let Some(s) = info.shell {
-                        shell = s;
-                    }
-                }
-            }
+            let start = self.image_start(index, image, &global, p)?;
+            (scope.env, shell) = (start.env, start.shell);
         }
         for located in &stage.body {
             match &located.instruction {
@@ -334,6 +323,42 @@ impl Planner<'_> {
             env: scope.env,
             shell,
         })
+    }
+
+    /// The ENV and SHELL stage `index` starts with when its base is not a
+    /// stage: as [`Self::image_base`] gives them (a named context standing
+    /// for an image is that image, scratch resolves nothing, PATH defaults).
+    fn image_start(
+        &self,
+        index: usize,
+        mut image: String,
+        global: &Scope,
+        p: &Platform,
+    ) -> Result<Inherited, PlanError> {
+        let stage = &self.stages.stages[index];
+        let (mut env, mut shell) = (Vec::new(), default_shell());
+        if let Some(src) = self.opts.named_contexts.get(&image) {
+            // A directory here was refused when the stage was planned.
+            image = image_context(src).unwrap_or_default();
+        }
+        let platform = match &stage.platform {
+            Some(raw) => self.expand(global, raw, stage.from.span)?.text,
+            None => p.to_string(),
+        };
+        // An unparsable platform was refused when the stage was planned.
+        let resolvable = !image.is_empty() && !image.eq_ignore_ascii_case("scratch");
+        if let (true, Ok(platform)) = (resolvable, platform.parse::<Platform>()) {
+            if let Some(info) = self.image_info(&image, &platform)? {
+                env = info.env;
+                if let Some(s) = info.shell {
+                    shell = s;
+                }
+            }
+        }
+        if !env.iter().any(|(k, _)| k == "PATH") {
+            env.push(("PATH".to_string(), DEFAULT_PATH.to_string()));
+        }
+        Ok(Inherited { env, shell })
     }
 
     /// What a `--from` names, as key material and as a pointer: a named

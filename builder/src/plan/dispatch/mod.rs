@@ -122,6 +122,60 @@ mod tests {
         }
     }
 
+    /// Answers only `img:1` and records every reference it is asked for.
+    #[derive(Default)]
+    struct Asked(std::cell::RefCell<Vec<String>>);
+
+    impl crate::plan::Resolver for Asked {
+        fn image(&self, reference: &str, _: &xx::Platform) -> Result<Option<ImageInfo>, String> {
+            self.0.borrow_mut().push(reference.to_string());
+            Ok((reference == "img:1").then(|| ImageInfo {
+                digest: "sha256:3333".into(),
+                env: vec![("FROM_IMG".into(), "yes".into())],
+                ..ImageInfo::default()
+            }))
+        }
+    }
+
+    /// A stage built FROM a stage inherits what that stage started with:
+    /// nothing is resolved for `scratch` (a build would try to pull it),
+    /// a named context stands for its image, and PATH gets BuildKit's
+    /// default as it does in the parent.
+    #[test]
+    fn child_of_a_scratch_or_named_context_stage_resolves_no_such_image() {
+        let last_workdir = |text: &str| {
+            let df = crate::dockerfile::parse(text, "Dockerfile").unwrap();
+            let opts = Options {
+                platforms: vec!["linux/amd64".parse().unwrap()],
+                host: "linux/amd64".parse().unwrap(),
+                target: None,
+                build_args: BTreeMap::new(),
+                context: None,
+                named_contexts: BTreeMap::from([(
+                    "base".to_string(),
+                    "docker-image://img:1".to_string(),
+                )]),
+                network: crate::exec::Network::Sandbox,
+                allow: Default::default(),
+                run_extras: Default::default(),
+            };
+            let asked = Asked::default();
+            let p = super::super::convert(&df, &opts, &asked).unwrap();
+            let asked = asked.0.into_inner();
+            assert!(asked.iter().all(|r| r == "img:1"), "{text}: {asked:?}");
+            p.instances.last().unwrap().steps[0].op.clone()
+        };
+        let want = format!("/w:{}", super::from::DEFAULT_PATH);
+        assert_eq!(
+            last_workdir("FROM scratch AS a\nFROM a\nWORKDIR /w:$PATH\n"),
+            Op::Workdir(want)
+        );
+        assert_eq!(
+            last_workdir("FROM base AS c\nFROM c\nWORKDIR /$FROM_IMG\n"),
+            Op::Workdir("/yes".into())
+        );
+    }
+
     #[test]
     fn meta_expands_in_the_image_env() {
         let p = plan("FROM base:1\nWORKDIR $DIR/x\n", &with_image(&[])).unwrap();

@@ -1,0 +1,1 @@
+#define DEMO 1
