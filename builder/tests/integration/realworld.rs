@@ -37,18 +37,7 @@ struct Known {
     error: &'static str,
 }
 
-const KNOWN: &[Known] = &[
-    Known {
-        case: "seeded-cache",
-        reason: "`--mount=type=cache,from=...` (seeded caches) is not implemented yet",
-        error: "a cache seeded from a stage) is not supported yet",
-    },
-    Known {
-        case: "keep-git-dir",
-        reason: "`ADD --keep-git-dir=true` is not implemented yet",
-        error: "ADD --keep-git-dir is not supported yet",
-    },
-];
+const KNOWN: &[Known] = &[];
 
 fn corpus() -> PathBuf {
     repo().join("testdata/dockerfiles/realworld")
