@@ -92,6 +92,7 @@ fn plan_text(args: &PlanArgs) -> Result<String, String> {
         allow: crate::plan::entitlements::Entitlements::parse(&args.allow)
             .map_err(|e| e.to_string())?,
         run_extras: Default::default(),
+        dockerignore: None,
     };
     // The store, when there is one and no prune holds it: its images give
     // the plan what a build sees, and its work directory holds the filtered

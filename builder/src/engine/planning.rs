@@ -116,6 +116,9 @@ fn plan_options(opts: &Options) -> crate::plan::Options {
         network: opts.network,
         allow: opts.allow,
         run_extras: opts.run_extras.clone(),
+        dockerignore: crate::dockerfile::ignore::load_for(&opts.context, &opts.dockerfile)
+            .ok()
+            .flatten(),
     }
 }
 

@@ -86,6 +86,7 @@ fn harness(name: &str, dockerfile: &str, files: &[(&str, &str)]) -> Harness {
             network: Network::Sandbox,
             allow: Default::default(),
             run_extras: Default::default(),
+            dockerignore: None,
         },
     )
     .unwrap();

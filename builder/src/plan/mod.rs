@@ -69,6 +69,9 @@ pub struct Options {
     pub allow: entitlements::Entitlements,
     /// `--add-host`, `--ulimit`, `--shm-size`: part of every RUN's key.
     pub run_extras: crate::exec::run_extras::RunExtras,
+    /// The main context's ignore patterns, for BuildKit's CopyIgnoredFile
+    /// check (the engine filters the context with them itself).
+    pub dockerignore: Option<crate::dockerfile::ignore::IgnoreMatcher>,
 }
 
 /// A lint finding.
@@ -212,7 +215,7 @@ pub fn convert(
             .map_err(|e| e.for_platform(p))?;
         finals.push(i);
     }
-    let mut warnings = planner.undefined.take();
+    let mut warnings = planner.findings.take();
     let instances = planner.instances;
     warnings.extend(lints::check(df, &stages, &instances, &opts.host));
     warnings.extend(build_checks::check_text(df));
@@ -324,7 +327,7 @@ fn check_planned(
             }
         }
     }
-    out.extend(planner.undefined.take());
+    out.extend(planner.findings.take());
     result
 }
 

@@ -54,8 +54,9 @@ pub(super) struct Planner<'a> {
     pub instances: Vec<Instance>,
     /// final key -> index in `instances`.
     by_key: BTreeMap<String, usize>,
-    /// UndefinedVar findings, made where words are expanded.
-    pub undefined: RefCell<Vec<super::Warning>>,
+    /// Build-check findings made while planning: UndefinedVar (where words
+    /// are expanded) and CopyIgnoredFile (at COPY/ADD from the context).
+    pub findings: RefCell<Vec<super::Warning>>,
 }
 
 impl<'a> Planner<'a> {
@@ -72,7 +73,7 @@ impl<'a> Planner<'a> {
             resolver,
             instances: Vec::new(),
             by_key: BTreeMap::new(),
-            undefined: RefCell::new(Vec::new()),
+            findings: RefCell::new(Vec::new()),
         }
     }
 
@@ -133,7 +134,7 @@ impl<'a> Planner<'a> {
     /// (BuildKit's UndefinedVar).
     fn note_undefined(&self, scope: &Scope, used: &BTreeSet<String>, span: Span) {
         let found = build_checks::undefined_var::undefined(scope, used, span);
-        self.undefined.borrow_mut().extend(found);
+        self.findings.borrow_mut().extend(found);
     }
 
     /// `ARG` values in a stage: the `--build-arg`, else the default, else

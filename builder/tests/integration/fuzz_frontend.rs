@@ -160,6 +160,7 @@ fn front_end_never_panics() {
             security_insecure: true,
         },
         run_extras: Default::default(),
+        dockerignore: None,
     };
     let env = |k: &str| match k {
         "A" => Some("a/b.c".to_string()),

@@ -7,6 +7,7 @@
 mod casing;
 mod comments;
 pub mod config;
+pub mod copy_ignored;
 mod from_rules;
 mod instructions;
 pub mod rules;

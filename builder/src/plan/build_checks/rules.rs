@@ -123,14 +123,11 @@ pub const RULES: &[Rule] = &[
         "FROM --platform flag should not use a constant value",
     ),
     // Needs the .dockerignore, which planning does not read: not checked.
-    Rule {
-        implemented: false,
-        ..rule(
-            "CopyIgnoredFile",
-            "copy-ignored-file",
-            "Attempting to Copy file that is excluded by .dockerignore",
-        )
-    },
+    rule(
+        "CopyIgnoredFile",
+        "copy-ignored-file",
+        "Attempting to Copy file that is excluded by .dockerignore",
+    ),
     Rule {
         experimental: true,
         ..rule(

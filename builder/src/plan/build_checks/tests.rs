@@ -17,6 +17,7 @@ fn opts() -> Options {
         network: crate::exec::Network::Sandbox,
         allow: Default::default(),
         run_extras: Default::default(),
+        dockerignore: None,
     }
 }
 

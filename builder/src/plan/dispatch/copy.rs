@@ -7,7 +7,7 @@ use super::super::keys::{Field, Piece};
 use super::super::planner::{At, Parts, Planner};
 use super::super::scope::Scope;
 use super::super::url::{self, SourceKind};
-use super::super::{Op, PlanError, Source, heredoc};
+use super::super::{Op, PlanError, Source, build_checks, heredoc};
 use crate::dockerfile::Span;
 use crate::dockerfile::instruction::{Instruction, Located};
 
@@ -258,6 +258,10 @@ impl Planner<'_> {
             })
             .cloned()
             .collect();
+        if let Some(m) = &self.opts.dockerignore {
+            let found = build_checks::copy_ignored::check(m, &ctx_srcs, add, located.span);
+            self.findings.borrow_mut().extend(found);
+        }
         parts.fields.push(Field {
             name: "context".to_string(),
             value: vec![Piece::Context(ctx_srcs)],

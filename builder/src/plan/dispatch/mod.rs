@@ -105,6 +105,7 @@ mod tests {
             network: crate::exec::Network::Sandbox,
             allow: Default::default(),
             run_extras: Default::default(),
+            dockerignore: None,
         };
         plan_with(&df, &opts, known).map_err(|e| e.to_string())
     }
@@ -158,6 +159,7 @@ mod tests {
                 network: crate::exec::Network::Sandbox,
                 allow: Default::default(),
                 run_extras: Default::default(),
+                dockerignore: None,
             };
             let asked = Asked::default();
             let p = super::super::convert(&df, &opts, &asked).unwrap();

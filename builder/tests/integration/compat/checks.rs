@@ -116,3 +116,32 @@ fn check_reports_without_building_and_error_true_fails_the_build() {
         text(&out)
     );
 }
+
+/// CopyIgnoredFile: a COPY of a path `.dockerignore` leaves out is reported
+/// at its line (as BuildKit's `validateCopySourcePath`).
+#[test]
+fn copy_of_an_ignored_file_is_reported() {
+    let Some(s) = Scenario::start("compat-check-ignored") else {
+        return;
+    };
+    let ctx = context_with(
+        s.dir.path(),
+        "ignored",
+        "FROM scratch\nCOPY secret.txt kept.txt /\n",
+    );
+    std::fs::write(ctx.join(".dockerignore"), "secret.txt\n").unwrap();
+    std::fs::write(ctx.join("secret.txt"), "s").unwrap();
+    std::fs::write(ctx.join("kept.txt"), "k").unwrap();
+    let out = mx(&["build", "--check", ctx.to_str().unwrap()]);
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        report.starts_with("Check complete, 1 warning has been found!\n"),
+        "{report}"
+    );
+    assert!(report.contains("CopyIgnoredFile"), "{report}");
+    assert!(
+        report.contains("Attempting to Copy file \"secret.txt\" that is excluded by .dockerignore"),
+        "{report}"
+    );
+}
