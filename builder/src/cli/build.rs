@@ -289,11 +289,26 @@ pub fn run(args: &BuildArgs) -> ExitCode {
 
 /// `--check`: the build checks only, nothing built.
 fn run_check(args: &BuildArgs, call: &super::build_check::CallFunc) -> Result<ExitCode, String> {
-    let platforms = if args.platform.is_empty() {
-        vec![Platform::host()]
-    } else {
-        Platform::parse_list(&args.platform.join(",")).map_err(|e| format!("--platform: {e}"))?
-    };
+    let platforms = platforms_of(args)?;
+    let (store, _source, opts) = open_inputs(args, &platforms)?;
+    super::build_check::run(&store, &opts, call)
+}
+
+/// `--platform` (default: this host's).
+fn platforms_of(args: &BuildArgs) -> Result<Vec<Platform>, String> {
+    if args.platform.is_empty() {
+        return Ok(vec![Platform::host()]);
+    }
+    Platform::parse_list(&args.platform.join(",")).map_err(|e| format!("--platform: {e}"))
+}
+
+/// The store, the context and Dockerfile (fetched or unpacked when they
+/// are not a directory: kept while the returned source lives) and the
+/// engine's options.
+fn open_inputs(
+    args: &BuildArgs,
+    platforms: &[Platform],
+) -> Result<(Store, build_context::Source, engine::Options), String> {
     let root = default_root();
     let store = Store::open(&root, Mode::Shared)
         .map_err(|e| format!("cannot open the store at {}: {e}", root.display()))?;
@@ -305,16 +320,12 @@ fn run_check(args: &BuildArgs, call: &super::build_check::CallFunc) -> Result<Ex
         ssh.get("default").map(PathBuf::as_path),
         &mut |s| eprintln!("{s}"),
     )?;
-    let opts = engine_options(args, &platforms, &source, ssh)?;
-    super::build_check::run(&store, &opts, call)
+    let opts = engine_options(args, platforms, &source, ssh)?;
+    Ok((store, source, opts))
 }
 
 fn run_inner(args: &BuildArgs) -> Result<(), String> {
-    let platforms = if args.platform.is_empty() {
-        vec![Platform::host()]
-    } else {
-        Platform::parse_list(&args.platform.join(",")).map_err(|e| format!("--platform: {e}"))?
-    };
+    let platforms = platforms_of(args)?;
     let tags: Vec<String> = args
         .tags
         .iter()
@@ -334,18 +345,8 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
     crate::exec::mounts::enter_private_namespace().map_err(|e| {
         format!("{e}\nhint: mxbuild build needs root (or CAP_SYS_ADMIN) for overlay mounts")
     })?;
+    let (store, _source, mut opts) = open_inputs(args, &platforms)?;
     let root = default_root();
-    let store = Store::open(&root, Mode::Shared)
-        .map_err(|e| format!("cannot open the store at {}: {e}", root.display()))?;
-    let ssh = ssh_agents(&args.ssh)?;
-    let source = build_context::resolve(
-        &store,
-        &args.context,
-        args.file.as_deref(),
-        ssh.get("default").map(PathBuf::as_path),
-        &mut |s| eprintln!("{s}"),
-    )?;
-    let mut opts = engine_options(args, &platforms, &source, ssh)?;
     opts.layers = layer_policy(&outputs)?;
     let unknown = opts.annotations.unknown_platforms(&platforms);
     if let Some(p) = unknown.first() {

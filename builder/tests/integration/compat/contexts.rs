@@ -28,6 +28,15 @@ fn local(dest: &Path) -> String {
     format!("type=local,dest={}", dest.display())
 }
 
+/// `mxbuild build --platform linux/amd64 EXTRA -o type=local,dest=OUT CTX < stdin`.
+fn build_to(extra: &[&str], out: &Path, ctx: &str, stdin: &Path) -> Output {
+    let dest = local(out);
+    let mut args = vec!["build", "--platform", "linux/amd64"];
+    args.extend_from_slice(extra);
+    args.extend(["-o", dest.as_str(), ctx]);
+    mx_stdin(&args, stdin)
+}
+
 #[test]
 fn contexts_from_stdin() {
     let Some(s) = Scenario::start("compat-ctx-stdin") else {
@@ -45,52 +54,20 @@ fn contexts_from_stdin() {
         .arg(&ctx)
         .arg("."));
     let out = t.join("out-tar");
-    let o = mx_stdin(
-        &[
-            "build",
-            "--platform",
-            "linux/amd64",
-            "-o",
-            &local(&out),
-            "-",
-        ],
-        &tgz,
-    );
+    let o = build_to(&[], &out, "-", &tgz);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(read(out.join("from-tar.txt")), "in the tar");
     // A Dockerfile on stdin as the context: the context is empty.
     let df = t.join("stdin.Dockerfile");
     fs::write(&df, "FROM scratch\nCOPY <<EOF /hi.txt\nhello\nEOF\n").unwrap();
     let out = t.join("out-df");
-    let o = mx_stdin(
-        &[
-            "build",
-            "--platform",
-            "linux/amd64",
-            "-o",
-            &local(&out),
-            "-",
-        ],
-        &df,
-    );
+    let o = build_to(&[], &out, "-", &df);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(read(out.join("hi.txt")), "hello");
     // -f - with a directory context.
     fs::write(&df, "FROM scratch\nCOPY f.txt /from-stdin-df.txt\n").unwrap();
     let out = t.join("out-f");
-    let o = mx_stdin(
-        &[
-            "build",
-            "--platform",
-            "linux/amd64",
-            "-f",
-            "-",
-            "-o",
-            &local(&out),
-            ctx.to_str().unwrap(),
-        ],
-        &df,
-    );
+    let o = build_to(&["-f", "-"], &out, ctx.to_str().unwrap(), &df);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(read(out.join("from-stdin-df.txt")), "in the tar");
     // Messages name a Dockerfile from stdin `Dockerfile`, not its scratch copy.
@@ -184,48 +161,16 @@ fn contexts_from_git_and_http_urls() {
     fs::write(&devnull, "").unwrap();
     let url = format!("{}#main:app", server.url("repo.git"));
     let out = t.join("out-git");
-    let o = mx_stdin(
-        &[
-            "build",
-            "--platform",
-            "linux/amd64",
-            "-o",
-            &local(&out),
-            &url,
-        ],
-        &devnull,
-    );
+    let o = build_to(&[], &out, &url, &devnull);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(read(out.join("from-git.txt")), "from git");
     // -f names a file inside a remote context.
     let out = t.join("out-git-f");
-    let o = mx_stdin(
-        &[
-            "build",
-            "--platform",
-            "linux/amd64",
-            "-f",
-            "other.Dockerfile",
-            "-o",
-            &local(&out),
-            &url,
-        ],
-        &devnull,
-    );
+    let o = build_to(&["-f", "other.Dockerfile"], &out, &url, &devnull);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(read(out.join("other.txt")), "from git");
     let out = t.join("out-http");
-    let o = mx_stdin(
-        &[
-            "build",
-            "--platform",
-            "linux/amd64",
-            "-o",
-            &local(&out),
-            &server.url("ctx.tar.gz"),
-        ],
-        &devnull,
-    );
+    let o = build_to(&[], &out, &server.url("ctx.tar.gz"), &devnull);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(read(out.join("from-git.txt")), "from git");
     // A missing subdirectory is a clear error.
