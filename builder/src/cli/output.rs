@@ -61,6 +61,20 @@ pub enum Output {
     },
 }
 
+/// The keys of `type=image` and `type=registry` (the same exporter).
+const IMAGE_KEYS: &[&str] = &[
+    "name",
+    "push",
+    "push-by-digest",
+    "name-canonical",
+    "registry.insecure",
+    "unpack",
+    LAYER_KEYS[0],
+    LAYER_KEYS[1],
+    LAYER_KEYS[2],
+    LAYER_KEYS[3],
+];
+
 /// The keys each `-o type=` takes (besides `type`): the one list [`parse`]
 /// checks a spec against, and the list the README's compatibility table is
 /// tested against. Keys BuildKit's exporters have that are not here are
@@ -88,36 +102,8 @@ pub const OUTPUT_KEYS: &[(&str, &[&str])] = &[
     ),
     ("local", &["dest", "platform-split"]),
     ("tar", &["dest"]),
-    (
-        "image",
-        &[
-            "name",
-            "push",
-            "push-by-digest",
-            "name-canonical",
-            "registry.insecure",
-            "unpack",
-            LAYER_KEYS[0],
-            LAYER_KEYS[1],
-            LAYER_KEYS[2],
-            LAYER_KEYS[3],
-        ],
-    ),
-    (
-        "registry",
-        &[
-            "name",
-            "push",
-            "push-by-digest",
-            "name-canonical",
-            "registry.insecure",
-            "unpack",
-            LAYER_KEYS[0],
-            LAYER_KEYS[1],
-            LAYER_KEYS[2],
-            LAYER_KEYS[3],
-        ],
-    ),
+    ("image", IMAGE_KEYS),
+    ("registry", IMAGE_KEYS),
 ];
 
 /// Layer keys of the image-writing exporters.
