@@ -373,7 +373,7 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
     let built =
         engine::build(&store, &Host::new(&runtime), &opts, &progress).map_err(|e| e.to_string())?;
     progress.line(&format!(
-        "built {} for {} in {:.1}s ({} steps run, {} cached)",
+        "built {} for {} in {:.1}s ({} steps run, {} cached, {} shared)",
         built.index,
         platforms
             .iter()
@@ -381,8 +381,9 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
             .collect::<Vec<_>>()
             .join(","),
         t0.elapsed().as_secs_f64(),
-        built.executed,
-        built.cached
+        built.counts.ran,
+        built.counts.cached,
+        built.counts.shared
     ));
     let pushing = outputs
         .iter()

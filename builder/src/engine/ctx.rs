@@ -20,6 +20,28 @@ use crate::plan::{Plan, Source, Step};
 use crate::store::Store;
 use crate::store::steps::StepCache;
 
+/// What happened to a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// It ran in this instance.
+    Ran,
+    /// An earlier build's result (the step cache, or `--cache-from`).
+    Cached,
+    /// Another instance of this build ran it (same key).
+    Shared,
+}
+
+/// Steps by outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Ran here.
+    pub ran: usize,
+    /// Taken from an earlier build.
+    pub cached: usize,
+    /// Run by another instance of this build.
+    pub shared: usize,
+}
+
 /// Everything the workers share.
 pub(crate) struct Ctx<'a> {
     pub store: &'a Store,
@@ -47,8 +69,10 @@ pub(crate) struct Ctx<'a> {
     pub inflight: InFlight,
     /// Set by the first failure: no new step starts.
     pub abort: AtomicBool,
-    /// Steps executed and steps reused.
-    pub counts: Mutex<(usize, usize)>,
+    /// How many steps ran, came from the cache, were shared.
+    pub counts: Mutex<Counts>,
+    /// Each step's progress label (see [`crate::plan::labels`]).
+    pub labels: crate::plan::labels::Labels,
     /// Per instance: its steps are not taken from earlier builds' cache
     /// (`--no-cache-filter`, see [`super::no_cache`]).
     pub no_cache: Vec<bool>,
@@ -121,13 +145,13 @@ impl Ctx<'_> {
         Snapshot::view(self.fx, Scratch::new(self.store, what)?, lowers)
     }
 
-    /// Counts a step as executed (`true`) or reused.
-    pub fn count(&self, executed: bool) {
+    /// Counts a step by what happened to it.
+    pub fn count(&self, outcome: Outcome) {
         if let Ok(mut c) = self.counts.lock() {
-            if executed {
-                c.0 += 1;
-            } else {
-                c.1 += 1;
+            match outcome {
+                Outcome::Ran => c.ran += 1,
+                Outcome::Cached => c.cached += 1,
+                Outcome::Shared => c.shared += 1,
             }
         }
     }

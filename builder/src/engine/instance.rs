@@ -6,6 +6,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use super::ctx::Outcome;
 use super::state::State;
 use super::{BuildError, Ctx, copy, meta, run};
 use crate::image::config::History;
@@ -26,13 +27,14 @@ pub(crate) fn run_instance(ctx: &Ctx, i: usize) -> Result<State, BuildError> {
             .env
             .push(crate::image::import::DEFAULT_PATH.to_string());
     }
-    let total = inst.steps.len();
     let mut cmd_set_here = false;
     for (k, step) in inst.steps.iter().enumerate() {
         if ctx.abort.load(Ordering::SeqCst) {
             return Err(BuildError::Cancelled);
         }
-        let prefix = format!("[{} {} {}/{}]", inst.platform, inst.stage, k + 1, total);
+        // Only the steps BuildKit numbers get progress lines.
+        let label = ctx.labels.step(i, k);
+        let prefix = label.unwrap_or_default();
         if matches!(step.op, Op::Cmd(_)) {
             cmd_set_here = true;
         }
@@ -43,27 +45,34 @@ pub(crate) fn run_instance(ctx: &Ctx, i: usize) -> Result<State, BuildError> {
         }
         let fresh = ctx.opts.no_cache || ctx.no_cache.get(i).copied().unwrap_or(false);
         if let Some(hit) = cached(ctx, step, fresh) {
-            if !matches!(step.op, Op::Nothing) {
-                ctx.progress.cached(&prefix, &step.text);
-            }
-            ctx.count(false);
+            // Work another instance did in this build is SHARED, and its
+            // line (whose label names every target it serves) was shown
+            // once already; a hit from an earlier build is CACHED.
+            let outcome = if ctx.inflight.ran(&step.key) {
+                Outcome::Shared
+            } else {
+                if label.is_some() {
+                    ctx.progress.cached(prefix, &step.text);
+                }
+                Outcome::Cached
+            };
+            ctx.count(outcome);
             st = hit;
             continue;
         }
         let t0 = Instant::now();
-        let is_fs = matches!(step.op, Op::Run { .. } | Op::Copy { .. } | Op::Workdir(_));
-        if is_fs {
-            ctx.progress.start(&prefix, &step.text);
+        if label.is_some() {
+            ctx.progress.start(prefix, &step.text);
         }
-        st = exec_step(ctx, inst, step, st, &prefix, &mut cmd_set_here)?;
-        if is_fs {
-            ctx.progress.done(&prefix, t0.elapsed());
+        st = exec_step(ctx, inst, step, st, prefix, &mut cmd_set_here)?;
+        if label.is_some() {
+            ctx.progress.done(prefix, t0.elapsed());
         }
         ctx.cache
             .put(&step.key, &st)
             .map_err(|e| format!("writing the step cache: {e}"))?;
         ctx.inflight.mark_ran(&step.key);
-        ctx.count(true);
+        ctx.count(Outcome::Ran);
     }
     Ok(st)
 }

@@ -53,6 +53,7 @@ use crate::image::recompress::LayerPolicy;
 use crate::store::Store;
 use crate::store::digest::Digest;
 use crate::store::steps::StepCache;
+pub use ctx::Counts;
 pub(crate) use ctx::Ctx;
 pub use emulation::check_emulation;
 pub use error::BuildError;
@@ -143,10 +144,9 @@ pub struct Built {
     pub index: Digest,
     /// Per platform: the manifest digest and the final state.
     pub images: Vec<(Platform, String, State)>,
-    /// Steps executed and steps reused.
-    pub executed: usize,
-    /// Steps reused from the cache.
-    pub cached: usize,
+    /// Steps that ran, came from the cache, or were shared with another
+    /// instance of this build.
+    pub counts: Counts,
 }
 
 /// Runs a build.
@@ -196,7 +196,8 @@ pub fn build(
         finals: Mutex::new(vec![None; plan.instances.len()]),
         inflight: dedup::InFlight::default(),
         abort: AtomicBool::new(false),
-        counts: Mutex::new((0, 0)),
+        counts: Mutex::new(Counts::default()),
+        labels: crate::plan::labels::Labels::of(&plan),
         no_cache,
     };
     cache::import_all(&ctx)?;
@@ -259,11 +260,10 @@ fn write_images(ctx: &Ctx) -> Result<Built, BuildError> {
     let (index, _) =
         oci::write_index_annotated(&ctx.store.blobs, descs, &opts.annotations.index, &per_desc)
             .map_err(|e| e.to_string())?;
-    let (executed, cached) = ctx.counts.lock().map(|c| *c).unwrap_or((0, 0));
+    let counts = ctx.counts.lock().map(|c| *c).unwrap_or_default();
     Ok(Built {
         index,
         images,
-        executed,
-        cached,
+        counts,
     })
 }

@@ -121,7 +121,8 @@ impl Harness {
             finals: Mutex::new(vec![None; self.plan.instances.len()]),
             inflight: dedup::InFlight::default(),
             abort: AtomicBool::new(false),
-            counts: Mutex::new((0, 0)),
+            counts: Mutex::new(Default::default()),
+            labels: crate::plan::labels::Labels::of(&self.plan),
             no_cache: vec![false; self.plan.instances.len()],
         }
     }
@@ -203,7 +204,8 @@ fn run_step_passes_env_and_mounts_and_keeps_only_the_commands_files() {
     assert_eq!(st.layers.len(), 1);
     assert_eq!(names(&h.top_layer(&st)), ["out"]);
     assert!(fx.still_mounted().is_empty(), "every mount undone");
-    assert_eq!(*ctx.counts.lock().unwrap(), (2, 0), "ENV and RUN executed");
+    assert_eq!(ctx.counts.lock().unwrap().ran, 2, "ENV and RUN executed");
+    assert_eq!(ctx.counts.lock().unwrap().cached, 0);
 }
 
 #[test]
@@ -272,7 +274,7 @@ fn a_second_run_reuses_every_step_and_no_cache_runs_them_again() {
     let second = instance::run_instance(&ctx, 0).unwrap();
     assert_eq!(first, second);
     assert!(again.calls().is_empty(), "cache hits touch nothing");
-    assert_eq!(ctx.counts.lock().unwrap().0, 0);
+    assert_eq!(ctx.counts.lock().unwrap().ran, 0);
     let mut h = h;
     h.opts.no_cache = true;
     let fresh = Recording::new(|spec| {
