@@ -26,8 +26,9 @@ pub struct PlanArgs {
     /// Entitlements granted, as for `mxbuild build` (network.host, security.insecure).
     #[arg(long, value_name = "ENTITLEMENT")]
     pub allow: Vec<String>,
-    /// Output format.
-    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    /// Output format: text, json, or a picture of the stage graph as
+    /// Graphviz dot or a Mermaid flowchart.
+    #[arg(long, default_value = "text", value_parser = ["text", "json", "dot", "mermaid"])]
     pub format: String,
     /// Build context directory.
     pub context: std::path::PathBuf,
@@ -135,6 +136,8 @@ fn plan_text(args: &PlanArgs) -> Result<String, String> {
     drop(contexts);
     Ok(match args.format.as_str() {
         "json" => crate::plan::render::json(&plan) + "\n",
+        "dot" => crate::plan::graph::dot(&plan),
+        "mermaid" => crate::plan::graph::mermaid(&plan),
         _ => crate::plan::render::text(&plan, &shown),
     })
 }

@@ -6,32 +6,11 @@ use std::sync::atomic::Ordering;
 
 use super::state::State;
 use super::{BuildError, Ctx};
-use crate::plan::{Instance, Op, Source};
+use crate::plan::Instance;
 
-/// The instances `inst` reads: its base stage, `COPY --from` and `RUN
-/// --mount from=` stages.
+/// The instances `inst` reads (see [`Instance::deps`]).
 pub(crate) fn instance_deps(inst: &Instance) -> Vec<usize> {
-    let mut d = Vec::new();
-    if let Source::Instance(i) = inst.source {
-        d.push(i);
-    }
-    for s in &inst.steps {
-        match &s.op {
-            Op::Copy {
-                from: Source::Instance(i),
-                ..
-            } => d.push(*i),
-            Op::Run { mounts, .. } => {
-                for m in mounts {
-                    if let Some(Source::Instance(i)) = m.from {
-                        d.push(i);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    d
+    inst.deps().into_iter().map(|(i, _)| i).collect()
 }
 
 /// Runs every instance once its inputs are done, up to `jobs` at a time;

@@ -90,7 +90,7 @@ pub fn numbered(op: &Op) -> bool {
 
 /// A stage's name as labels show it: BuildKit calls an unnamed stage
 /// `stage-N`.
-fn stage_name(label: &str) -> String {
+pub(crate) fn stage_name(label: &str) -> String {
     if !label.is_empty() && label.bytes().all(|b| b.is_ascii_digit()) {
         format!("stage-{label}")
     } else {

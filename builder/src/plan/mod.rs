@@ -9,6 +9,8 @@
 //! COPY/ADD: the sources' content or the `--from` instance's key).
 
 pub mod build_checks;
+pub mod deps;
+pub mod graph;
 pub mod labels;
 /// The `# check=` keys, for the README's compatibility table test.
 pub use build_checks::config::CHECK_KEYS;

@@ -397,3 +397,55 @@ fn host_network_and_insecure_need_entitlements_at_plan_time() {
         without.instances[0].steps[0].key
     );
 }
+
+/// `mxbuild plan --format dot` is valid Graphviz (rendered by `dot -Tsvg`)
+/// and `--format mermaid` a flowchart; emulated instances are coloured.
+#[test]
+fn plan_pictures_render() {
+    if !testkit::require(
+        which::which("dot").is_ok(),
+        "graphviz's dot is needed (scripts/setup.sh installs it)",
+    ) {
+        return;
+    }
+    let run = |format: &str| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_mxbuild"))
+            .args([
+                "plan",
+                "--platform",
+                "linux/amd64,linux/arm64",
+                "--format",
+                format,
+            ])
+            .arg(crate::support::mxbuild::repo().join("testdata/hello-rust"))
+            .env("MXBUILD_ROOT", crate::support::mxbuild::store())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let dot = run("dot");
+    assert!(dot.contains("fillcolor=\"#f8d7da\""), "{dot}");
+    let mut child = std::process::Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(dot.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let svg = String::from_utf8_lossy(&out.stdout);
+    assert!(svg.contains("<svg") && svg.contains("QEMU"), "{svg}");
+    let mermaid = run("mermaid");
+    assert!(
+        mermaid.starts_with("flowchart LR\n") && mermaid.contains(":::qemu"),
+        "{mermaid}"
+    );
+}
