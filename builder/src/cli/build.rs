@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use xx::Platform;
 
 use super::output::{self, Output};
-use super::{build_context, build_flags, build_load};
+use super::{build_context, build_flags, build_load, build_summary};
 use crate::engine::{self, progress::Progress};
 use crate::exec::effects::Host;
 use crate::exec::run_extras::{self, RunExtras};
@@ -121,8 +121,13 @@ pub struct BuildArgs {
     jobs: Option<usize>,
     /// Progress output: auto, plain (every RUN output line), tty (step
     /// lines), none (nothing), quiet (nothing, then the image digest).
-    #[arg(long, default_value = "auto", value_parser = ["auto", "plain", "tty", "none", "quiet"])]
+    #[arg(long, default_value = "auto", value_parser = ["auto", "plain", "tty", "rawjson", "none", "quiet"])]
     progress: String,
+    /// Write a Markdown summary (platforms, digests, time native and under
+    /// QEMU, verification) to FILE; also appended to $GITHUB_STEP_SUMMARY
+    /// when that is set.
+    #[arg(long = "summary-file", value_name = "FILE")]
+    summary_file: Option<PathBuf>,
     /// Write the index and per-platform digests as JSON to FILE.
     #[arg(long = "metadata-file")]
     metadata_file: Option<PathBuf>,
@@ -372,19 +377,15 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
     let t0 = std::time::Instant::now();
     let built =
         engine::build(&store, &Host::new(&runtime), &opts, &progress).map_err(|e| e.to_string())?;
-    progress.line(&format!(
-        "built {} for {} in {:.1}s ({} steps run, {} cached, {} shared)",
-        built.index,
-        platforms
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(","),
-        t0.elapsed().as_secs_f64(),
-        built.counts.ran,
-        built.counts.cached,
-        built.counts.shared
-    ));
+    progress.finish();
+    let summary = build_summary::Summary {
+        built: &built,
+        elapsed: t0.elapsed(),
+        tally: progress.tally(),
+    };
+    for l in summary.lines() {
+        progress.line(&l);
+    }
     let pushing = outputs
         .iter()
         .any(|o| matches!(o, Output::Image { push: true, .. }));
@@ -395,9 +396,15 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
             "warn".to_string()
         }
     });
-    if mode != "off" {
-        verify_results(&store, &built, &opts, mode == "strict")?;
-    }
+    let verification = if mode != "off" {
+        Some(verify_results(&store, &built, &opts, mode == "strict")?)
+    } else {
+        None
+    };
+    build_summary::write_markdown(
+        &summary.markdown(verification.as_deref()),
+        args.summary_file.as_deref(),
+    )?;
     if let Some(cmd) = &args.smoke_test {
         smoke_tests(&store, &runtime, &built, cmd)?;
     }
@@ -446,18 +453,26 @@ fn run_extras(args: &BuildArgs) -> Result<RunExtras, String> {
     })
 }
 
-/// The progress output `--progress` asks for. plain (and auto in CI
-/// logs): every RUN output line, prefixed; tty (auto on a terminal): step
-/// lines only, the output tail on failure; none and quiet (as buildx): no
-/// progress at all (quiet prints the image digest at the end).
+/// The progress output `--progress` asks for: plain (and auto in CI logs),
+/// one line per event with every RUN output line; tty (auto on a
+/// terminal), the live view; rawjson, BuildKit's JSON events; none and
+/// quiet (as buildx), no progress at all (quiet prints the image digest
+/// at the end).
 fn progress_of(mode: &str) -> Progress {
     // SAFETY: isatty has no preconditions.
-    let terminal = unsafe { libc::isatty(2) } == 1;
+    let terminal = unsafe { libc::isatty(2) } == 1
+        && std::env::var("TERM").is_ok_and(|t| !t.is_empty() && t != "dumb");
     match mode {
-        "none" | "quiet" => Progress::to(Box::new(std::io::sink())),
+        "none" | "quiet" => Progress::quiet(),
         "plain" => Progress::stderr(true),
-        "auto" => Progress::stderr(!terminal),
-        _ => Progress::stderr(false),
+        "rawjson" => Progress::new(Box::new(engine::progress::rawjson::RawJson::new(Box::new(
+            std::io::stderr(),
+        )))),
+        "tty" | "auto" if terminal => Progress::new(Box::new(engine::progress::tty::Tty::start())),
+        // tty without a terminal (as buildx falls back for auto): plain
+        // step lines without RUN output.
+        "tty" => Progress::stderr(false),
+        _ => Progress::stderr(true),
     }
 }
 
@@ -567,7 +582,7 @@ fn verify_results(
     built: &engine::Built,
     opts: &engine::Options,
     strict: bool,
-) -> Result<(), String> {
+) -> Result<String, String> {
     let mut reports = Vec::new();
     for (p, _, st) in &built.images {
         let added = crate::verify::elf_files_in(&engine::added_layer_dirs(store, st)?);
@@ -578,14 +593,15 @@ fn verify_results(
             |root| crate::verify::verify_root(root, p, &added),
         )?);
     }
-    println!("{}", crate::verify::table::render(&reports));
+    let table = crate::verify::table::render(&reports);
+    println!("{table}");
     let bad: Vec<&str> = reports
         .iter()
         .filter(|r| !r.ok())
         .map(|r| r.platform.as_str())
         .collect();
     if bad.is_empty() {
-        return Ok(());
+        return Ok(table);
     }
     let first = reports
         .iter()
@@ -604,7 +620,7 @@ fn verify_results(
         ));
     }
     eprintln!("warning: verification: {msg}");
-    Ok(())
+    Ok(table)
 }
 
 /// `--smoke-test`: runs `cmd` in every platform's image and prints its output.

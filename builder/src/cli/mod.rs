@@ -7,6 +7,7 @@ mod build_context;
 mod build_flags;
 mod build_load;
 mod build_push;
+mod build_summary;
 pub mod image;
 pub mod output;
 pub mod plan;

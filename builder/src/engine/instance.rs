@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::ctx::Outcome;
+use super::progress::StepInfo;
 use super::state::State;
 use super::{BuildError, Ctx, copy, meta, run};
 use crate::image::config::History;
@@ -34,7 +35,12 @@ pub(crate) fn run_instance(ctx: &Ctx, i: usize) -> Result<State, BuildError> {
         }
         // Only the steps BuildKit numbers get progress lines.
         let label = ctx.labels.step(i, k);
-        let prefix = label.unwrap_or_default();
+        let info = StepInfo {
+            id: &step.key,
+            label: label.unwrap_or_default(),
+            text: &step.text,
+            emulated: inst.emulated && matches!(step.op, Op::Run { .. }),
+        };
         if matches!(step.op, Op::Cmd(_)) {
             cmd_set_here = true;
         }
@@ -52,7 +58,7 @@ pub(crate) fn run_instance(ctx: &Ctx, i: usize) -> Result<State, BuildError> {
                 Outcome::Shared
             } else {
                 if label.is_some() {
-                    ctx.progress.cached(prefix, &step.text);
+                    ctx.progress.cached(&info);
                 }
                 Outcome::Cached
             };
@@ -62,11 +68,19 @@ pub(crate) fn run_instance(ctx: &Ctx, i: usize) -> Result<State, BuildError> {
         }
         let t0 = Instant::now();
         if label.is_some() {
-            ctx.progress.start(prefix, &step.text);
+            ctx.progress.start(&info);
         }
-        st = exec_step(ctx, inst, step, st, prefix, &mut cmd_set_here)?;
+        st = match exec_step(ctx, inst, step, st, &info, &mut cmd_set_here) {
+            Ok(st) => st,
+            Err(e) => {
+                if label.is_some() {
+                    ctx.progress.failed(&info, t0.elapsed());
+                }
+                return Err(e);
+            }
+        };
         if label.is_some() {
-            ctx.progress.done(prefix, t0.elapsed());
+            ctx.progress.done(&info, t0.elapsed());
         }
         ctx.cache
             .put(&step.key, &st)
@@ -97,11 +111,11 @@ fn exec_step(
     inst: &Instance,
     step: &Step,
     mut st: State,
-    prefix: &str,
+    info: &StepInfo<'_>,
     cmd_set_here: &mut bool,
 ) -> Result<State, BuildError> {
     match &step.op {
-        Op::Run { .. } => run::run_step(ctx, inst, step, st, prefix),
+        Op::Run { .. } => run::run_step(ctx, inst, step, st, info),
         Op::Copy { .. } => copy::copy_step(ctx, inst, step, st),
         Op::Workdir(w) => workdir(ctx, st, w),
         Op::Nothing => Ok(st),

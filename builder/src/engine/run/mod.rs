@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::mounts::Mounts;
+use super::progress::StepInfo;
 use super::state::State;
 use super::{BuildError, Ctx};
 use crate::dockerfile::lines::Heredoc;
@@ -100,13 +101,17 @@ fn mount_script(
     Ok(())
 }
 
-/// Runs `spec`, showing its output under `prefix`; returns the exit code
+/// Runs `spec`, showing its output as `step`'s; returns the exit code
 /// and the last 20 lines (for the error message).
-fn run_logged(ctx: &Ctx, spec: &RunSpec, prefix: &str) -> (Result<i32, String>, Vec<String>) {
+fn run_logged(
+    ctx: &Ctx,
+    spec: &RunSpec,
+    step: &StepInfo<'_>,
+) -> (Result<i32, String>, Vec<String>) {
     let mut tail: VecDeque<String> = VecDeque::new();
     let mut partial = Vec::new();
     let show = |text: String, tail: &mut VecDeque<String>| {
-        ctx.progress.output(prefix, &text);
+        ctx.progress.output(step, &text);
         tail.push_back(text);
         if tail.len() > 20 {
             tail.pop_front();
@@ -134,7 +139,7 @@ pub(crate) fn run_step(
     inst: &Instance,
     step: &Step,
     mut st: State,
-    prefix: &str,
+    info: &StepInfo<'_>,
 ) -> Result<State, BuildError> {
     let Op::Run {
         argv,
@@ -197,7 +202,7 @@ pub(crate) fn run_step(
         security: *security,
         extras: ctx.opts.run_extras.clone(),
     };
-    let (code, tail) = run_logged(ctx, &spec, prefix);
+    let (code, tail) = run_logged(ctx, &spec, info);
     drop(prepared);
     let diff = snap.commit()?;
     let code = code.map_err(|e| format!("{at}: RUN for {platform}: {e}"))?;

@@ -1,0 +1,107 @@
+//! What a build says when it ends, in the words its progress lines used:
+//! the time and step counts (run, cached, shared), the time steps spent
+//! natively and under QEMU (with the slowest emulated step), and each
+//! platform's image digest. The same facts as Markdown for CI
+//! (`--summary-file`, and `$GITHUB_STEP_SUMMARY` when it is set), with
+//! the verification table.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::engine::Built;
+use crate::engine::progress::Tally;
+
+/// Everything the summary reports.
+#[derive(Debug)]
+pub struct Summary<'a> {
+    /// The build's result.
+    pub built: &'a Built,
+    /// Wall time of the build.
+    pub elapsed: Duration,
+    /// Time in steps, native and under QEMU.
+    pub tally: Tally,
+}
+
+impl Summary<'_> {
+    /// The closing lines for the terminal or log.
+    pub fn lines(&self) -> Vec<String> {
+        let c = &self.built.counts;
+        let platforms: Vec<String> = self
+            .built
+            .images
+            .iter()
+            .map(|(p, _, _)| p.to_string())
+            .collect();
+        let mut out = vec![format!(
+            "built {} for {} in {:.1}s ({} steps run, {} cached, {} shared)",
+            self.built.index,
+            platforms.join(","),
+            self.elapsed.as_secs_f64(),
+            c.ran,
+            c.cached,
+            c.shared
+        )];
+        out.push(format!("time in steps: {}", self.time_split()));
+        for (p, digest, _) in &self.built.images {
+            out.push(format!("  {p:<16} {digest}"));
+        }
+        out
+    }
+
+    /// `12.1s native, 30.4s under QEMU (slowest: [..] RUN make 20.0s)`.
+    fn time_split(&self) -> String {
+        let t = &self.tally;
+        let mut s = format!(
+            "{:.1}s native, {:.1}s under QEMU",
+            t.native.as_secs_f64(),
+            t.emulated.as_secs_f64()
+        );
+        if let Some((step, took)) = &t.slowest_emulated {
+            s.push_str(&format!(" (slowest: {step} {:.1}s)", took.as_secs_f64()));
+        }
+        s
+    }
+
+    /// The Markdown report; `verification` is the table `--verify` printed.
+    pub fn markdown(&self, verification: Option<&str>) -> String {
+        let c = &self.built.counts;
+        let mut md = format!(
+            "### mxbuild build\n\n{:.1}s; {} steps run, {} cached, {} shared; {}.\n\n| platform | image digest |\n|---|---|\n",
+            self.elapsed.as_secs_f64(),
+            c.ran,
+            c.cached,
+            c.shared,
+            self.time_split().replace('|', "\\|")
+        );
+        for (p, digest, _) in &self.built.images {
+            md.push_str(&format!("| `{p}` | `{digest}` |\n"));
+        }
+        md.push_str(&format!("\nindex: `{}`\n", self.built.index));
+        match verification {
+            Some(v) => md.push_str(&format!(
+                "\n**Verification**\n\n```\n{}\n```\n",
+                v.trim_end()
+            )),
+            None => md.push_str("\nVerification: off\n"),
+        }
+        md
+    }
+}
+
+/// Writes `md` to `--summary-file` (replacing it) and appends it to
+/// `$GITHUB_STEP_SUMMARY` when that is set, as GitHub Actions expects.
+pub fn write_markdown(md: &str, file: Option<&Path>) -> Result<(), String> {
+    if let Some(f) = file {
+        std::fs::write(f, md).map_err(|e| format!("--summary-file {}: {e}", f.display()))?;
+    }
+    if let Some(gh) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()) {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&gh)
+            .map_err(|e| format!("$GITHUB_STEP_SUMMARY {}: {e}", Path::new(&gh).display()))?;
+        writeln!(f, "{md}").map_err(|e| format!("$GITHUB_STEP_SUMMARY: {e}"))?;
+    }
+    Ok(())
+}
