@@ -78,16 +78,22 @@ pub fn render(s: &State, now: Instant, width: usize, height: usize) -> Vec<Strin
             if r.emulated { " qemu" } else { "" },
             now.saturating_duration_since(r.since).as_secs_f64()
         );
-        // One column spare: a line that fills the last column wraps on some terminals.
-        let room = width.saturating_sub(timer.chars().count() + 5);
-        let name = cut(&r.name, room);
-        let pad = room.saturating_sub(name.chars().count());
-        lines.push(format!(" => {name}{}{timer}", " ".repeat(pad)));
+        lines.push(fit(&r.name, &timer, width));
         for t in tail {
             lines.push(cut(&format!(" => => # {t}"), width));
         }
     }
     lines
+}
+
+/// ` => NAME` and `suffix` on one line of `width`: the name cut to fit,
+/// the suffix (a timer, `DONE 3.0s`) at the right edge. One column stays
+/// free: a line that fills the last column wraps on some terminals.
+fn fit(name: &str, suffix: &str, width: usize) -> String {
+    let room = width.saturating_sub(suffix.chars().count() + 5);
+    let name: String = name.chars().take(room).collect();
+    let pad = room.saturating_sub(name.chars().count());
+    format!(" => {name}{}{suffix}", " ".repeat(pad))
 }
 
 /// `s` cut to `w` characters.
@@ -187,10 +193,16 @@ impl Tty {
         }
     }
 
-    /// A finished line above the live area, cut to the terminal's width.
+    /// A line above the live area.
     fn print(&self, line: &str) {
+        let _ = self.multi.println(line);
+    }
+
+    /// A finished step's one line: its name cut to the terminal's width,
+    /// `suffix` (`DONE 3.0s`) kept whole at the right.
+    fn print_step(&self, name: &str, suffix: &str) {
         let (_, cols) = console::Term::stderr().size();
-        let _ = self.multi.println(cut(line, cols as usize));
+        self.print(&fit(name, suffix, cols as usize));
     }
 
     fn end(&self, step: &StepInfo<'_>) {
@@ -236,29 +248,25 @@ impl Sink for Tty {
     fn done(&self, step: &StepInfo<'_>, took: Duration) {
         self.end(step);
         let qemu = if step.emulated { " qemu" } else { "" };
-        self.print(&format!(
-            " => {} {}{qemu}  DONE {:.1}s",
-            step.label,
-            step.text,
-            took.as_secs_f64()
-        ));
+        self.print_step(
+            &format!("{} {}", step.label, step.text),
+            &format!("{qemu}  DONE {:.1}s", took.as_secs_f64()),
+        );
     }
 
     fn cached(&self, step: &StepInfo<'_>) {
         if let Ok(mut s) = self.state.lock() {
             s.finished += 1;
         }
-        self.print(&format!(" => CACHED {} {}", step.label, step.text));
+        self.print_step(&format!("CACHED {} {}", step.label, step.text), "");
     }
 
     fn failed(&self, step: &StepInfo<'_>, took: Duration) {
         self.end(step);
-        self.print(&format!(
-            " => ERROR {} {}  {:.1}s",
-            step.label,
-            step.text,
-            took.as_secs_f64()
-        ));
+        self.print_step(
+            &format!("ERROR {} {}", step.label, step.text),
+            &format!("  {:.1}s", took.as_secs_f64()),
+        );
     }
 
     fn finish(&self) {
@@ -313,6 +321,14 @@ mod tests {
             "{lines:?}"
         );
         assert!(lines[1].ends_with("  3.5s"), "{lines:?}");
+        assert_eq!(
+            fit(
+                "[b amd64 2/2] RUN a very long command line",
+                "  DONE 6.2s",
+                30
+            ),
+            " => [b amd64 2/2]   DONE 6.2s"
+        );
         assert_eq!(lines[2], " => => # one");
         assert!(lines[4].ends_with(" qemu  2.5s"), "{lines:?}");
         assert!(lines.iter().all(|l| l.chars().count() < 80), "{lines:?}");
