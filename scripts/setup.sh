@@ -23,7 +23,8 @@ ensure_packages buildah
 # podman: where `mxbuild build --load` loads images when no docker daemon runs.
 ensure_packages podman
 # graphviz: renders `mxbuild plan --format dot` in the tests and the README's picture.
-ensure_packages graphviz
+# tmux: the terminal the live progress view is tested in.
+ensure_packages graphviz tmux
 # openssh-client (ssh-agent, ssh-add, ssh-keygen): the agent RUN --mount=type=ssh tests forward;
 # python3: the file server of the ADD <url> tests; git: ADD <git URL> fetches with it.
 ensure_packages openssh-client python3

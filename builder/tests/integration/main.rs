@@ -22,6 +22,7 @@ mod hostile;
 mod layers;
 mod oci_layout;
 mod plan;
+mod progress;
 mod readme_table;
 mod realworld;
 mod registry;
