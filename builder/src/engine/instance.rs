@@ -39,6 +39,7 @@ pub(crate) fn run_instance(ctx: &Ctx, i: usize) -> Result<State, BuildError> {
             id: &step.key,
             label: label.unwrap_or_default(),
             text: &step.text,
+            platform: &inst.platform,
             emulated: inst.emulated && matches!(step.op, Op::Run { .. }),
         };
         if matches!(step.op, Op::Cmd(_)) {

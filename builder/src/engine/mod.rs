@@ -162,6 +162,22 @@ pub fn build(
         urls,
         git,
     } = fetched;
+    progress.platforms(
+        &plan
+            .platforms
+            .iter()
+            .map(|p| {
+                let emulated = plan.instances.iter().any(|i| {
+                    i.emulated
+                        && i.targets.contains(p)
+                        && i.steps
+                            .iter()
+                            .any(|s| matches!(s.op, crate::plan::Op::Run { .. }))
+                });
+                (p.clone(), emulated)
+            })
+            .collect::<Vec<_>>(),
+    );
     for w in &plan.warnings {
         progress.line(&format!(
             "warning: {file}:{}:{}: {} [{}] ({})",

@@ -28,12 +28,19 @@ pub struct StepInfo<'a> {
     pub label: &'a str,
     /// The instruction as expanded (`RUN make`).
     pub text: &'a str,
+    /// The platform it runs as (`linux/amd64`).
+    pub platform: &'a str,
     /// Runs under QEMU.
     pub emulated: bool,
 }
 
 /// Where progress events go.
 pub trait Sink: Send + Sync {
+    /// The build's target platforms, each with whether any of its steps
+    /// run under QEMU (for a header).
+    fn platforms(&self, platforms: &[(String, bool)]) {
+        let _ = platforms;
+    }
     /// A note (pulls, downloads, warnings, the result).
     fn line(&self, s: &str);
     /// A step begins.
@@ -100,6 +107,11 @@ impl Progress {
     /// Nothing at all (`--progress quiet|none`).
     pub fn quiet() -> Progress {
         Progress::to(Box::new(std::io::sink()))
+    }
+
+    /// The build's target platforms and whether each emulates.
+    pub fn platforms(&self, platforms: &[(String, bool)]) {
+        self.sink.platforms(platforms);
     }
 
     /// One line.

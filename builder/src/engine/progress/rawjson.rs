@@ -6,7 +6,8 @@
 //! - its end: the vertex again with `"completed":T` (and `"cached":true`
 //!   for a step taken from an earlier build, `"error"` for a failure).
 //!
-//! The digest is the step's cache key. mxbuild adds `"mxbuild":{"emulated":BOOL}`
+//! The digest is the step's cache key. mxbuild adds
+//! `"mxbuild":{"platform":"linux/arm64","emulated":BOOL}`
 //! to each vertex (unknown fields are ignored by BuildKit's readers), and
 //! notes (pulls, downloads, the result) are logs without a vertex, on
 //! stream 2. Times are RFC 3339 with nanoseconds, UTC.
@@ -54,7 +55,7 @@ impl RawJson {
             "digest": step.id,
             "name": format!("{} {}", step.label, step.text),
             "started": started,
-            "mxbuild": {"emulated": step.emulated},
+            "mxbuild": {"platform": step.platform, "emulated": step.emulated},
         });
         if let Some((field, value)) = end {
             v["completed"] = json!(now());
@@ -155,6 +156,7 @@ mod tests {
             id: "sha256:k",
             label: "[build amd64 2/2]",
             text: "RUN make",
+            platform: "linux/amd64",
             emulated: false,
         };
         sink.start(&step);
@@ -176,6 +178,7 @@ mod tests {
         assert_eq!(v["name"], "[build amd64 2/2] RUN make");
         assert!(v["started"].as_str().unwrap().ends_with('Z'));
         assert!(v.get("completed").is_none());
+        assert_eq!(v["mxbuild"]["platform"], "linux/amd64");
         let log = &events[1]["logs"][0];
         assert_eq!(log["vertex"], "sha256:k");
         assert_eq!(log["data"], b64("compiling\n"));

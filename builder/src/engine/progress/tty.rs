@@ -48,6 +48,8 @@ pub struct State {
     pub running: Vec<Running>,
     /// Steps finished (run or cached).
     pub finished: usize,
+    /// The target platforms, as the header shows them.
+    pub platforms: String,
 }
 
 /// The live area's lines at `now` for a `width` x `height` terminal:
@@ -57,11 +59,13 @@ pub fn render(s: &State, now: Instant, width: usize, height: usize) -> Vec<Strin
     let width = width.max(20);
     let mut lines = vec![cut(
         &format!(
-            "[+] Building {:.1}s ({} done, {} running)",
+            "[+] Building {:.1}s ({} done, {} running) {}",
             now.saturating_duration_since(s.since).as_secs_f64(),
             s.finished,
-            s.running.len()
-        ),
+            s.running.len(),
+            s.platforms
+        )
+        .trim_end(),
         width,
     )];
     // Step lines first; tails only while the screen has room for them.
@@ -169,6 +173,7 @@ impl Tty {
             since: Instant::now(),
             running: Vec::new(),
             finished: 0,
+            platforms: String::new(),
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let ticker = {
@@ -214,6 +219,16 @@ impl Tty {
 }
 
 impl Sink for Tty {
+    fn platforms(&self, platforms: &[(String, bool)]) {
+        let text: Vec<String> = platforms
+            .iter()
+            .map(|(p, emulated)| format!("{p} ({})", if *emulated { "qemu" } else { "native" }))
+            .collect();
+        if let Ok(mut s) = self.state.lock() {
+            s.platforms = text.join(", ");
+        }
+    }
+
     fn line(&self, s: &str) {
         self.print(s);
     }
@@ -308,6 +323,7 @@ mod tests {
                 },
             ],
             finished: 3,
+            platforms: "linux/amd64 (native), linux/arm64 (qemu)".into(),
         }
     }
 
@@ -315,7 +331,10 @@ mod tests {
     fn running_steps_have_timers_tails_and_the_qemu_mark() {
         let t0 = Instant::now();
         let lines = render(&state(t0), t0 + Duration::from_millis(4500), 80, 24);
-        assert_eq!(lines[0], "[+] Building 4.5s (3 done, 2 running)");
+        assert!(
+            lines[0].starts_with("[+] Building 4.5s (3 done, 2 running) linux/amd64 (native), "),
+            "{lines:?}"
+        );
         assert!(
             lines[1].starts_with(" => [build amd64 2/3] RUN make all"),
             "{lines:?}"
