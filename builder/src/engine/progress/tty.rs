@@ -58,7 +58,7 @@ pub struct State {
 pub fn render(s: &State, now: Instant, width: usize, height: usize) -> Vec<String> {
     let width = width.max(20);
     let mut lines = vec![cut(
-        &format!(
+        format!(
             "[+] Building {:.1}s ({} done, {} running) {}",
             now.saturating_duration_since(s.since).as_secs_f64(),
             s.finished,
