@@ -44,7 +44,7 @@ impl Summary<'_> {
         )];
         out.push(format!("time in steps: {}", self.time_split()));
         for (p, digest, _) in &self.built.images {
-            out.push(format!("  {p:<16} {digest}"));
+            out.push(format!("  {:<16} {digest}", p.to_string()));
         }
         out
     }
