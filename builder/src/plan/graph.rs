@@ -185,8 +185,6 @@ pub fn mermaid(plan: &Plan) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use crate::plan::Options;
 
@@ -202,21 +200,7 @@ mod tests {
             "Dockerfile",
         )
         .unwrap();
-        let opts = Options {
-            platforms: vec![
-                "linux/amd64".parse().unwrap(),
-                "linux/arm64".parse().unwrap(),
-            ],
-            host: "linux/amd64".parse().unwrap(),
-            target: None,
-            build_args: BTreeMap::new(),
-            context: None,
-            named_contexts: BTreeMap::new(),
-            network: crate::exec::Network::Sandbox,
-            allow: Default::default(),
-            run_extras: Default::default(),
-            dockerignore: None,
-        };
+        let opts = Options::for_test(&["linux/amd64", "linux/arm64"]);
         crate::plan::plan(&df, &opts).unwrap()
     }
 

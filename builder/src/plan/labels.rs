@@ -100,28 +100,12 @@ pub(crate) fn stage_name(label: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use crate::plan::Options;
 
     fn plan(text: &str) -> Plan {
         let df = crate::dockerfile::parse(text, "Dockerfile").unwrap();
-        let opts = Options {
-            platforms: vec![
-                "linux/amd64".parse().unwrap(),
-                "linux/arm64".parse().unwrap(),
-            ],
-            host: "linux/amd64".parse().unwrap(),
-            target: None,
-            build_args: BTreeMap::new(),
-            context: None,
-            named_contexts: BTreeMap::new(),
-            network: crate::exec::Network::Sandbox,
-            allow: Default::default(),
-            run_extras: Default::default(),
-            dockerignore: None,
-        };
+        let opts = Options::for_test(&["linux/amd64", "linux/arm64"]);
         crate::plan::plan(&df, &opts).unwrap()
     }
 

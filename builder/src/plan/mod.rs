@@ -77,6 +77,26 @@ pub struct Options {
     pub dockerignore: Option<crate::dockerfile::ignore::IgnoreMatcher>,
 }
 
+impl Options {
+    /// Options for unit tests: the given target platforms on an amd64
+    /// host, the default network, nothing else set.
+    #[cfg(test)]
+    pub(crate) fn for_test(platforms: &[&str]) -> Options {
+        Options {
+            platforms: platforms.iter().filter_map(|p| p.parse().ok()).collect(),
+            host: "linux/amd64".parse().expect("a platform"),
+            target: None,
+            build_args: BTreeMap::new(),
+            context: None,
+            named_contexts: BTreeMap::new(),
+            network: crate::exec::Network::Sandbox,
+            allow: Default::default(),
+            run_extras: Default::default(),
+            dockerignore: None,
+        }
+    }
+}
+
 /// A lint finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Warning {

@@ -1,24 +1,11 @@
 //! Each rule, firing and not, on BuildKit's own test inputs
 //! (frontend/dockerfile/dockerfile_check_test.go) where it has them.
 
-use std::collections::BTreeMap;
-
 use super::*;
 use crate::plan::{Known, Options};
 
 fn opts() -> Options {
-    Options {
-        platforms: vec!["linux/amd64".parse().unwrap()],
-        host: "linux/amd64".parse().unwrap(),
-        target: None,
-        build_args: BTreeMap::new(),
-        context: None,
-        named_contexts: BTreeMap::new(),
-        network: crate::exec::Network::Sandbox,
-        allow: Default::default(),
-        run_extras: Default::default(),
-        dockerignore: None,
-    }
+    Options::for_test(&["linux/amd64"])
 }
 
 /// `--check`'s findings as (line, rule, message).

@@ -95,18 +95,7 @@ mod tests {
 
     fn plan(text: &str, known: &Known) -> Result<Plan, String> {
         let df = crate::dockerfile::parse(text, "Dockerfile").map_err(|e| e.to_string())?;
-        let opts = Options {
-            platforms: vec!["linux/amd64".parse().unwrap()],
-            host: "linux/amd64".parse().unwrap(),
-            target: None,
-            build_args: BTreeMap::new(),
-            context: None,
-            named_contexts: BTreeMap::new(),
-            network: crate::exec::Network::Sandbox,
-            allow: Default::default(),
-            run_extras: Default::default(),
-            dockerignore: None,
-        };
+        let opts = Options::for_test(&["linux/amd64"]);
         plan_with(&df, &opts, known).map_err(|e| e.to_string())
     }
 
