@@ -63,7 +63,9 @@ pub(crate) fn run_instance(ctx: &Ctx, i: usize) -> Result<State, BuildError> {
                 }
                 Outcome::Cached
             };
-            ctx.count(outcome);
+            if label.is_some() {
+                ctx.count(outcome);
+            }
             st = hit;
             continue;
         }
@@ -87,7 +89,11 @@ pub(crate) fn run_instance(ctx: &Ctx, i: usize) -> Result<State, BuildError> {
             .put(&step.key, &st)
             .map_err(|e| format!("writing the step cache: {e}"))?;
         ctx.inflight.mark_ran(&step.key);
-        ctx.count(Outcome::Ran);
+        // Counted as the lines show steps: metadata steps (ENV, ARG, …)
+        // have no line and no count, as in BuildKit.
+        if label.is_some() {
+            ctx.count(Outcome::Ran);
+        }
     }
     Ok(st)
 }

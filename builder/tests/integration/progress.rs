@@ -147,9 +147,12 @@ fn live_view_in_a_terminal() {
         "{all}"
     );
     assert!(shared[0].contains("DONE"), "{all}");
+    // The counts say what the lines showed: 7 steps ran (the ARGs have
+    // no line and no count), one was shared.
+    assert_eq!(all.matches("  DONE ").count(), 7, "{all}");
     // The final screen: the summary, then the verification table.
     for want in [
-        "steps run, 0 cached, 1 shared)",
+        "(7 steps run, 0 cached, 1 shared)",
         "time in steps: ",
         "under QEMU (slowest: [stage-1 arm64 3/3]",
         "linux/amd64      sha256:",
