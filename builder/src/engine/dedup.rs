@@ -13,6 +13,8 @@ pub struct InFlight {
     running: Mutex<BTreeSet<String>>,
     finished: Condvar,
     ran: Mutex<BTreeSet<String>>,
+    /// Keys whose line progress has shown in this build.
+    shown: Mutex<BTreeSet<String>>,
 }
 
 /// A claim on a step key; released (waking waiters) on drop, on every exit
@@ -73,6 +75,15 @@ impl InFlight {
     pub fn ran(&self, key: &str) -> bool {
         self.ran.lock().is_ok_and(|set| set.contains(key))
     }
+
+    /// True the first time it is asked for `key` in this build: a step
+    /// several instances reach is shown (and counted as run or cached)
+    /// once; the others share it.
+    pub fn first_showing(&self, key: &str) -> bool {
+        self.shown
+            .lock()
+            .is_ok_and(|mut set| set.insert(key.to_string()))
+    }
 }
 
 #[cfg(test)]
@@ -100,5 +111,13 @@ mod tests {
         });
         assert_eq!(runs.load(Ordering::SeqCst), 1);
         assert!(f.claim("k").is_ours(), "released after use");
+    }
+
+    #[test]
+    fn a_key_is_shown_once() {
+        let f = InFlight::default();
+        assert!(f.first_showing("k"));
+        assert!(!f.first_showing("k"));
+        assert!(f.first_showing("other"));
     }
 }

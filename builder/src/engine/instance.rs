@@ -52,10 +52,11 @@ pub(crate) fn run_instance(ctx: &Ctx, i: usize) -> Result<State, BuildError> {
         }
         let fresh = ctx.opts.no_cache || ctx.no_cache.get(i).copied().unwrap_or(false);
         if let Some(hit) = cached(ctx, step, fresh) {
-            // Work another instance did in this build is SHARED, and its
-            // line (whose label names every target it serves) was shown
-            // once already; a hit from an earlier build is CACHED.
-            let outcome = if ctx.inflight.ran(&step.key) {
+            // Work another instance did (or took from the cache) in this
+            // build is SHARED: its line, whose label names every target it
+            // serves, was shown once already. A first hit from an earlier
+            // build is CACHED.
+            let outcome = if ctx.inflight.ran(&step.key) || !ctx.inflight.first_showing(&step.key) {
                 Outcome::Shared
             } else {
                 if label.is_some() {
@@ -70,6 +71,7 @@ pub(crate) fn run_instance(ctx: &Ctx, i: usize) -> Result<State, BuildError> {
             continue;
         }
         let t0 = Instant::now();
+        ctx.inflight.first_showing(&step.key);
         if label.is_some() {
             ctx.progress.start(&info);
         }

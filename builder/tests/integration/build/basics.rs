@@ -118,6 +118,24 @@ fn build_stage_runs_once_targets_run_emulated_and_rebuild_is_cached() {
         .count();
     assert_eq!((shared_runs, split_runs), (1, 2), "{serial}");
     assert!(serial.contains(" 0 cached, 1 shared)"), "{serial}");
+    // Built again from the cache: the shared step is still shown once
+    // (CACHED), its second instance's share counted as shared.
+    let again = mx_ok(&[
+        "build",
+        "--jobs",
+        "1",
+        "--progress",
+        "plain",
+        "--platform",
+        "linux/amd64,linux/arm64",
+        split.to_str().unwrap(),
+    ]);
+    let cached_head = again
+        .lines()
+        .filter(|l| l.contains("CACHED RUN head"))
+        .count();
+    assert_eq!(cached_head, 1, "{again}");
+    assert!(again.contains("(0 steps run, 4 cached, 1 shared)"), "{again}");
 }
 
 #[test]
