@@ -156,7 +156,11 @@ impl Seed {
 fn create(ctx: &Ctx, m: &Mount, dir: &Path, seed: Option<&Seed>) -> Result<(), String> {
     let parent = dir.parent().ok_or("internal: cache directory")?;
     fs::create_dir_all(parent).map_err(|e| e.to_string())?;
-    let tmp = dir.with_extension(format!("new-{}", std::process::id()));
+    // Unique per call: two instances of one build may make the same cache
+    // at the same time (each then keeps whichever rename wins).
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.with_extension(format!("new-{}-{n}", std::process::id()));
     let _ = fs::remove_dir_all(&tmp);
     let filled = match seed.filter(|s| !s.empty) {
         Some(s) => {

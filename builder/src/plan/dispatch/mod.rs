@@ -131,6 +131,22 @@ mod tests {
     /// nothing is resolved for `scratch` (a build would try to pull it),
     /// a named context stands for its image, and PATH gets BuildKit's
     /// default as it does in the parent.
+    /// `--mount` values are expanded as BuildKit's parseMount does.
+    #[test]
+    fn mount_values_are_expanded() {
+        let p = plan(
+            "FROM scratch\nARG TARGETARCH\nARG DIR=/cache\nRUN --mount=type=cache,id=c-$TARGETARCH,target=$DIR/x,mode=0700 true\n",
+            &Known::default(),
+        )
+        .unwrap();
+        let op = &p.instances.last().unwrap().steps.last().unwrap().op;
+        let Op::Run { mounts, .. } = op else {
+            panic!("{op:?}");
+        };
+        assert_eq!(mounts[0].mount.id.as_deref(), Some("c-amd64"));
+        assert_eq!(mounts[0].mount.target.as_deref(), Some("/cache/x"));
+    }
+
     #[test]
     fn child_of_a_scratch_or_named_context_stage_resolves_no_such_image() {
         let last_workdir = |text: &str| {

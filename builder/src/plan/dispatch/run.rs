@@ -90,14 +90,17 @@ impl Planner<'_> {
         parts: &mut Parts,
         at: &mut At,
     ) -> Result<(Field, RunMount), PlanError> {
-        // Every field of the mount as written (size, env and required
-        // included): each changes what the step sees.
+        // As BuildKit's parseMount, every value is expanded with the
+        // stage's variables (`id=cache-$TARGETARCH`, `target=$GOPATH/pkg`).
+        let expanded = self.expand_mount(m, scope, span, parts)?;
+        let m = &expanded;
+        // Every field of the mount (size, env and required included): each
+        // changes what the step sees.
         let desc = format!("{m:?}");
         let mut value = vec![Piece::Text(desc)];
         let mut from_source = None;
         if let Some(from) = &m.from {
-            let from = self.expand_used(scope, from, span, &mut parts.used)?;
-            let (k, src) = self.source_of(&from, "RUN --mount=from=", span, at)?;
+            let (k, src) = self.source_of(from, "RUN --mount=from=", span, at)?;
             value.push(Piece::Text(" from=".to_string()));
             value.extend(k);
             from_source = Some(src);
@@ -116,6 +119,36 @@ impl Planner<'_> {
             from: from_source,
         };
         Ok((field, mount))
+    }
+
+    /// `m` with its values expanded (`type`, `ro`/`rw`, `required` and
+    /// `size` are read when the instruction is parsed).
+    fn expand_mount(
+        &mut self,
+        m: &Mount,
+        scope: &super::super::scope::Scope,
+        span: Span,
+        parts: &mut Parts,
+    ) -> Result<Mount, PlanError> {
+        let mut out = m.clone();
+        for field in [
+            &mut out.target,
+            &mut out.source,
+            &mut out.from,
+            &mut out.id,
+            &mut out.sharing,
+            &mut out.mode,
+            &mut out.uid,
+            &mut out.gid,
+            &mut out.env,
+        ] {
+            if let Some(v) = field.as_mut() {
+                if v.contains('$') {
+                    *v = self.expand_used(scope, v, span, &mut parts.used)?;
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The network and privileges of a RUN, refused unless `--allow`ed.
