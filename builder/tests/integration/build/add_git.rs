@@ -2,14 +2,14 @@
 //! over git's dumb HTTP protocol; a moved branch rebuilds.
 
 use std::fs;
-use std::path::Path;
 use std::process::Command;
 
 use testkit::require;
 
 use super::{Scenario, context_with, read};
+use crate::support::git::{bare_for_http, git};
 use crate::support::http::HttpServer;
-use crate::support::mxbuild::{mx, mx_ok, ok, text, tool};
+use crate::support::mxbuild::{mx, mx_ok, text, tool};
 
 #[test]
 fn add_copies_git_sources_at_their_commit() {
@@ -21,18 +21,6 @@ fn add_copies_git_sources_at_their_commit() {
     let t = s.dir.path();
     let work = t.join("work");
     fs::create_dir_all(work.join("sub")).unwrap();
-    let git = |dir: &Path, args: &[&str]| {
-        ok(Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .env("GIT_AUTHOR_DATE", "@1700000000 +0000")
-            .env("GIT_COMMITTER_DATE", "@1700000000 +0000"))
-    };
     git(&work, &["init", "-q", "-b", "main"]);
     fs::write(work.join("README"), "v1\n").unwrap();
     fs::write(work.join("sub/tool.sh"), "#!/bin/sh\necho tool from git\n").unwrap();
@@ -44,13 +32,7 @@ fn add_copies_git_sources_at_their_commit() {
     git(&work, &["tag", "v1"]);
     // A bare copy served over git's "dumb" HTTP protocol by a static file server.
     let www = t.join("www");
-    fs::create_dir_all(&www).unwrap();
-    let bare = www.join("repo.git");
-    ok(Command::new("git")
-        .args(["clone", "-q", "--bare"])
-        .arg(&work)
-        .arg(&bare));
-    git(&bare, &["update-server-info"]);
+    let bare = bare_for_http(&work, &www);
     let server = HttpServer::start(&www);
     let repo_url = server.url("repo.git");
     let ctx = context_with(

@@ -10,6 +10,7 @@ use std::process::{Command, Output, Stdio};
 use testkit::require;
 
 use crate::build::{Scenario, context_with, read};
+use crate::support::git::{bare_for_http, git};
 use crate::support::http::HttpServer;
 use crate::support::mxbuild::{ok, repo, store, text, tool};
 
@@ -128,27 +129,11 @@ fn contexts_from_git_and_http_urls() {
     )
     .unwrap();
     fs::write(work.join("app/hello.txt"), "from git").unwrap();
-    let git = |dir: &Path, args: &[&str]| {
-        ok(Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com"))
-    };
     git(&work, &["init", "-q", "-b", "main"]);
     git(&work, &["add", "-A"]);
     git(&work, &["commit", "-q", "-m", "one"]);
     let www = t.join("www");
-    fs::create_dir_all(&www).unwrap();
-    let bare = www.join("repo.git");
-    ok(Command::new("git")
-        .args(["clone", "-q", "--bare"])
-        .arg(&work)
-        .arg(&bare));
-    git(&bare, &["update-server-info"]);
+    bare_for_http(&work, &www);
     // A tar.gz context served over http.
     ok(Command::new("tar")
         .arg("-czf")

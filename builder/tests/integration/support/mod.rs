@@ -10,6 +10,7 @@ pub use testkit::{TempDir, require};
 
 pub mod bounded;
 pub mod fake_registry;
+pub mod git;
 pub mod hostile_image;
 pub mod http;
 pub mod layout;
