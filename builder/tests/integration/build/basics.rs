@@ -135,7 +135,10 @@ fn build_stage_runs_once_targets_run_emulated_and_rebuild_is_cached() {
         .filter(|l| l.contains("CACHED RUN head"))
         .count();
     assert_eq!(cached_head, 1, "{again}");
-    assert!(again.contains("(0 steps run, 5 cached, 1 shared)"), "{again}");
+    assert!(
+        again.contains("(0 steps run, 5 cached, 1 shared)"),
+        "{again}"
+    );
 }
 
 #[test]
