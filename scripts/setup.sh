@@ -29,6 +29,8 @@ ensure_packages graphviz tmux
 # python3: the file server of the ADD <url> tests; git: ADD <git URL> fetches with it.
 ensure_packages openssh-client python3
 command -v git >/dev/null || ensure_packages git
+# node: runs the WebAssembly module xx-clang builds for wasi/wasm (its WASI preview 1).
+command -v node >/dev/null || ensure_packages nodejs
 ensure_rust_components
 # QEMU user emulation through binfmt_misc (handlers vanish on reboot).
 scripts/setup-binfmt.sh

@@ -314,7 +314,11 @@ impl TargetEnv {
 /// gives. The platform keeps TARGETOS as given: upstream compares it
 /// verbatim (`macos` is not `darwin` to xx-info).
 fn resolve_target(inputs: &Inputs<'_>, s: &Spelled, vendor: &str, libc: &str) -> Option<Target> {
-    let spec = target::lookup(&s.arch, &s.variant).filter(|spec| spec.tier == Tier::Full)?;
+    let spec = target::lookup(&s.arch, &s.variant).filter(|spec| match spec.tier {
+        Tier::Full => true,
+        Tier::Wasi => target::is_wasi_os(&s.os),
+        Tier::VerifyOnly => false,
+    })?;
     let mut macos_version_min = inputs.get("MACOSX_VERSION_MIN");
     if macos_version_min.is_empty() {
         macos_version_min = target::default_macos_version_min(&s.arch).to_string();
@@ -357,6 +361,7 @@ pub fn sysroot_for(
 ) -> String {
     match os {
         "darwin" => format!("{}/", macos_sdk()),
+        o if target::is_wasi_os(o) => format!("{}/", target::wasi::SYSROOT),
         "linux" if foreign_on_alpine => format!("/{triple}/"),
         _ => "/".to_string(),
     }
@@ -580,11 +585,13 @@ mod tests {
         let e = resolve(&[("TARGETPAIR", "linux-amd64v3")], DEBIAN, "x86_64");
         assert_eq!(e.arch, "amd64v3");
         assert!(e.triple().is_err());
+        // wasi/wasm is a target now (upstream master fails it).
         let e = resolve(&[("TARGETPLATFORM", "wasi/wasm")], DEBIAN, "x86_64");
-        assert_eq!(
-            e.env_lines().unwrap_err().to_string(),
-            "unsupported target: os=wasi arch=wasm variant="
-        );
+        assert_eq!(e.triple().unwrap(), "wasm32-wasi");
+        assert_eq!(e.sysroot().unwrap(), "/usr/share/wasi-sysroot/");
+        assert!(e.is_cross());
+        let e = resolve(&[("TARGETPLATFORM", "wasip1/wasm")], DEBIAN, "x86_64");
+        assert_eq!(e.march(), "wasm32");
     }
 
     #[test]

@@ -29,7 +29,9 @@ pub enum Support {
 
 /// The qemu name for a platform (`aarch64`, `arm`, `riscv64`…).
 pub fn qemu_name(p: &Platform) -> Option<&'static str> {
-    xx::target::for_platform(p).map(|t| t.qemu)
+    xx::target::for_platform(p)
+        .map(|t| t.qemu)
+        .filter(|q| !q.is_empty())
 }
 
 /// Handler names that could serve `qemu` (`qemu-aarch64`, and Debian's alternatives).

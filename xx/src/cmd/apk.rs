@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::cmd::sys;
+use crate::cmd::{sys, trace};
 use crate::distro::Distro;
 use crate::targetenv::{Inputs, TargetEnv};
 
@@ -127,7 +127,7 @@ fn apk(env_lines: &[String], root: &Path, args: &[String]) -> u8 {
     // Nested xx-apk calls (from package scripts) must not wait for our lock.
     cmd.env("XX_APK_NOLOCK", "1");
     eprintln!("+ apk --root {} {}", root.display(), args.join(" "));
-    match cmd.status() {
+    match trace::command("xx-apk", &mut cmd).status() {
         Ok(s) => s.code().map_or(1, |c| c as u8),
         Err(e) => {
             eprintln!("xx-apk: cannot run apk: {e} (is this an Alpine stage?)");
@@ -164,7 +164,9 @@ fn setup(root: &Path, env: &TargetEnv, env_lines: &[String]) -> Result<(), Strin
         "+ apk add --no-cache --initdb -p {} --allow-untrusted alpine-keys",
         root.display()
     );
-    let ok = cmd.status().is_ok_and(|s| s.success());
+    let ok = trace::command("xx-apk", &mut cmd)
+        .status()
+        .is_ok_and(|s| s.success());
     if !ok {
         return Err(format!(
             "setting up {} failed: apk could not install alpine-keys",
@@ -191,7 +193,9 @@ fn link_compiler_rt(env_lines: &[String], root: &Path) {
     sys::export_target_env(&mut cmd, env_lines);
     // Inherit stdin rather than open /dev/null, which minimal roots may lack.
     cmd.stdin(std::process::Stdio::inherit());
-    let Ok(out) = cmd.output() else { return };
+    let Ok(out) = trace::command("xx-apk", &mut cmd).output() else {
+        return;
+    };
     for f in String::from_utf8_lossy(&out.stdout).lines().map(str::trim) {
         if f.contains("clang_rt.") {
             let rel = f.trim_start_matches('/');

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::cmd::{cc, sys};
+use crate::cmd::{cc, sys, trace};
 use crate::distro::Family;
 use crate::target::{self, Target};
 use crate::targetenv::{self, TargetEnv};
@@ -51,7 +51,7 @@ const WRAPPED: &[&str] = &[
 
 /// Every variable xx-go sets for `go`.
 fn go_vars(env: &TargetEnv) -> Result<Vec<(String, String)>, String> {
-    if env.os == "wasi" {
+    if crate::target::is_wasi_os(&env.os) {
         return Ok(vec![
             ("GOOS".into(), "wasip1".into()),
             ("GOARCH".into(), "wasm".into()),
@@ -77,53 +77,43 @@ fn go_vars(env: &TargetEnv) -> Result<Vec<(String, String)>, String> {
         vars.retain(|(key, _)| key != k);
         vars.push((k.to_string(), v));
     };
-    if let Some(gcc) = sys::which(format!("{triple}-gcc")) {
-        set(&mut vars, "CC", gcc.display().to_string());
-        set(
-            &mut vars,
-            "CXX",
-            gcc.with_file_name(format!("{triple}-g++"))
-                .display()
-                .to_string(),
-        );
+    // Tools are named, not pathed, as upstream: `go env CC` prints
+    // `aarch64-linux-gnu-clang`, and scripts compare against that.
+    if sys::which(format!("{triple}-gcc")).is_some() {
+        set(&mut vars, "CC", format!("{triple}-gcc"));
+        set(&mut vars, "CXX", format!("{triple}-g++"));
     }
     let prefer = std::env::var("XX_GO_PREFER_C_COMPILER").unwrap_or_else(|_| "clang".into());
     let cgo = std::env::var("CGO_ENABLED").is_ok_and(|v| v == "1");
     if prefer == "clang" && cc::have_clang() {
         match cc::ensure_setup(&triple) {
             Ok(()) => {
-                set(&mut vars, "CC", format!("/usr/bin/{triple}-clang"));
-                set(&mut vars, "CXX", format!("/usr/bin/{triple}-clang++"));
+                set(&mut vars, "CC", format!("{triple}-clang"));
+                set(&mut vars, "CXX", format!("{triple}-clang++"));
             }
             // Pure Go needs no C toolchain: only cgo builds care.
             Err(e) if cgo => return Err(e),
             Err(_) => {}
         }
-    } else if prefer == "zig" {
-        if let Some(zig) = sys::which("zig") {
-            let family = if env.libc == "musl" {
-                Family::Alpine
-            } else {
-                Family::Debian
-            };
-            if let Some(z) = Target::new(&env.platform(), family)
-                .ok()
-                .and_then(|t| t.zig_triple())
-            {
-                set(&mut vars, "CC", format!("{} cc -target {z}", zig.display()));
-                set(
-                    &mut vars,
-                    "CXX",
-                    format!("{} c++ -target {z}", zig.display()),
-                );
-            }
+    } else if prefer == "zig" && sys::which("zig").is_some() {
+        let family = if env.libc == "musl" {
+            Family::Alpine
+        } else {
+            Family::Debian
+        };
+        if let Some(z) = Target::new(&env.platform(), family)
+            .ok()
+            .and_then(|t| t.zig_triple())
+        {
+            set(&mut vars, "CC", format!("zig cc -target {z}"));
+            set(&mut vars, "CXX", format!("zig c++ -target {z}"));
         }
     }
-    if let Some(ar) = sys::which(format!("{triple}-ar")) {
-        set(&mut vars, "AR", ar.display().to_string());
-    }
-    if let Some(pc) = sys::which(format!("{triple}-pkg-config")) {
-        set(&mut vars, "PKG_CONFIG", pc.display().to_string());
+    for (key, tool) in [("AR", "ar"), ("PKG_CONFIG", "pkg-config")] {
+        let name = format!("{triple}-{tool}");
+        if sys::which(&name).is_some() {
+            set(&mut vars, key, name);
+        }
     }
     if std::env::var_os("GOBIN").is_none_or(|v| v.is_empty()) {
         if let Some(gopath) = std::env::var_os("GOPATH").filter(|v| !v.is_empty()) {
@@ -141,10 +131,9 @@ fn go_vars(env: &TargetEnv) -> Result<Vec<(String, String)>, String> {
 
 /// The file `go env GOENV` names.
 fn goenv_file() -> Result<PathBuf, String> {
-    let out = Command::new("go")
-        .args(["env", "GOENV"])
+    let out = trace::command("xx-go", Command::new("go").args(["env", "GOENV"]))
         .output()
-        .map_err(|e| format!("cannot run go: {e}"))?;
+        .map_err(|e| sys::cannot_run("go".as_ref(), &e))?;
     let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
     if path.is_empty() || path == "off" {
         return Err("go env GOENV is off or empty: nothing to wrap".to_string());

@@ -33,6 +33,20 @@ MACOSX_VERSION_MIN adjust the triple.
 /// Runs xx-info with the process environment.
 pub fn run(args: &[String]) -> u8 {
     let env = targetenv::from_process();
+    crate::cmd::trace::note(
+        "xx-info",
+        &format!(
+            "target os={} arch={} variant={} vendor={} libc={} os-version={} triple={} host={}",
+            env.os,
+            env.arch,
+            env.variant,
+            env.vendor,
+            env.libc,
+            env.os_version,
+            env.triple.as_deref().unwrap_or("unknown"),
+            env.host_machine
+        ),
+    );
     let command = args.first().map(String::as_str).unwrap_or("");
     match answer(&env, command) {
         Answer::Lines(lines) => {

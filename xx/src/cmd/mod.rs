@@ -15,7 +15,9 @@ pub mod go;
 pub mod info;
 pub mod out;
 pub mod sys;
+pub mod trace;
 pub mod verify;
+pub mod windres;
 
 pub use out::Out;
 
@@ -32,6 +34,7 @@ const HELPERS: &[(&[&str], Helper)] = &[
     (&["go"], |_, a| go::run(a)),
     (&["apt", "apt-get"], apt::run),
     (&["apk"], |_, a| apk::run(a)),
+    (&["windres"], |_, a| windres::run(a)),
 ];
 
 /// Exit code for usage errors in the dispatcher itself.

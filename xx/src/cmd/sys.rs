@@ -14,12 +14,31 @@ use std::process::Command;
 /// Replaces this process with `cmd` (like the shell's `exec`); returns an
 /// exit code only if that fails, after saying why.
 pub fn exec(helper: &str, cmd: &mut Command) -> u8 {
-    let err = cmd.exec();
-    eprintln!(
-        "{helper}: cannot run {}: {err}",
-        cmd.get_program().to_string_lossy()
-    );
+    let err = super::trace::command(helper, cmd).exec();
+    eprintln!("{helper}: {}", cannot_run(cmd.get_program(), &err));
     127
+}
+
+/// Why a program could not be started. A missing one reads `go: not found`
+/// (the shell's words, which upstream's scripts print and users grep for)
+/// followed by what to install.
+pub fn cannot_run(program: &OsStr, err: &std::io::Error) -> String {
+    let name = program.to_string_lossy();
+    if err.kind() != std::io::ErrorKind::NotFound {
+        return format!("cannot run {name}: {err}");
+    }
+    let hint = match Path::new(program).file_name().and_then(OsStr::to_str) {
+        Some("go") => "install Go: apt-get install -y golang-go, or start FROM a golang image",
+        Some("cargo" | "rustc" | "rustup") => {
+            "install Rust: rustup, or apt-get install -y rustc-web cargo-web (or rustc cargo)"
+        }
+        Some("clang" | "clang++") => {
+            "install clang: apt-get install -y clang lld / apk add clang lld"
+        }
+        Some("apk") => "xx-apk works in Alpine stages only",
+        _ => "is it installed and on PATH?",
+    };
+    format!("{name}: not found ({hint})")
 }
 
 /// An exclusive lock on `/var/lock/<name>` held until dropped, so parallel

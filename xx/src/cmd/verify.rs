@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::cmd::out::Out;
+use crate::cmd::trace;
 use crate::platform::Platform;
 use crate::targetenv;
 use crate::verify::{self, Expectation, Options};
@@ -64,12 +65,18 @@ pub fn run(argv: &[String]) -> u8 {
         .platform
         .clone()
         .unwrap_or_else(|| targetenv::from_process().platform());
+    trace::note("xx-verify", &format!("target {platform}"));
     let expect = Expectation::new(platform);
     let reports: Vec<verify::Report> = args
         .files
         .iter()
         .map(|f| verify::verify_path(Path::new(f), &expect, &args.opts))
         .collect();
+    for r in &reports {
+        let format = r.format.as_deref().or(r.error.as_deref()).unwrap_or("?");
+        let verdict = if r.ok { "ok" } else { "FAILED" };
+        trace::note("xx-verify", &format!("{}: {format}: {verdict}", r.file));
+    }
     let all_ok = reports.iter().all(|r| r.ok);
     if args.json {
         match serde_json::to_string_pretty(&reports) {

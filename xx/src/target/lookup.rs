@@ -28,6 +28,9 @@ pub fn for_platform(platform: &Platform) -> Option<&'static ArchSpec> {
 /// (linux, arm/v6), `arm-linux-gnueabi` -> (linux, arm/v5: Debian armel),
 /// `x86_64-w64-mingw32` -> (windows, amd64), `arm64-apple-macos11.0` -> (darwin, arm64).
 pub fn parse_c_triple(triple: &str) -> Option<(&'static str, &'static ArchSpec)> {
+    if triple.starts_with("wasm32-wasi") {
+        return Some(("wasi", lookup("wasm", "")?));
+    }
     let os = if triple.contains("-linux") {
         "linux"
     } else if triple.contains("-apple") || triple.contains("-macos") || triple.contains("darwin") {
@@ -151,7 +154,9 @@ mod tests {
                 "{triple}"
             );
         }
-        assert!(parse_c_triple("wasm32-wasi").is_none());
+        let (os, spec) = parse_c_triple("wasm32-wasi").unwrap();
+        assert_eq!((os, spec.arch), ("wasi", "wasm"));
+        assert!(parse_c_triple("wasm32-unknown-unknown").is_none());
     }
 
     #[test]

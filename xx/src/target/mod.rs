@@ -23,6 +23,6 @@ pub use lookup::{for_platform, lookup, parse_c_triple};
 pub use resolve::{Target, TripleParts, UnsupportedTarget, default_macos_version_min};
 pub use spec::{
     ArchSpec, CTripleNames, DarwinNames, ElfSpec, Endian, LibraryPaths, PackageArchs,
-    RustTripleNames, Tier, WindowsNames, ZigTripleNames, em,
+    RustTripleNames, Tier, WindowsNames, ZigTripleNames, em, is_wasi_os, wasi,
 };
 pub use table::TABLE;

@@ -2,7 +2,7 @@
 //! the single place mxbuild and the helpers ask for any name of a target.
 
 use super::lookup::for_platform;
-use super::spec::ArchSpec;
+use super::spec::{ArchSpec, Tier, is_wasi_os};
 use crate::distro::{Family, Libc};
 use crate::platform::Platform;
 
@@ -47,11 +47,20 @@ pub struct UnsupportedTarget(pub Platform);
 
 impl std::fmt::Display for UnsupportedTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Upstream's words: `os=${TARGETOS:-unknown} arch=${TARGETARCH:-unknown}
+        // variant=${TARGETVARIANT:-}`, so scripts matching on them keep working.
+        let or_unknown = |s: &str| {
+            if s.is_empty() {
+                "unknown".to_string()
+            } else {
+                s.to_string()
+            }
+        };
         write!(
             f,
             "unsupported target: os={} arch={} variant={}",
-            self.0.os,
-            self.0.arch,
+            or_unknown(&self.0.os),
+            or_unknown(&self.0.arch),
             self.0.variant_str()
         )
     }
@@ -62,7 +71,9 @@ impl std::error::Error for UnsupportedTarget {}
 impl Target {
     /// Resolves a platform for a distro family; musl on Alpine, glibc elsewhere.
     pub fn new(platform: &Platform, family: Family) -> Result<Target, UnsupportedTarget> {
-        let spec = for_platform(platform).ok_or_else(|| UnsupportedTarget(platform.clone()))?;
+        let spec = for_platform(platform)
+            .filter(|s| (s.tier == Tier::Wasi) == is_wasi_os(&platform.os))
+            .ok_or_else(|| UnsupportedTarget(platform.clone()))?;
         let libc = if family == Family::Alpine {
             Libc::Musl
         } else {
@@ -264,11 +275,29 @@ mod tests {
 
     #[test]
     fn unknown_platforms_are_unsupported() {
-        let p: Platform = "wasi/wasm".parse().unwrap();
+        let p: Platform = "linux/wasm".parse().unwrap();
         let err = Target::new(&p, Family::Debian).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unsupported target: os=wasi arch=wasm variant="
+            "unsupported target: os=linux arch=wasm variant="
         );
+        let p: Platform = "wasi/arm64".parse().unwrap();
+        assert!(Target::new(&p, Family::Debian).is_err());
+        let p = Platform::new("", "", None);
+        assert_eq!(
+            UnsupportedTarget(p).to_string(),
+            "unsupported target: os=unknown arch=unknown variant=",
+            "upstream's words for an unknown machine"
+        );
+    }
+
+    #[test]
+    fn wasi_names() {
+        let p: Platform = "wasi/wasm".parse().unwrap();
+        let t = Target::new(&p, Family::Debian).unwrap();
+        assert_eq!(t.c_triple(), "wasm32-wasi");
+        assert_eq!(t.rust_triple().as_deref(), Some("wasm32-wasip1"));
+        assert_eq!(t.zig_triple().as_deref(), Some("wasm32-wasi"));
+        assert_eq!(t.march(), "wasm32");
     }
 }

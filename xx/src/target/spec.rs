@@ -33,6 +33,30 @@ pub enum Tier {
     Full,
     /// Only recognised when checking binaries (no distro ships these here).
     VerifyOnly,
+    /// WebAssembly: a target only of the `wasi` OS (`wasi/wasm`), for
+    /// xx-info, xx-clang, xx-cargo and xx-go; no Linux names, no QEMU.
+    Wasi,
+}
+
+/// The OS names of WebAssembly System Interface targets: Docker's `wasi`
+/// and the preview-1 name some tools write (`wasip1`).
+pub fn is_wasi_os(os: &str) -> bool {
+    matches!(os, "wasi" | "wasip1")
+}
+
+/// The names of `wasi/wasm`. The C triple keeps the spelling every clang
+/// and wasi-libc release knows (`wasm32-wasi`; clang 18+ reads it as
+/// preview 1); Rust's target is `wasm32-wasip1` (its `wasm32-wasi` is gone
+/// since Rust 1.84).
+pub mod wasi {
+    /// C triple (xx-info, xx-clang).
+    pub const C_TRIPLE: &str = "wasm32-wasi";
+    /// Rust triple (xx-cargo).
+    pub const RUST_TRIPLE: &str = "wasm32-wasip1";
+    /// zig target.
+    pub const ZIG_TRIPLE: &str = "wasm32-wasi";
+    /// Where Debian's wasi-libc installs the sysroot clang needs.
+    pub const SYSROOT: &str = "/usr/share/wasi-sysroot";
 }
 
 /// One architecture (or ARM variant). Each group holds the names one kind of

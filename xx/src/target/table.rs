@@ -563,6 +563,19 @@ pub static TABLE: &[ArchSpec] = &[
         },
         ..BASE
     },
+    // WebAssembly, for the wasi OS only (see spec::wasi for its triples).
+    ArchSpec {
+        arch: "wasm",
+        tier: Tier::Wasi,
+        march: "wasm32",
+        elf: elf(0, 32, Endian::Little),
+        packages: PackageArchs {
+            debian: "unknown",
+            alpine: "unknown",
+            rhel: "unknown",
+        },
+        ..BASE
+    },
     // Big-endian variants nobody ships a distro for here: recognised by xx-verify only.
     ArchSpec {
         arch: "ppc64",

@@ -2,7 +2,7 @@
 //! Rust and zig.
 
 use super::resolve::Target;
-use super::spec::Tier;
+use super::spec::{Tier, wasi};
 use crate::distro::{Family, Libc};
 
 impl Target {
@@ -15,6 +15,9 @@ impl Target {
             Family::Debian | Family::Rhel => String::new(),
             Family::Alpine | Family::Other => format!("-{}", parts.vendor),
         };
+        if spec.tier == Tier::Wasi {
+            return wasi::C_TRIPLE.to_string();
+        }
         match (self.platform.os.as_str(), spec.windows, spec.darwin) {
             ("windows", Some(w), _) => return w.triple.to_string(),
             ("darwin", _, Some(d)) => {
@@ -40,6 +43,9 @@ impl Target {
     /// `arm-unknown-linux-musleabihf` for ARMv6 on musl, `x86_64-pc-windows-gnu`).
     pub fn rust_triple(&self) -> Option<String> {
         let s = self.spec;
+        if s.tier == Tier::Wasi {
+            return Some(wasi::RUST_TRIPLE.to_string());
+        }
         match self.platform.os.as_str() {
             "windows" => s.windows.and_then(|w| w.rust).map(str::to_string),
             "darwin" => s.darwin.map(|d| d.rust.to_string()),
@@ -54,6 +60,9 @@ impl Target {
     /// The zig `-target` value (`aarch64-linux-musl`, `x86_64-windows-gnu`).
     pub fn zig_triple(&self) -> Option<String> {
         let s = self.spec;
+        if s.tier == Tier::Wasi {
+            return Some(wasi::ZIG_TRIPLE.to_string());
+        }
         match self.platform.os.as_str() {
             "windows" => s.windows.map(|w| format!("{}-windows-gnu", w.zig_arch)),
             "darwin" => s.darwin.map(|d| format!("{}-macos-none", d.zig_arch)),

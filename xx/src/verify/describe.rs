@@ -94,6 +94,7 @@ pub fn platform_of(bin: &Binary) -> Option<String> {
             .iter()
             .find(|s| s.windows.map(|w| w.pe_machine) == Some(*machine))
             .map(|s| format!("windows/{}", s.arch)),
+        Binary::Wasm { .. } => Some("wasi/wasm".to_string()),
         Binary::MachO { cputypes, .. } => {
             let arches: Vec<&str> = cputypes
                 .iter()
@@ -144,6 +145,7 @@ pub fn summary(bin: &Binary) -> String {
             parts.join(", ")
         }
         Binary::Pe { machine } => format!("PE {}", pe_machine_name(*machine)),
+        Binary::Wasm { version } => format!("WebAssembly (wasm) binary module version {version}"),
         Binary::MachO {
             cputypes,
             universal,

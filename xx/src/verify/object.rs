@@ -26,6 +26,11 @@ pub enum Binary {
         /// Whether this is a universal ("fat") file.
         universal: bool,
     },
+    /// A WebAssembly module (`\0asm`), the binary of `wasi/wasm`.
+    Wasm {
+        /// The binary format version (1 for every module today).
+        version: u32,
+    },
 }
 
 /// How much of a PE or Mach-O file's start we read: every header we need lies there.
@@ -44,6 +49,13 @@ pub fn inspect(file: &File, len: u64) -> Result<Binary, String> {
     }
     if &magic[..4] == b"\x7fELF" {
         return elf::read(file, len).map(|e| Binary::Elf(Box::new(e)));
+    }
+    if &magic[..4] == b"\0asm" {
+        if n < 8 {
+            return Err("truncated WebAssembly header".to_string());
+        }
+        let version = u32::from_le_bytes([magic[4], magic[5], magic[6], magic[7]]);
+        return Ok(Binary::Wasm { version });
     }
     let head_len = len.min(HEAD) as usize;
     let mut head = vec![0u8; head_len];

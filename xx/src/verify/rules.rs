@@ -43,7 +43,16 @@ pub fn problems(
         ("netbsd", Binary::Elf(e)) if e.os == Some("NetBSD") => {}
         ("openbsd", Binary::Elf(e)) if e.os == Some("OpenBSD") => {}
         ("darwin", Binary::MachO { .. }) | ("windows", Binary::Pe { .. }) => {}
-        ("linux" | "freebsd" | "netbsd" | "openbsd" | "darwin" | "windows", _) => {
+        ("wasi" | "wasip1", Binary::Wasm { version }) => {
+            if *version != 1 {
+                out.push(format!("WebAssembly module version {version}, not 1"));
+            }
+            return out;
+        }
+        (
+            "linux" | "freebsd" | "netbsd" | "openbsd" | "darwin" | "windows" | "wasi" | "wasip1",
+            _,
+        ) => {
             out.push(format!("does not match expected target OS {os}"));
             return out;
         }
@@ -53,6 +62,8 @@ pub fn problems(
         }
     }
     match bin {
+        // Checked with the OS above: a module has no architecture beyond wasm32.
+        Binary::Wasm { .. } => {}
         Binary::Pe { machine } => {
             if spec.windows.map(|w| w.pe_machine) != Some(*machine) {
                 out.push(format!(

@@ -1,7 +1,7 @@
 //! Real C/C++ cross-compilation, as a Dockerfile build stage does it: inside
 //! a debootstrapped Debian bookworm amd64 root with clang and lld, with the
 //! static xx added, `xx-apt-get install xx-c-essentials` then `xx-clang`, for
-//! six target platforms. Every binary must pass `xx-verify` and run (QEMU via
+//! seven target platforms. Every binary must pass `xx-verify` and run (QEMU via
 //! binfmt_misc) printing the machine it runs on. One prepared sandbox serves
 //! all steps, in order, to keep downloads and time down.
 
@@ -17,12 +17,19 @@ const TARGETS: &[(&str, &str, &str)] = &[
     ("linux/386", "setarch i686", "i686"),
     ("linux/ppc64le", "", "ppc64le"),
     ("linux/s390x", "", "s390x"),
+    // Debian 12 has no riscv64 archive: xx-c-essentials brings the
+    // `-riscv64-cross` packages, whose loader lives under /usr/riscv64-linux-gnu.
+    (
+        "linux/riscv64",
+        "env QEMU_LD_PREFIX=/usr/riscv64-linux-gnu",
+        "riscv64",
+    ),
 ];
 
 #[test]
 fn c_and_cxx_cross_builds_run_under_qemu() {
     if !require(
-        binfmt_ready(&["aarch64", "arm", "ppc64le", "s390x"]),
+        binfmt_ready(&["aarch64", "arm", "ppc64le", "s390x", "riscv64"]),
         "QEMU binfmt handlers (F flag) missing: run scripts/setup-binfmt.sh",
     ) {
         return;
@@ -38,17 +45,12 @@ fn c_and_cxx_cross_builds_run_under_qemu() {
 
     for (platform, runner, machine) in TARGETS {
         let name = platform.replace('/', "-");
-        // s390x has no lld backend: xx-clang needs the target's GNU ld, which
-        // `xx-apt-get install binutils` provides as binutils-s390x-linux-gnu.
-        let extra = if *platform == "linux/s390x" {
-            "binutils"
-        } else {
-            ""
-        };
+        // Only the usual line, for every target: where lld 14 cannot link
+        // (s390x, riscv64), xx-c-essentials brings the target's GNU ld too.
         let run = format!("{runner} /out/{name}");
         let script = format!(
             r#"set -e
-xx-apt-get install -y -q xx-c-essentials {extra} >/tmp/apt-{name}.log 2>&1 || {{ tail -40 /tmp/apt-{name}.log; exit 1; }}
+xx-apt-get install -y -q xx-c-essentials >/tmp/apt-{name}.log 2>&1 || {{ tail -40 /tmp/apt-{name}.log; exit 1; }}
 xx-clang -O2 -o /out/{name} /src/hello.c
 xx-verify /out/{name}
 {run}
@@ -71,13 +73,17 @@ xx-verify /out/{name}
         assert!(report.ok, "{platform}: {}", report.failure_line());
     }
 
-    // The s390x triple is linked with GNU ld, everything else with lld.
+    // s390x and riscv64 are linked with GNU ld, everything else with lld.
     let cfg = sb.run_ok(
-        "cat /usr/bin/s390x-linux-gnu.cfg /usr/bin/aarch64-linux-gnu.cfg",
+        "cat /usr/bin/s390x-linux-gnu.cfg /usr/bin/riscv64-linux-gnu.cfg /usr/bin/aarch64-linux-gnu.cfg",
         &[],
     );
     assert!(
         cfg.contains("--target=s390x-linux-gnu -fuse-ld=/usr/bin/s390x-linux-gnu-ld"),
+        "{cfg}"
+    );
+    assert!(
+        cfg.contains("--target=riscv64-linux-gnu -fuse-ld=/usr/bin/riscv64-linux-gnu-ld"),
         "{cfg}"
     );
     assert!(

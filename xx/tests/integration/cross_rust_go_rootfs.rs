@@ -113,6 +113,51 @@ xx-verify --root / "$dir/rust-openssl"
     );
 }
 
+/// `xx-cargo install` of a real crates.io crate, as a new user tries it: cargo
+/// builds in a temporary directory it deletes, so xx-cargo must verify the
+/// installed copy under `--root`, not the build output.
+#[test]
+fn xx_cargo_install_from_crates_io() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(sb) = sandbox("xx-cargo-install") else {
+        return;
+    };
+    let script = r#"set -e
+xx-cargo install --locked --root /out hexyl@0.14.0 2>/tmp/install.log || { tail -60 /tmp/install.log; exit 1; }
+grep 'verified for' /tmp/install.log
+grep '^+ .*cargo install' /tmp/install.log | head -1
+xx-verify /out/bin/hexyl
+printf 'xx' | /out/bin/hexyl --plain
+"#;
+    let vars = [("TARGETPLATFORM", "linux/arm64"), ("XX_DEBUG_CARGO", "1")];
+    let out = sb.run_ok(script, &vars);
+    assert!(out.contains("78 78"), "hexyl under QEMU printed: {out}");
+    assert!(
+        out.contains("/out/bin/hexyl verified for linux/arm64"),
+        "the installed copy is what was checked: {out}"
+    );
+    assert!(
+        out.contains("--target=aarch64-unknown-linux-gnu"),
+        "XX_DEBUG_CARGO shows the cargo command: {out}"
+    );
+
+    // wasi: Rust's wasm32-wasip1. Debian packages no std for it: the error
+    // says what to do; with XX_CARGO_BUILD_STD the sources are enough.
+    let wasi = [("TARGETPLATFORM", "wasi/wasm")];
+    let out = sb.run("cd /src/hello-rust && xx-cargo build", &wasi);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("rustup target add wasm32-wasip1"), "{err}");
+    let out = sb.run_ok("XX_CARGO_BUILD_STD=1 xx-cargo --print-target-triple", &wasi);
+    assert_eq!(out.trim(), "wasm32-wasip1");
+    let report = xx::verify::verify_path(
+        &sb.upper("/out/bin/hexyl"),
+        &xx::verify::Expectation::new("linux/arm64".parse().unwrap()),
+        &xx::verify::Options::default(),
+    );
+    assert!(report.ok, "{report:?}");
+}
+
 /// xx-go for seven platforms (pure Go), and cgo for arm64 and arm/v7.
 #[test]
 fn xx_go_builds_verifies_and_runs() {
@@ -146,6 +191,20 @@ xx-verify /out/{name}
             "{platform}"
         );
     }
+    // CC, CXX and AR are named, not pathed, as upstream prints them.
+    let tools = sb.run_ok(
+        "cd /src/hello-go && HOME=/root CGO_ENABLED=1 xx-go env CC CXX AR",
+        &[("TARGETPLATFORM", "linux/arm64")],
+    );
+    assert_eq!(
+        tools.lines().collect::<Vec<_>>(),
+        [
+            "aarch64-linux-gnu-clang",
+            "aarch64-linux-gnu-clang++",
+            "aarch64-linux-gnu-ar"
+        ],
+        "{tools}"
+    );
     for (platform, machine) in [("linux/arm64", "aarch64"), ("linux/arm/v7", "armv7l")] {
         let name = platform.replace('/', "-");
         let script = format!(

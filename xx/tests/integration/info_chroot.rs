@@ -422,15 +422,15 @@ fn commands_and_errors() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("Usage: xx-info [COMMAND]"));
 
     // Unknown architectures answer os/arch, but not the triple (upstream master).
-    let wasi = [("TARGETPLATFORM", "wasi/wasm")];
-    assert_eq!(root.stdout("xx-info", &["os"], &wasi), "wasi");
-    assert_eq!(root.stdout("xx-info", &["arch"], &wasi), "wasm");
+    let riscv32 = [("TARGETPLATFORM", "linux/riscv32")];
+    assert_eq!(root.stdout("xx-info", &["os"], &riscv32), "linux");
+    assert_eq!(root.stdout("xx-info", &["arch"], &riscv32), "riscv32");
     for cmd in ["triple", "env"] {
-        let out = root.run("xx-info", &[cmd], &wasi);
+        let out = root.run("xx-info", &[cmd], &riscv32);
         assert_eq!(out.status.code(), Some(1), "{cmd}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
-            err.contains("unsupported target: os=wasi arch=wasm variant="),
+            err.contains("unsupported target: os=linux arch=riscv32 variant="),
             "{cmd}: {err}"
         );
     }

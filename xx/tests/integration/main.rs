@@ -16,5 +16,7 @@ mod apk_fake;
 mod cross_c_rootfs;
 mod cross_rust_go_rootfs;
 mod info_chroot;
+mod other_os_rootfs;
+mod upstream_compat;
 mod verify_fixtures;
 mod verify_hostile;

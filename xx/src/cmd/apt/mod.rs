@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::cmd::out::Out;
-use crate::cmd::sys;
+use crate::cmd::{cc, sys, trace};
 use crate::distro::os_release_field;
 use crate::targetenv::{self, TargetEnv};
 
@@ -55,10 +55,14 @@ pub fn run(name: &str, args: &[String]) -> u8 {
             return 1;
         }
     };
-    if let Some(why) = skip_reason(&env) {
-        eprintln!("skipping packages installation on {}: {why}", env.arch);
-        return 0;
-    }
+    let cross_only = match source_of(&env) {
+        Source::Skip(why) => {
+            eprintln!("skipping packages installation on {}: {why}", env.arch);
+            return 0;
+        }
+        Source::CrossPackages(why) => Some(why),
+        Source::Multiarch => None,
+    };
 
     let parsed = parse_args(args);
     let Some(subcommand) = parsed.subcommand.clone() else {
@@ -68,8 +72,10 @@ pub fn run(name: &str, args: &[String]) -> u8 {
     };
 
     let native_arch = command_output("dpkg", &["--print-architecture"]).unwrap_or_default();
-    let linux = env.os == "linux";
-    let cross = !(linux && env.pkg_arch == native_arch);
+    // Multiarch (`p:<arch>`) needs a Linux target whose architecture the
+    // archive has; riscv64 on Debian 12 gets only the `-cross` packages.
+    let linux = env.os == "linux" && cross_only.is_none();
+    let cross = !(env.os == "linux" && env.pkg_arch == native_arch);
     let mut changed = false;
     if cross && linux {
         match add_architecture(&env, &native_arch) {
@@ -82,8 +88,7 @@ pub fn run(name: &str, args: &[String]) -> u8 {
     }
     if changed || !have_package_lists() {
         eprintln!("+ apt-get update");
-        let ok = Command::new("apt-get")
-            .arg("update")
+        let ok = trace::command("xx-apt", Command::new("apt-get").arg("update"))
             .status()
             .is_ok_and(|s| s.success());
         if !ok {
@@ -94,21 +99,36 @@ pub fn run(name: &str, args: &[String]) -> u8 {
     }
 
     let mut packages = parsed.packages.clone();
+    if crate::target::is_wasi_os(&env.os) {
+        let (keep, skip) = translate::expand_wasi(&packages, clang_major());
+        for p in &skip {
+            eprintln!("skipping {p} on wasi: Debian has no wasm32 build of it");
+        }
+        if keep.is_empty() && !packages.is_empty() {
+            eprintln!("skipping packages installation on {}", env.os);
+            return 0;
+        }
+        packages = keep;
+    }
     let needs_gcc = packages
         .iter()
         .any(|p| p.starts_with("xx-c") && p.ends_with("-essentials"));
-    if cross {
-        let gcc = if needs_gcc {
-            newest_gcc(&env.pkg_arch)
-        } else {
-            None
+    if crate::target::is_wasi_os(&env.os) {
+        // Already named above: architecture-independent packages.
+    } else if cross {
+        let meta = translate::Meta {
+            gcc_version: needs_gcc
+                .then(|| newest_gcc(&env.pkg_arch, cross_only.is_some()))
+                .flatten(),
+            gnu_ld: env.os == "linux" && !cc::lld_links(&env.arch),
         };
-        packages = translate::expand_meta(&packages, gcc);
+        packages = translate::expand_meta(&packages, meta);
         let triple = env.triple.clone().unwrap_or_default();
         let naming = translate::Naming {
             pkg_arch: &env.pkg_arch,
             suffix: translate::Naming::suffix_for(&triple, &env.os, &env.arch),
-            prefer_cross: std::env::var_os("XX_APT_PREFER_CROSS").is_some_and(|v| !v.is_empty()),
+            prefer_cross: cross_only.is_some()
+                || std::env::var_os("XX_APT_PREFER_CROSS").is_some_and(|v| !v.is_empty()),
             linux,
         };
         let wanted: Vec<String> = packages
@@ -116,16 +136,34 @@ pub fn run(name: &str, args: &[String]) -> u8 {
             .flat_map(|p| translate::candidates(p, &naming))
             .collect();
         let available = available_packages(&wanted);
+        let has_form = |p: &String| {
+            p.contains(':')
+                || translate::candidates(p, &naming)
+                    .iter()
+                    .any(|c| available.contains(c))
+        };
+        if let Some(why) = &cross_only {
+            for p in packages.iter().filter(|p| !has_form(p)) {
+                eprintln!("skipping {p} on {}: {why}", env.arch);
+            }
+        }
         packages = translate::translate(&packages, &naming, &|p| available.contains(p));
         if packages.is_empty() && !parsed.packages.is_empty() {
-            eprintln!(
-                "{helper}: no packages for {} {}; nothing to do",
-                env.os, env.arch
-            );
+            match &cross_only {
+                Some(why) => eprintln!("skipping packages installation on {}: {why}", env.arch),
+                None => eprintln!(
+                    "{helper}: no packages for {} {}; nothing to do",
+                    env.os, env.arch
+                ),
+            }
             return 0;
         }
     } else if needs_gcc {
-        packages = translate::expand_meta(&packages, newest_gcc(&native_arch));
+        let meta = translate::Meta {
+            gcc_version: newest_gcc(&native_arch, false),
+            gnu_ld: false,
+        };
+        packages = translate::expand_meta(&packages, meta);
     }
 
     let mut cmd = Command::new(tool);
@@ -174,7 +212,30 @@ fn parse_args(args: &[String]) -> Parsed {
     p
 }
 
-/// Why this target gets no packages, if it does not (upstream's skip rules).
+/// Where a target's packages come from.
+enum Source {
+    /// None at all (upstream's skip rules): say why, install nothing.
+    Skip(String),
+    /// Only the archive's `<pkg>-<arch>-cross` packages (and cross tools),
+    /// installed without adding the architecture: riscv64 on Debian 12,
+    /// whose archive has no riscv64 packages but has the cross toolchain's.
+    /// `xx-c-essentials` works; other target libraries are skipped, with why.
+    CrossPackages(String),
+    /// The target's own packages, through dpkg multiarch (`p:<arch>`).
+    Multiarch,
+}
+
+/// Where this target's packages come from (upstream's skip rules, except
+/// that riscv64 on Debian 12 still gets its C runtime from the cross packages).
+fn source_of(env: &TargetEnv) -> Source {
+    match skip_reason(env) {
+        Some(why) if env.arch == "riscv64" && env.vendor == "debian" => Source::CrossPackages(why),
+        Some(why) => Source::Skip(why),
+        None => Source::Multiarch,
+    }
+}
+
+/// Why this target gets no packages of its own, if it does not.
 fn skip_reason(env: &TargetEnv) -> Option<String> {
     if env.arch.starts_with("mips") {
         return Some("no mips packages in Debian/Ubuntu".to_string());
@@ -234,9 +295,11 @@ fn add_architecture(env: &TargetEnv, native: &str) -> Result<bool, String> {
         && std::env::var_os("XX_APT_FORCE_RISCV64").is_some()
     {
         // Debian < 13 has riscv64 only on debian-ports (sid).
-        let _ = Command::new("apt-get")
-            .args(["install", "-y", "debian-ports-archive-keyring"])
-            .status();
+        let _ = trace::command(
+            "xx-apt",
+            Command::new("apt-get").args(["install", "-y", "debian-ports-archive-keyring"]),
+        )
+        .status();
         sys::write_file(
             Path::new("/etc/apt/sources.list.d/riscv64-sid.list"),
             "deb [ arch=riscv64 ] http://ftp.ports.debian.org/debian-ports sid main\n",
@@ -245,10 +308,12 @@ fn add_architecture(env: &TargetEnv, native: &str) -> Result<bool, String> {
         .map_err(|e| format!("cannot write the riscv64 sources: {e}"))?;
     }
     eprintln!("+ dpkg --add-architecture {arch}");
-    let ok = Command::new("dpkg")
-        .args(["--add-architecture", arch])
-        .status()
-        .is_ok_and(|s| s.success());
+    let ok = trace::command(
+        "xx-apt",
+        Command::new("dpkg").args(["--add-architecture", arch]),
+    )
+    .status()
+    .is_ok_and(|s| s.success());
     if !ok {
         return Err(format!("dpkg --add-architecture {arch} failed"));
     }
@@ -265,16 +330,41 @@ fn have_package_lists() -> bool {
         .unwrap_or(false)
 }
 
-/// The newest GCC major version N with a `libgcc-N-dev` for `arch`.
-fn newest_gcc(arch: &str) -> Option<u32> {
-    let names: Vec<String> = (8..=20)
-        .rev()
-        .map(|n| format!("libgcc-{n}-dev:{arch}"))
-        .collect();
+/// The newest GCC major version N with a `libgcc-N-dev` for `arch`
+/// (`libgcc-N-dev:<arch>`, or `libgcc-N-dev-<arch>-cross` with `cross`).
+fn newest_gcc(arch: &str, cross: bool) -> Option<u32> {
+    let name = |n: u32| {
+        if cross {
+            format!("libgcc-{n}-dev-{arch}-cross")
+        } else {
+            format!("libgcc-{n}-dev:{arch}")
+        }
+    };
+    let names: Vec<String> = (8..=20).rev().map(name).collect();
     let available = available_packages(&names);
-    (8..=20)
-        .rev()
-        .find(|n| available.contains(&format!("libgcc-{n}-dev:{arch}")))
+    (8..=20).rev().find(|n| available.contains(&name(*n)))
+}
+
+/// The major version of the installed clang (`Debian clang version 14.0.6`),
+/// else the newest clang whose wasm32 builtins apt offers, else 14
+/// (Debian 12's).
+fn clang_major() -> u32 {
+    let installed = command_output("clang", &["--version"]).and_then(|v| {
+        let words: Vec<&str> = v.split_whitespace().collect();
+        let at = words.iter().position(|w| *w == "version")?;
+        words.get(at + 1)?.split('.').next()?.parse().ok()
+    });
+    installed
+        .or_else(|| {
+            let names: Vec<String> = (14..=24)
+                .map(|n| format!("libclang-rt-{n}-dev-wasm32"))
+                .collect();
+            let available = available_packages(&names);
+            (14..=24)
+                .rev()
+                .find(|n| available.contains(&format!("libclang-rt-{n}-dev-wasm32")))
+        })
+        .unwrap_or(14)
 }
 
 /// Which of `names` apt can install (one `apt-cache policy` call for all).
@@ -283,7 +373,9 @@ fn available_packages(names: &[String]) -> HashSet<String> {
     if names.is_empty() {
         return found;
     }
-    let Ok(out) = Command::new("apt-cache").arg("policy").args(names).output() else {
+    let mut policy = Command::new("apt-cache");
+    policy.arg("policy").args(names);
+    let Ok(out) = trace::command("xx-apt", &mut policy).output() else {
         return found;
     };
     let text = String::from_utf8_lossy(&out.stdout);
@@ -308,7 +400,9 @@ fn available_packages(names: &[String]) -> HashSet<String> {
 }
 
 fn command_output(program: &str, args: &[&str]) -> Option<String> {
-    let out = Command::new(program).args(args).output().ok()?;
+    let out = trace::command("xx-apt", Command::new(program).args(args))
+        .output()
+        .ok()?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())

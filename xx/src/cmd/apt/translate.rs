@@ -15,7 +15,8 @@ pub struct Naming<'a> {
     pub suffix: String,
     /// XX_APT_PREFER_CROSS: prefer `p-<arch>-cross` packages over `p:<arch>`.
     pub prefer_cross: bool,
-    /// Target OS is Linux (multiarch `p:<arch>` is possible).
+    /// Multiarch `p:<arch>` is possible (a Linux target whose architecture
+    /// the distro has).
     pub linux: bool,
 }
 
@@ -38,22 +39,61 @@ impl Naming<'_> {
     }
 }
 
-/// Expands the meta-packages. `gcc_version` is the newest N with a
-/// `libgcc-N-dev` for the target (found by the caller).
-pub fn expand_meta(packages: &[String], gcc_version: Option<u32>) -> Vec<String> {
-    let n = gcc_version.unwrap_or(8);
+/// What the meta-packages stand for on this machine, found by the caller.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Meta {
+    /// The newest N with a `libgcc-N-dev` for the target.
+    pub gcc_version: Option<u32>,
+    /// The installed lld cannot link the target (s390x, riscv64 with lld
+    /// 14): `xx-c-essentials` then brings the target's GNU ld as well, so
+    /// the usual two lines work for every architecture.
+    pub gnu_ld: bool,
+}
+
+/// Expands the meta-packages.
+pub fn expand_meta(packages: &[String], meta: Meta) -> Vec<String> {
+    let n = meta.gcc_version.unwrap_or(8);
     let mut out = Vec::new();
     for p in packages {
         match p.as_str() {
             "xx-c-essentials" => {
                 out.push("libc6-dev".to_string());
                 out.push(format!("libgcc-{n}-dev"));
+                if meta.gnu_ld {
+                    out.push("binutils".to_string());
+                }
             }
             "xx-cxx-essentials" => out.push(format!("libstdc++-{n}-dev")),
             _ => out.push(p.clone()),
         }
     }
     out
+}
+
+/// The packages for a `wasi/wasm` target, which Debian ships as
+/// architecture-independent ones: `xx-c-essentials` is wasi-libc plus
+/// clang's wasm32 builtins for the installed clang (`clang_major`), and
+/// `xx-cxx-essentials` libc++ for wasm32. Anything else has no wasm32 form
+/// and is returned second, to be skipped with a message.
+pub fn expand_wasi(packages: &[String], clang_major: u32) -> (Vec<String>, Vec<String>) {
+    let (mut keep, mut skip) = (Vec::new(), Vec::new());
+    for p in packages {
+        match p.as_str() {
+            "xx-c-essentials" => {
+                keep.push("wasi-libc".to_string());
+                keep.push(format!("libclang-rt-{clang_major}-dev-wasm32"));
+            }
+            "xx-cxx-essentials" => {
+                keep.push(format!("libc++-{clang_major}-dev-wasm32"));
+                keep.push(format!("libc++abi-{clang_major}-dev-wasm32"));
+            }
+            _ if p.ends_with("-wasm32") || p == "wasi-libc" || p.contains(':') => {
+                keep.push(p.clone())
+            }
+            _ => skip.push(p.clone()),
+        }
+    }
+    (keep, skip)
 }
 
 /// The candidate names to ask the package index about for `p`, in order of preference.
@@ -148,7 +188,10 @@ mod tests {
                 "xx-cxx-essentials".to_string(),
                 "zlib1g-dev".to_string(),
             ],
-            Some(12),
+            Meta {
+                gcc_version: Some(12),
+                gnu_ld: false,
+            },
         );
         assert_eq!(
             got,
@@ -160,9 +203,74 @@ mod tests {
             ]
         );
         assert_eq!(
-            expand_meta(&["xx-c-essentials".to_string()], None)[1],
+            expand_meta(&["xx-c-essentials".to_string()], Meta::default())[1],
             "libgcc-8-dev"
         );
+        let gnu_ld = Meta {
+            gcc_version: Some(12),
+            gnu_ld: true,
+        };
+        assert_eq!(
+            expand_meta(&["xx-c-essentials".to_string()], gnu_ld),
+            ["libc6-dev", "libgcc-12-dev", "binutils"]
+        );
+    }
+
+    #[test]
+    fn riscv64_on_debian_12_uses_the_cross_packages() {
+        let naming = Naming {
+            pkg_arch: "riscv64",
+            suffix: Naming::suffix_for("riscv64-linux-gnu", "linux", "riscv64"),
+            prefer_cross: true,
+            linux: false,
+        };
+        let avail = |p: &str| {
+            matches!(
+                p,
+                "libc6-dev-riscv64-cross"
+                    | "libgcc-12-dev-riscv64-cross"
+                    | "binutils-riscv64-linux-gnu"
+            )
+        };
+        let meta = Meta {
+            gcc_version: Some(12),
+            gnu_ld: true,
+        };
+        let pkgs = expand_meta(
+            &["xx-c-essentials".to_string(), "zlib1g-dev".to_string()],
+            meta,
+        );
+        assert_eq!(
+            translate(&pkgs, &naming, &avail),
+            [
+                "libc6-dev-riscv64-cross",
+                "libgcc-12-dev-riscv64-cross",
+                "binutils-riscv64-linux-gnu"
+            ],
+            "zlib1g-dev has no riscv64 form on Debian 12: dropped"
+        );
+    }
+
+    #[test]
+    fn wasi_packages() {
+        let (keep, skip) = expand_wasi(
+            &[
+                "xx-c-essentials".to_string(),
+                "xx-cxx-essentials".to_string(),
+                "zlib1g-dev".to_string(),
+            ],
+            14,
+        );
+        assert_eq!(
+            keep,
+            [
+                "wasi-libc",
+                "libclang-rt-14-dev-wasm32",
+                "libc++-14-dev-wasm32",
+                "libc++abi-14-dev-wasm32"
+            ]
+        );
+        assert_eq!(skip, ["zlib1g-dev"]);
     }
 
     #[test]

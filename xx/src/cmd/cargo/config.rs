@@ -12,6 +12,8 @@ pub struct UserConfig {
     pub build_target: Option<String>,
     /// Whether a linker is configured for the triple asked about.
     pub linker_configured: bool,
+    /// `install.root`, if set (where `cargo install` puts `bin/`).
+    pub install_root: Option<PathBuf>,
 }
 
 /// Reads the config for `triple`, starting the search at `cwd`.
@@ -25,6 +27,7 @@ pub fn read(cwd: &Path, triple: &str) -> UserConfig {
             .ok()
             .filter(|s| !s.is_empty()),
         linker_configured: std::env::var_os(&env_key).is_some(),
+        install_root: None,
     };
     for file in config_files(cwd) {
         let Ok(text) = std::fs::read_to_string(&file) else {
@@ -44,6 +47,13 @@ pub fn read(cwd: &Path, triple: &str) -> UserConfig {
                 .and_then(|t| t.as_str())
                 .map(str::to_string);
         }
+        if cfg.install_root.is_none() {
+            cfg.install_root = table
+                .get("install")
+                .and_then(|b| b.get("root"))
+                .and_then(|t| t.as_str())
+                .map(|root| config_relative(&file, root));
+        }
         if table
             .get("target")
             .and_then(|t| t.get(triple))
@@ -54,6 +64,16 @@ pub fn read(cwd: &Path, triple: &str) -> UserConfig {
         }
     }
     cfg
+}
+
+/// A path from a config file: relative ones are relative to the directory
+/// holding `.cargo/`, as cargo resolves them.
+fn config_relative(file: &Path, value: &str) -> PathBuf {
+    let base = file
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("/"));
+    base.join(value)
 }
 
 /// The config files cargo reads, most specific first.
@@ -95,7 +115,7 @@ mod tests {
         std::fs::create_dir_all(dir.join(".cargo")).unwrap();
         std::fs::write(
             dir.join(".cargo/config.toml"),
-            "[build]\ntarget = \"aarch64-unknown-linux-musl\"\n[target.aarch64-unknown-linux-gnu]\nlinker = \"my-cc\"\n",
+            "[build]\ntarget = \"aarch64-unknown-linux-musl\"\n[target.aarch64-unknown-linux-gnu]\nlinker = \"my-cc\"\n[install]\nroot = \"out\"\n",
         )
         .unwrap();
         let cfg = read(&sub, "aarch64-unknown-linux-gnu");
@@ -105,6 +125,7 @@ mod tests {
             Some("aarch64-unknown-linux-musl")
         );
         assert!(!read(&sub, "armv7-unknown-linux-gnueabihf").linker_configured);
+        assert_eq!(cfg.install_root, Some(dir.join("out")));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

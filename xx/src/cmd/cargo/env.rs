@@ -93,6 +93,35 @@ pub fn pkg_config_script(
     s
 }
 
+/// Where `cargo install` puts executables: `<root>/bin`, the root being
+/// `--root`, then CARGO_INSTALL_ROOT, then `install.root` from the config,
+/// then CARGO_HOME, then `~/.cargo` (cargo's order). cargo builds in a
+/// temporary directory it deletes afterwards, so this is where xx-cargo
+/// verifies what `install` made.
+pub fn install_bin_dir(
+    args: &[String],
+    var: &dyn Fn(&str) -> Option<String>,
+    config_root: Option<&std::path::Path>,
+) -> std::path::PathBuf {
+    use std::path::PathBuf;
+    let mut root = None;
+    let mut it = args.iter().take_while(|a| *a != "--");
+    while let Some(a) = it.next() {
+        if a == "--root" {
+            root = it.next().map(PathBuf::from);
+        } else if let Some(r) = a.strip_prefix("--root=") {
+            root = Some(PathBuf::from(r));
+        }
+    }
+    let root = root
+        .or_else(|| var("CARGO_INSTALL_ROOT").map(PathBuf::from))
+        .or_else(|| config_root.map(std::path::Path::to_path_buf))
+        .or_else(|| var("CARGO_HOME").map(PathBuf::from))
+        .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from("/root/.cargo"));
+    root.join("bin")
+}
+
 /// Where `cargo build --target T [--release|--profile P]` puts its output.
 pub fn target_dir(args: &[String], triple: &str) -> String {
     let mut profile = "debug".to_string();
@@ -123,6 +152,44 @@ pub fn target_dir(args: &[String], triple: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn install_root_in_cargo_order() {
+        use std::path::{Path, PathBuf};
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let vars = |k: &str| match k {
+            "CARGO_INSTALL_ROOT" => Some("/env-root".to_string()),
+            "CARGO_HOME" => Some("/cargo-home".to_string()),
+            _ => None,
+        };
+        let none = |_: &str| None;
+        let home = |k: &str| (k == "CARGO_HOME").then(|| "/cargo-home".to_string());
+        let cfg = Some(Path::new("/cfg-root"));
+        assert_eq!(
+            install_bin_dir(&args(&["install", "--root", "/out", "ripgrep"]), &vars, cfg),
+            PathBuf::from("/out/bin")
+        );
+        assert_eq!(
+            install_bin_dir(&args(&["install", "--root=/o2", "x"]), &vars, cfg),
+            PathBuf::from("/o2/bin")
+        );
+        assert_eq!(
+            install_bin_dir(&args(&["install", "x"]), &vars, cfg),
+            PathBuf::from("/env-root/bin")
+        );
+        assert_eq!(
+            install_bin_dir(&args(&["install", "x"]), &home, cfg),
+            PathBuf::from("/cfg-root/bin")
+        );
+        assert_eq!(
+            install_bin_dir(&args(&["install", "x"]), &home, None),
+            PathBuf::from("/cargo-home/bin")
+        );
+        assert_eq!(
+            install_bin_dir(&args(&["install", "x", "--", "--root", "/no"]), &none, None),
+            PathBuf::from("/root/.cargo/bin")
+        );
+    }
 
     #[test]
     fn the_whole_environment() {

@@ -18,7 +18,7 @@ use std::process::{Command, Stdio};
 
 use crate::arm::ArmArch;
 use crate::cmd::out::Out;
-use crate::cmd::{cc, sys};
+use crate::cmd::{cc, sys, trace};
 use crate::distro::{Distro, Family, Libc};
 use crate::target::Target;
 use crate::targetenv::{Inputs, TargetEnv};
@@ -63,6 +63,11 @@ fn main(argv: &[String]) -> Result<u8, String> {
         ..Inputs::from_process()
     });
     let c_triple = env.triple().map_err(|e| e.to_string())?.to_string();
+    let runs_cargo = !(print_triple || setup_only || print_dir);
+    if runs_cargo && sys::which("cargo").is_none() {
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        return Err(sys::cannot_run("cargo".as_ref(), &missing));
+    }
     let has_rustup = sys::which("rustup").is_some();
     let distro = Distro::detect(Path::new("/"));
     let build_std = std::env::var("XX_CARGO_BUILD_STD").is_ok_and(|v| v == "1");
@@ -131,16 +136,18 @@ fn main(argv: &[String]) -> Result<u8, String> {
     let mut cmd = Command::new("cargo");
     cmd.args(&cargo_args)
         .envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    if std::env::var_os("XX_DEBUG_CARGO").is_some() {
-        for (k, v) in &vars {
-            eprintln!("+ export {k}={v}");
-        }
-        eprintln!("+ cargo {}", cargo_args.join(" "));
-    }
     if !verify_after {
         return Ok(sys::exec("xx-cargo", &mut cmd));
     }
-    build_and_verify(cmd, &env, &rust_triple)
+    // `cargo install` deletes its build directory: check the installed copies.
+    let installed_in = (subcommand == "install").then(|| {
+        env::install_bin_dir(
+            &args,
+            &|k| std::env::var(k).ok().filter(|v| !v.is_empty()),
+            user.install_root.as_deref(),
+        )
+    });
+    build_and_verify(cmd, &env, &rust_triple, installed_in.as_deref())
 }
 
 /// The Rust triple for the target (our deliberate difference 2: always one
@@ -185,10 +192,12 @@ fn ensure_std(
     env: &TargetEnv,
     build_std: bool,
 ) -> Result<(), String> {
-    let sysroot = Command::new("rustc")
-        .args(["--print", "sysroot"])
-        .output()
-        .map_err(|e| format!("cannot run rustc: {e} (install Rust: rustup, or apt-get install rustc-web cargo-web)"))?;
+    let sysroot = trace::command(
+        "xx-cargo",
+        Command::new("rustc").args(["--print", "sysroot"]),
+    )
+    .output()
+    .map_err(|e| sys::cannot_run("rustc".as_ref(), &e))?;
     let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
     if build_std {
         if sysroot.join("lib/rustlib/src/rust/library").is_dir() {
@@ -202,6 +211,13 @@ fn ensure_std(
     }
     if sysroot.join("lib/rustlib").join(triple).is_dir() {
         return Ok(());
+    }
+    if crate::target::is_wasi_os(&env.os) && !has_rustup {
+        return Err(format!(
+            "no packaged Rust std for {triple} with this rustc: install it with rustup \
+             (rustup target add {triple}), or set XX_CARGO_BUILD_STD=1 with the Rust sources \
+             (apt-get install -y rust-web-src)"
+        ));
     }
     let self_exe =
         std::env::current_exe().map_err(|e| format!("cannot find the xx binary: {e}"))?;
@@ -220,9 +236,8 @@ fn ensure_std(
         (format!("xx-apt-get install -y {package}"), c)
     };
     eprintln!("xx-cargo: installing the Rust std for {triple} ({what})");
-    let out = cmd
-        .env("XX_VENDOR", &distro.id)
-        .env("XX_CARGO_NOLOCK", "1")
+    cmd.env("XX_VENDOR", &distro.id).env("XX_CARGO_NOLOCK", "1");
+    let out = trace::command("xx-cargo", &mut cmd)
         .output()
         .map_err(|e| format!("{what}: {e}"))?;
     if !out.status.success() || !sysroot.join("lib/rustlib").join(triple).is_dir() {
@@ -273,8 +288,8 @@ fn ensure_c_runtime(distro: &Distro, env: &TargetEnv, c_triple: &str) -> Result<
     eprintln!(
         "xx-cargo: installing the C runtime for {c_triple} (xx-{helper} ... xx-c-essentials)"
     );
-    let out = cmd
-        .env("XX_VENDOR", &distro.id)
+    cmd.env("XX_VENDOR", &distro.id);
+    let out = trace::command("xx-cargo", &mut cmd)
         .output()
         .map_err(|e| format!("xx-{helper}: {e}"))?;
     if !out.status.success() {
@@ -365,7 +380,9 @@ fn toolchain_env(
         bindgen_args: bindgen,
         rustflags,
         runner,
-        linker_configured: user.linker_configured,
+        // Rust links wasm with its own wasm-ld and self-contained wasi-libc;
+        // a clang linker would need flags it does not pass.
+        linker_configured: user.linker_configured || crate::target::is_wasi_os(&env.os),
     }))
 }
 
@@ -426,11 +443,16 @@ fn write_zig_wrapper(env: &TargetEnv, rust_triple: &str) -> Result<String, Strin
 
 /// Runs cargo with JSON messages on stdout, passes other output through,
 /// then checks every executable built for the target.
-fn build_and_verify(mut cmd: Command, env: &TargetEnv, rust_triple: &str) -> Result<u8, String> {
-    let mut child = cmd
+fn build_and_verify(
+    mut cmd: Command,
+    env: &TargetEnv,
+    rust_triple: &str,
+    installed_in: Option<&Path>,
+) -> Result<u8, String> {
+    let mut child = trace::command("xx-cargo", &mut cmd)
         .stdout(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
+        .map_err(|e| sys::cannot_run(cmd.get_program(), &e))?;
     let mut executables = Vec::new();
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -440,7 +462,11 @@ fn build_and_verify(mut cmd: Command, env: &TargetEnv, rust_triple: &str) -> Res
                         if let Some(exe) = msg["executable"].as_str() {
                             // Build scripts are host programs: only check the target's.
                             if exe.contains(&format!("/{rust_triple}/")) {
-                                executables.push(PathBuf::from(exe));
+                                let built = PathBuf::from(exe);
+                                executables.push(match (installed_in, built.file_name()) {
+                                    (Some(bin), Some(name)) => bin.join(name),
+                                    _ => built,
+                                });
                             }
                         }
                     }

@@ -26,11 +26,27 @@ impl Linker {
         }
     }
 
+    /// The warning setup prints when a darwin target has no ld64 on PATH
+    /// (the config then names plain `ld64`, as upstream's does).
+    pub fn missing_ld64_warning(&self, triple: &str) -> Option<String> {
+        match self {
+            Linker::Ld64(p) if p == Path::new(LD64) => Some(format!(
+                "error: building for darwin requires ld64 linker: none found for {triple}; the \
+                 config names `ld64`, so compiling works and linking needs Apple's ld64 \
+                 (cctools-port) on PATH (xx never downloads prebuilt linkers)"
+            )),
+            _ => None,
+        }
+    }
+
     /// Whether this is a GNU BFD-style ld (needs -rpath-link on Alpine sysroots).
     pub fn is_bfd(&self) -> bool {
         matches!(self, Linker::Gnu(_))
     }
 }
+
+/// The name a darwin config uses when no ld64 is installed yet.
+const LD64: &str = "ld64";
 
 /// What the choice depends on.
 #[derive(Debug, Clone)]
@@ -47,6 +63,27 @@ pub struct Request<'a> {
     pub prefer_static_linker: bool,
     /// Whether the target is Alpine-style (packages under `/<triple>`).
     pub distro_is_alpine: bool,
+    /// The major version of the installed lld (`ld.lld --version`), if any.
+    pub lld_major: Option<u32>,
+}
+
+/// Whether lld of this major version links binaries for `arch`: SystemZ
+/// support arrived in LLVM 19, RISC-V linker relaxation (R_RISCV_ALIGN, which
+/// every `-mrelax` object carries) in LLVM 15. Debian bookworm has 14.
+pub fn lld_can_link(arch: &str, lld_major: u32) -> bool {
+    match arch {
+        "s390x" => lld_major >= 19,
+        "riscv64" => lld_major >= 15,
+        _ => true,
+    }
+}
+
+/// The major version in `ld.lld --version` output (`Debian LLD 14.0.6
+/// (compatible with GNU linkers)`, `LLD 19.1.4`).
+pub fn parse_lld_major(version_output: &str) -> Option<u32> {
+    let words: Vec<&str> = version_output.split_whitespace().collect();
+    let at = words.iter().position(|w| *w == "LLD")?;
+    words.get(at + 1)?.split('.').next()?.parse().ok()
 }
 
 /// Chooses the linker. `find` looks a program up on PATH; `exists` checks a
@@ -58,23 +95,27 @@ pub fn choose(
 ) -> Result<Linker, String> {
     let t = req.triple;
     if req.os == "darwin" {
-        return find("ld64.signed")
-            .or_else(|| find("ld64"))
-            .map(Linker::Ld64)
-            .ok_or_else(|| {
-                format!(
-                    "no ld64 linker for {t}: install Apple's ld64 (cctools-port) so that ld64 is on \
-                     PATH (xx never downloads prebuilt linkers)"
-                )
-            });
+        // As upstream: without ld64 the setup still succeeds, naming plain
+        // `ld64` (see [`Linker::missing_ld64_warning`]); compiling works and
+        // linking works once ld64 is installed.
+        return Ok(Linker::Ld64(
+            find("ld64.signed")
+                .or_else(|| find("ld64"))
+                .unwrap_or_else(|| PathBuf::from(LD64)),
+        ));
     }
-    // lld has no SystemZ backend, and its RISC-V relaxation support lags GNU ld.
-    let lld_supports = !matches!(req.arch, "s390x" | "riscv64");
+    if crate::target::is_wasi_os(req.os) {
+        // clang runs wasm-ld (from the lld package) for -fuse-ld=lld.
+        return find("wasm-ld").map(|_| Linker::Lld).ok_or_else(|| {
+            format!("no wasm-ld for {t}: install lld (apt-get install -y lld / apk add lld)")
+        });
+    }
+    let lld = find("ld.lld");
+    let lld_supports = lld_can_link(req.arch, req.lld_major.unwrap_or(0));
     // XX_CC_PREFER_STATIC_LINKER: GNU ld for 386 and ppc64le (upstream meant both;
     // its prefix test only ever matched ppc64le).
     let static_pref = req.prefer_static_linker && matches!(req.arch, "386" | "ppc64le");
     let prefer_lld = req.prefer == "lld" && lld_supports && !static_pref;
-    let lld = find("ld.lld");
     if prefer_lld && lld.is_some() {
         return Ok(Linker::Lld);
     }
@@ -120,9 +161,16 @@ fn missing_linker_hint(req: &Request<'_>, lld_supports: bool) -> String {
         )
     } else {
         format!(
-            "no suitable linker found for {t} (lld cannot link {}): install a GNU ld for the target: \
-             {binutils}",
-            req.arch
+            "no suitable linker found for {t} (lld {} cannot link {}; {}): install a GNU ld for the \
+             target: {binutils}",
+            req.lld_major
+                .map_or("(not installed)".to_string(), |v| v.to_string()),
+            req.arch,
+            match req.arch {
+                "s390x" => "SystemZ needs lld 19 or newer",
+                "riscv64" => "RISC-V linker relaxation needs lld 15 or newer",
+                _ => "lld is missing",
+            }
         )
     }
 }
@@ -139,6 +187,7 @@ mod tests {
             prefer: "lld",
             prefer_static_linker: false,
             distro_is_alpine: false,
+            lld_major: Some(14),
         }
     }
 
@@ -175,7 +224,29 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("binutils-riscv64-linux-gnu"), "{err}");
-        assert!(err.contains("lld cannot link riscv64"), "{err}");
+        assert!(err.contains("lld 14 cannot link riscv64"), "{err}");
+    }
+
+    #[test]
+    fn newer_lld_links_s390x_and_riscv64() {
+        let find = path_with(&["ld.lld", "s390x-linux-gnu-ld"]);
+        let mut r = req("s390x-linux-gnu", "s390x");
+        r.lld_major = Some(19);
+        assert_eq!(choose(&r, &find, NO), Ok(Linker::Lld));
+        let mut r = req("riscv64-linux-gnu", "riscv64");
+        r.lld_major = Some(15);
+        assert_eq!(choose(&r, &path_with(&["ld.lld"]), NO), Ok(Linker::Lld));
+        assert!(!lld_can_link("s390x", 18));
+        assert!(lld_can_link("arm64", 14));
+        assert_eq!(
+            parse_lld_major("Debian LLD 14.0.6 (compatible with GNU linkers)"),
+            Some(14)
+        );
+        assert_eq!(
+            parse_lld_major("LLD 19.1.4 (compatible with GNU linkers)"),
+            Some(19)
+        );
+        assert_eq!(parse_lld_major("GNU ld (GNU Binutils) 2.40"), None);
     }
 
     #[test]
@@ -227,13 +298,27 @@ mod tests {
     }
 
     #[test]
+    fn wasi_links_with_wasm_ld() {
+        let mut r = req("wasm32-wasi", "wasm");
+        r.os = "wasi";
+        assert_eq!(choose(&r, &path_with(&["wasm-ld"]), NO), Ok(Linker::Lld));
+        let err = choose(&r, &path_with(&["ld.lld"]), NO).unwrap_err();
+        assert!(err.contains("install lld"), "{err}");
+    }
+
+    #[test]
     fn darwin_needs_ld64() {
         let mut r = req("arm64-apple-macos11.0", "arm64");
         r.os = "darwin";
+        let missing = choose(&r, &path_with(&["ld.lld"]), NO).unwrap();
+        assert_eq!(missing, Linker::Ld64("ld64".into()));
+        assert_eq!(missing.fuse_ld(), "ld64");
+        let warning = missing
+            .missing_ld64_warning("arm64-apple-macos11.0")
+            .unwrap();
         assert!(
-            choose(&r, &path_with(&["ld.lld"]), NO)
-                .unwrap_err()
-                .contains("ld64")
+            warning.contains("building for darwin requires ld64 linker"),
+            "{warning}"
         );
         assert!(matches!(
             choose(&r, &path_with(&["ld64.signed"]), NO),

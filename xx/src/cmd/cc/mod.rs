@@ -195,6 +195,19 @@ pub fn ensure_setup(triple: &str) -> Result<(), String> {
     setup::run(&t, &env.macos_sdk_path())
 }
 
+/// The major version of the `ld.lld` on PATH, `None` without one.
+pub fn installed_lld_major() -> Option<u32> {
+    let lld = sys::which("ld.lld")?;
+    let out = Command::new(lld).arg("--version").output().ok()?;
+    linker::parse_lld_major(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// Whether the installed lld can link binaries for `arch` (Docker arch name):
+/// when it cannot, xx-apt-get's `xx-c-essentials` brings the target's GNU ld.
+pub fn lld_links(arch: &str) -> bool {
+    installed_lld_major().is_some_and(|v| linker::lld_can_link(arch, v))
+}
+
 /// Whether the real clang exists (else the helpers fall back to gcc).
 pub fn have_clang() -> bool {
     Path::new(REAL_CLANG).exists()
@@ -222,7 +235,7 @@ fn gcc_fallback(t: &CcTarget, compiler: &str, special: Option<Special>, args: &[
     let found = sys::which(&cross).or_else(|| if t.native { sys::which(gnu) } else { None });
     let Some(gcc) = found else {
         eprintln!(
-            "xx-clang: neither {REAL_CLANG} nor {cross} is installed: install clang and lld \
+            "xx-clang: clang not found: neither {REAL_CLANG} nor {cross} is installed: install clang and lld \
              (apt-get install -y clang lld / apk add clang lld) or the cross compiler \
              (apt-get install -y {gnu}-{})",
             t.triple

@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::linker::{self, Linker};
-use crate::cmd::sys;
+use crate::cmd::{sys, trace};
 use crate::target::{self, ArchSpec};
 use crate::targetenv::{self, TargetEnv};
 
@@ -93,6 +93,9 @@ pub fn cfg_line(t: &CcTarget, linker: &Linker, macos_sdk: &str) -> String {
         match t.os.as_str() {
             "darwin" => line.push_str(&format!(" -isysroot {macos_sdk} -stdlib=libc++")),
             "windows" => line.push_str(&format!(" -I/usr/{0}/include -L/usr/{0}/lib", t.triple)),
+            os if target::is_wasi_os(os) => {
+                line.push_str(&format!(" --sysroot={}", target::wasi::SYSROOT));
+            }
             "linux" if t.alpine => {
                 line.push_str(&format!(" --sysroot=/{}/", t.triple));
                 if linker.is_bfd() {
@@ -121,6 +124,7 @@ pub fn choose_linker(t: &CcTarget) -> Result<Linker, String> {
         prefer_static_linker: std::env::var_os("XX_CC_PREFER_STATIC_LINKER")
             .is_some_and(|v| !v.is_empty()),
         distro_is_alpine: t.alpine,
+        lld_major: super::installed_lld_major(),
     };
     linker::choose(&req, &|p| sys::which(p), &|p| p.exists())
 }
@@ -136,7 +140,14 @@ pub fn run(t: &CcTarget, macos_sdk: &str) -> Result<(), String> {
         ));
     }
     let linker = choose_linker(t)?;
+    if let Some(warning) = linker.missing_ld64_warning(&t.triple) {
+        eprintln!("xx-clang: {warning}");
+    }
     let line = cfg_line(t, &linker, macos_sdk);
+    trace::note(
+        "xx-clang",
+        &format!("{}: {line}", cfg_path(&t.triple).display()),
+    );
     let io = |what: &str, e: std::io::Error| format!("cannot write {what}: {e}");
 
     // The cfg lives next to the real clang binary (clang >= 16 looks there for
@@ -193,11 +204,23 @@ pub fn run(t: &CcTarget, macos_sdk: &str) -> Result<(), String> {
                 0o755,
             )
         } else {
-            sys::symlink(&llvm, &link)
+            sys::symlink(&relative_to_usr_bin(&llvm), &link)
         };
         result.map_err(|e| io(&link.display().to_string(), e))?;
     }
 
+    if t.os == "windows" {
+        let has_rc = sys::which("llvm-rc").is_some() || clang_dir.join("llvm-rc").exists();
+        let windres = PathBuf::from(format!("/usr/bin/{}-windres", t.triple));
+        if has_rc && windres.symlink_metadata().is_err() {
+            let script = format!(
+                "#!/bin/sh\n# Written by xx-clang: windres for {0}.\nexec xx-windres --target={0} \"$@\"\n",
+                t.triple
+            );
+            sys::write_file(&windres, &script, 0o755)
+                .map_err(|e| io(&windres.display().to_string(), e))?;
+        }
+    }
     write_pkg_config(t).map_err(|e| io("the pkg-config wrapper", e))?;
     if t.alpine && !t.native && t.os == "linux" {
         bridge_alpine_vendor(&t.triple);
@@ -207,6 +230,20 @@ pub fn run(t: &CcTarget, macos_sdk: &str) -> Result<(), String> {
     }
     hijack_plain_clang();
     Ok(())
+}
+
+/// The target of a `/usr/bin/<alias>` link to an LLVM tool, relative as
+/// upstream's (`llvm-ar`, or `../lib/llvm-14/bin/llvm-ar` for a versioned
+/// install), so the link stays right when the root is copied or mounted
+/// elsewhere.
+fn relative_to_usr_bin(tool: &Path) -> PathBuf {
+    if let Ok(name) = tool.strip_prefix("/usr/bin") {
+        return name.to_path_buf();
+    }
+    match tool.strip_prefix("/usr") {
+        Ok(rest) => Path::new("..").join(rest),
+        Err(_) => tool.to_path_buf(),
+    }
 }
 
 /// `<triple>-pkg-config`: the native pkg-config for the machine's own triple;
@@ -361,6 +398,10 @@ mod tests {
             "--target=arm64-apple-macos11.0 -fuse-ld=/usr/bin/ld64.signed -isysroot /xx-sdk/MacOSX11.1.sdk -stdlib=libc++"
         );
         assert_eq!(
+            cfg_line(&t("wasm32-wasi", "wasi", "wasm", false, false), &lld, sdk),
+            "--target=wasm32-wasi -fuse-ld=lld --sysroot=/usr/share/wasi-sysroot"
+        );
+        assert_eq!(
             cfg_line(
                 &t("x86_64-alpine-linux-musl", "linux", "amd64", true, true),
                 &lld,
@@ -368,6 +409,22 @@ mod tests {
             ),
             "--target=x86_64-alpine-linux-musl -fuse-ld=lld",
             "native: no sysroot"
+        );
+    }
+
+    #[test]
+    fn llvm_tool_links_are_relative() {
+        assert_eq!(
+            relative_to_usr_bin(Path::new("/usr/bin/llvm-dlltool")),
+            PathBuf::from("llvm-dlltool")
+        );
+        assert_eq!(
+            relative_to_usr_bin(Path::new("/usr/lib/llvm-14/bin/llvm-ar")),
+            PathBuf::from("../lib/llvm-14/bin/llvm-ar")
+        );
+        assert_eq!(
+            relative_to_usr_bin(Path::new("/opt/llvm/bin/llvm-ar")),
+            PathBuf::from("/opt/llvm/bin/llvm-ar")
         );
     }
 }
