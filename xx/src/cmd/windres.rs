@@ -331,8 +331,9 @@ fn plan(r: &Request, tools: &dyn Tools) -> Result<Vec<Step>, String> {
     let res = if input_format == "rc" {
         let mut pp: Vec<String> = if !r.preprocessor.is_empty() {
             vec![r.preprocessor.clone()]
-        } else if let Some(cc) = std::env::var("CC").ok().filter(|c| !c.trim().is_empty()) {
-            cc.split_whitespace().map(str::to_string).collect()
+        } else if let Some(cc) = std::env::var("CC").ok().filter(|c| !c.is_empty()) {
+            // One program, as upstream runs "$preprocessor".
+            vec![cc]
         } else if tools.has("clang") {
             vec!["clang".to_string()]
         } else {

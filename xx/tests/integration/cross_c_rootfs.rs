@@ -243,6 +243,26 @@ fn xx_apt_rules() {
     let mut lines = out.lines();
     assert_eq!(lines.next(), Some("/etc/apt/sources.list"));
     assert!(out.contains("deb [arch=amd64] "), "{out}");
+    // apt-get update runs when xx-apt changed the architectures, not on
+    // every call (upstream updates every time).
+    let arm64 = [("TARGETPLATFORM", "linux/arm64")];
+    let first = sb.run("xx-apt-get -s install zlib1g-dev", &arm64);
+    let again = sb.run("xx-apt-get -s install zlib1g-dev", &arm64);
+    assert!(
+        first.status.success() && again.status.success(),
+        "{first:?} {again:?}"
+    );
+    let updates = |o: &std::process::Output| {
+        String::from_utf8_lossy(&o.stderr)
+            .lines()
+            .filter(|l| *l == "+ apt-get update")
+            .count()
+    };
+    assert_eq!(
+        (updates(&first), updates(&again)),
+        (1, 0),
+        "{first:?} {again:?}"
+    );
     // A command that is not about packages goes straight to apt-get.
     let out = sb.run_ok(
         "xx-apt-get --version | head -1",

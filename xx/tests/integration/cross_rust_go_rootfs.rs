@@ -126,12 +126,15 @@ fn xx_cargo_install_from_crates_io() {
 xx-cargo install --locked --root /out hexyl@0.14.0 2>/tmp/install.log || { tail -60 /tmp/install.log; exit 1; }
 grep 'verified for' /tmp/install.log
 grep '^+ .*cargo install' /tmp/install.log | head -1
+# The one-time setup marker names the whole triple (upstream: only the arch).
+test -e /.xx-cargo.aarch64-unknown-linux-gnu && echo marker-by-triple
 xx-verify /out/bin/hexyl
 printf 'xx' | /out/bin/hexyl --plain
 "#;
     let vars = [("TARGETPLATFORM", "linux/arm64"), ("XX_DEBUG_CARGO", "1")];
     let out = sb.run_ok(script, &vars);
     assert!(out.contains("78 78"), "hexyl under QEMU printed: {out}");
+    assert!(out.contains("marker-by-triple"), "{out}");
     assert!(
         out.contains("/out/bin/hexyl verified for linux/arm64"),
         "the installed copy is what was checked: {out}"
@@ -231,6 +234,16 @@ xx-verify /out/cgo-{name}
     assert_eq!(
         out.split_whitespace().collect::<Vec<_>>(),
         ["arm", "6", "amd64"],
+        "{out}"
+    );
+    // --wrap keeps the MIPS float mode too (upstream drops GOMIPS/GOMIPS64).
+    let out = sb.run_ok(
+        "cd /src/hello-go && HOME=/root xx-go --wrap && HOME=/root go env GOARCH GOMIPS64 && HOME=/root xx-go --unwrap",
+        &[("TARGETPLATFORM", "linux/mips64le/softfloat")],
+    );
+    assert_eq!(
+        out.split_whitespace().collect::<Vec<_>>(),
+        ["mips64le", "softfloat"],
         "{out}"
     );
 }

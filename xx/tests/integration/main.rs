@@ -17,6 +17,7 @@ mod cross_c_rootfs;
 mod cross_rust_go_rootfs;
 mod info_chroot;
 mod other_os_rootfs;
+mod readme_differences;
 mod upstream_compat;
 mod verify_fixtures;
 mod verify_hostile;

@@ -173,6 +173,16 @@ fn wasi_target() {
         let out = root.run("xx-verify", &["/hello.wasm"], &wasi);
         assert!(out.status.success(), "{platform}: {out:?}");
     }
+    // Go calls the target wasip1 (Go 1.21+); upstream still says js.
+    let out = root.run(
+        "xx-go",
+        &["version"],
+        &[("TARGETPLATFORM", "wasi/wasm"), ("XX_DEBUG_GO", "1")],
+    );
+    assert!(
+        text(&out.stderr).contains("+ GOARCH=wasm GOOS=wasip1 go version"),
+        "{out:?}"
+    );
     let env = root.stdout("xx-info", &["env"], &[("TARGETPLATFORM", "wasi/wasm")]);
     assert!(env.contains("XX_TRIPLE=wasm32-wasi"), "{env}");
     let out = root.run(

@@ -122,6 +122,16 @@ pub fn install_bin_dir(
     root.join("bin")
 }
 
+/// The cargo command line with xx-cargo's flags (`--target=T`, ...) put
+/// before a `--`, so they reach cargo and not the program `cargo run --`
+/// starts (upstream appends them at the end: our deliberate difference 3).
+pub fn with_cargo_flags(args: &[String], flags: Vec<String>) -> Vec<String> {
+    let at = args.iter().position(|a| a == "--").unwrap_or(args.len());
+    let mut out = args.to_vec();
+    out.splice(at..at, flags);
+    out
+}
+
 /// Where `cargo build --target T [--release|--profile P]` puts its output.
 pub fn target_dir(args: &[String], triple: &str) -> String {
     let mut profile = "debug".to_string();
@@ -152,6 +162,26 @@ pub fn target_dir(args: &[String], triple: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flags_go_before_the_program_arguments() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let target = vec!["--target=aarch64-unknown-linux-gnu".to_string()];
+        assert_eq!(
+            with_cargo_flags(&args(&["run", "--release", "--", "--help"]), target.clone()),
+            args(&[
+                "run",
+                "--release",
+                "--target=aarch64-unknown-linux-gnu",
+                "--",
+                "--help"
+            ])
+        );
+        assert_eq!(
+            with_cargo_flags(&args(&["build"]), target),
+            args(&["build", "--target=aarch64-unknown-linux-gnu"])
+        );
+    }
 
     #[test]
     fn install_root_in_cargo_order() {

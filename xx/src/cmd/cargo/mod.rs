@@ -103,15 +103,11 @@ fn main(argv: &[String]) -> Result<u8, String> {
     }
 
     let mut vars = toolchain_env(&env, &c_triple, &rust_triple, &distro, &user, musl_with_zig)?;
-    let mut cargo_args = args.clone();
     let user_target = args
         .iter()
         .any(|a| a == "--target" || a.starts_with("--target="))
         || user.build_target.is_some();
-    let insert_at = cargo_args
-        .iter()
-        .position(|a| a == "--")
-        .unwrap_or(cargo_args.len());
+    let insert_at = args.iter().position(|a| a == "--").unwrap_or(args.len());
     let mut extra = Vec::new();
     if !user_target {
         extra.push(format!("--target={rust_triple}"));
@@ -131,7 +127,7 @@ fn main(argv: &[String]) -> Result<u8, String> {
     if verify_after {
         extra.push("--message-format=json-render-diagnostics".to_string());
     }
-    cargo_args.splice(insert_at..insert_at, extra);
+    let cargo_args = env::with_cargo_flags(&args, extra);
 
     let mut cmd = Command::new("cargo");
     cmd.args(&cargo_args)
