@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::cmd::{sys, trace};
+use crate::cmd::{cc, sys, trace};
 use crate::distro::Distro;
 use crate::targetenv::{Inputs, TargetEnv};
 
@@ -79,6 +79,18 @@ pub fn run(args: &[String]) -> u8 {
     }
 
     let is_add = args.iter().any(|a| a == "add");
+    if cross && args.iter().any(|a| a == "xx-c-essentials") && !cc::lld_links(&env.arch) {
+        // Debian gets the target's GNU ld here; Alpine publishes no cross
+        // binutils, and its lld links every target from LLVM 19 (Alpine 3.21).
+        match cc::installed_lld_major() {
+            None => eprintln!("xx-apk: note: xx-clang links with lld: apk add clang lld"),
+            Some(v) => eprintln!(
+                "xx-apk: warning: lld {v} cannot link {}: install lld 19 or newer (apk add lld, \
+                 Alpine 3.21+); Alpine has no cross GNU ld for xx-clang to fall back to",
+                env.arch
+            ),
+        }
+    }
     let args: Vec<String> = args
         .iter()
         .flat_map(|a| match a.as_str() {
