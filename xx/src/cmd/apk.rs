@@ -85,9 +85,10 @@ pub fn run(args: &[String]) -> u8 {
         match cc::installed_lld_major() {
             None => eprintln!("xx-apk: note: xx-clang links with lld: apk add clang lld"),
             Some(v) => eprintln!(
-                "xx-apk: warning: lld {v} cannot link {}: install lld 19 or newer (apk add lld, \
-                 Alpine 3.21+); Alpine has no cross GNU ld for xx-clang to fall back to",
-                env.arch
+                "xx-apk: warning: lld {v} cannot link {}: install lld {} or newer (apk add lld; \
+                 Alpine 3.21 has lld 19); Alpine has no cross GNU ld for xx-clang to fall back to",
+                env.arch,
+                cc::lld_min_version(&env.arch)
             ),
         }
     }

@@ -81,6 +81,8 @@ fn go_vars(env: &TargetEnv) -> Result<Vec<(String, String)>, String> {
     // `aarch64-linux-gnu-clang`, and scripts compare against that.
     if sys::which(format!("{triple}-gcc")).is_some() {
         set(&mut vars, "CC", format!("{triple}-gcc"));
+    }
+    if sys::which(format!("{triple}-g++")).is_some() {
         set(&mut vars, "CXX", format!("{triple}-g++"));
     }
     let prefer = std::env::var("XX_GO_PREFER_C_COMPILER").unwrap_or_else(|_| "clang".into());
@@ -109,10 +111,13 @@ fn go_vars(env: &TargetEnv) -> Result<Vec<(String, String)>, String> {
             set(&mut vars, "CXX", format!("zig c++ -target {z}"));
         }
     }
-    for (key, tool) in [("AR", "ar"), ("PKG_CONFIG", "pkg-config")] {
-        let name = format!("{triple}-{tool}");
-        if sys::which(&name).is_some() {
-            set(&mut vars, key, name);
+    // As upstream, the target's ar and pkg-config come with the clang choice.
+    if prefer == "clang" {
+        for (key, tool) in [("AR", "ar"), ("PKG_CONFIG", "pkg-config")] {
+            let name = format!("{triple}-{tool}");
+            if sys::which(&name).is_some() {
+                set(&mut vars, key, name);
+            }
         }
     }
     if std::env::var_os("GOBIN").is_none_or(|v| v.is_empty()) {

@@ -76,7 +76,8 @@ pub fn run(args: &[String]) -> u8 {
             return 0;
         }
         Parsed::Error(e) => {
-            eprintln!("xx-windres: {e}");
+            // Upstream's words, unprefixed: its tests compare whole lines.
+            eprintln!("{e}");
             return 1;
         }
     };
@@ -89,13 +90,25 @@ pub fn run(args: &[String]) -> u8 {
             }
         }
     }
-    match plan(&req, &ToolsOnPath) {
-        Ok(steps) => execute(&steps),
+    let tools = match ToolsOnPath::new() {
+        Ok(t) => t,
         Err(e) => {
             eprintln!("xx-windres: {e}");
+            return 1;
+        }
+    };
+    let code = match plan(&req, &tools) {
+        Ok(plan) => execute(&plan, &tools),
+        Err(e) => {
+            // Upstream's words, unprefixed: its tests compare whole lines.
+            eprintln!("{e}");
             1
         }
+    };
+    if let Some(dir) = tools.own_dir() {
+        let _ = std::fs::remove_dir(dir);
     }
+    code
 }
 
 /// Splits the command line as upstream's option loop does: options (with
@@ -142,26 +155,36 @@ fn parse(args: &[String]) -> Parsed {
             Opt::OutputFormat => r.output_format = value,
             Opt::Target => r.target = value,
             Opt::Preprocessor => r.preprocessor = value,
-            Opt::PreprocessorArg => r.preprocessor_args.push(value),
-            Opt::IncludeDir => r.preprocessor_args.push(format!("-I{value}")),
-            Opt::Language => r.rc_args.extend(["-L".to_string(), value]),
-            Opt::Codepage => r.rc_args.extend(["-C".to_string(), value]),
-            Opt::Define => r.preprocessor_args.extend(["-D".to_string(), value]),
-            Opt::Undefine => r.preprocessor_args.extend(["-U".to_string(), value]),
+            // Upstream collects these in one string and lets the shell
+            // split it, so a value with spaces becomes several words.
+            Opt::PreprocessorArg => r.preprocessor_args.extend(words(&value)),
+            Opt::IncludeDir => r.preprocessor_args.extend(words(&format!("-I{value}"))),
+            Opt::Language => r.rc_args.extend(words(&format!("-L {value}"))),
+            Opt::Codepage => r.rc_args.extend(words(&format!("-C {value}"))),
+            Opt::Define => r.preprocessor_args.extend(words(&format!("-D {value}"))),
+            Opt::Undefine => r.preprocessor_args.extend(words(&format!("-U {value}"))),
         }
     }
     let mut rest = it.map(String::clone);
     positional(r, &mut rest)
 }
 
-/// Input and output from the positional arguments (upstream: a third is an error).
+/// The shell's word splitting of an unquoted expansion.
+fn words(s: &str) -> impl Iterator<Item = String> + '_ {
+    s.split_whitespace().map(str::to_string)
+}
+
+/// Input and output from the positional arguments; a third is an error.
+/// As upstream, an empty argument ends the list (it is never shifted past).
 fn positional(mut r: Request, rest: &mut dyn Iterator<Item = String>) -> Parsed {
-    if let Some(input) = rest.next().filter(|s| !s.is_empty()) {
-        r.input = input;
-    }
-    if let Some(output) = rest.next().filter(|s| !s.is_empty()) {
-        r.output = output;
-    }
+    let Some(input) = rest.next().filter(|s| !s.is_empty()) else {
+        return Parsed::Run(r);
+    };
+    r.input = input;
+    let Some(output) = rest.next().filter(|s| !s.is_empty()) else {
+        return Parsed::Run(r);
+    };
+    r.output = output;
     if rest.next().is_some_and(|s| !s.is_empty()) {
         return Parsed::Error("too many arguments".to_string());
     }
@@ -244,17 +267,80 @@ struct Step {
     args: Vec<String>,
 }
 
-/// Where the LLVM tools are: on PATH in real runs, a fixed answer in tests.
+/// The commands to run and the temporary files they make (removed at the end).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Plan {
+    steps: Vec<Step>,
+    temps: Vec<String>,
+}
+
+/// What the plan depends on outside the command line: the tools on PATH,
+/// `$CC` and temporary file names in real runs; fixed answers in tests.
 trait Tools {
     /// The path (or name) of an LLVM tool, if installed.
     fn llvm(&self, tool: &str) -> Option<String>;
     /// Whether a program is on PATH.
     fn has(&self, program: &str) -> bool;
-    /// A fresh temporary file name.
+    /// `$CC`, if set.
+    fn cc(&self) -> Option<String>;
+    /// The name of the n-th temporary file.
     fn temp(&self, n: usize) -> String;
 }
 
-struct ToolsOnPath;
+/// The real machine. Temporary files go in a directory only we can write
+/// (made with mkdir, which fails rather than follow a planted name), or
+/// are named by XX_TMP_FILE_FIXED (`X`, `X_`, ...) as upstream allows.
+struct ToolsOnPath {
+    temp_prefix: String,
+}
+
+impl ToolsOnPath {
+    fn new() -> Result<ToolsOnPath, String> {
+        if let Some(fixed) = std::env::var("XX_TMP_FILE_FIXED")
+            .ok()
+            .filter(|f| !f.is_empty())
+        {
+            return Ok(ToolsOnPath { temp_prefix: fixed });
+        }
+        use std::os::unix::fs::DirBuilderExt;
+        let base = std::env::temp_dir();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        for attempt in 0..16 {
+            let dir = base.join(format!(
+                "xx-windres.{}.{nanos}.{attempt}",
+                std::process::id()
+            ));
+            match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+                Ok(()) => {
+                    return Ok(ToolsOnPath {
+                        temp_prefix: dir.join("t").display().to_string(),
+                    });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    return Err(format!(
+                        "cannot make a temporary directory in {}: {e}",
+                        base.display()
+                    ));
+                }
+            }
+        }
+        Err(format!(
+            "cannot make a temporary directory in {}",
+            base.display()
+        ))
+    }
+
+    /// The private directory, if we made one (removed after the run).
+    fn own_dir(&self) -> Option<PathBuf> {
+        let prefix = Path::new(&self.temp_prefix);
+        let dir = prefix.parent()?;
+        let name = dir.file_name()?.to_str()?;
+        (prefix.file_name()? == "t" && name.starts_with("xx-windres.")).then(|| dir.to_path_buf())
+    }
+}
 
 impl Tools for ToolsOnPath {
     fn llvm(&self, tool: &str) -> Option<String> {
@@ -274,14 +360,12 @@ impl Tools for ToolsOnPath {
         sys::which(program).is_some()
     }
 
+    fn cc(&self) -> Option<String> {
+        std::env::var("CC").ok().filter(|c| !c.is_empty())
+    }
+
     fn temp(&self, n: usize) -> String {
-        match std::env::var("XX_TMP_FILE_FIXED") {
-            Ok(fixed) if !fixed.is_empty() => format!("{fixed}{}", "_".repeat(n)),
-            _ => std::env::temp_dir()
-                .join(format!("xx-windres-{}-{n}", std::process::id()))
-                .display()
-                .to_string(),
-        }
+        format!("{}{}", self.temp_prefix, "_".repeat(n))
     }
 }
 
@@ -301,7 +385,7 @@ fn machine(target: &str) -> Option<&'static str> {
 }
 
 /// The commands for a request, with formats deduced from the file names.
-fn plan(r: &Request, tools: &dyn Tools) -> Result<Vec<Step>, String> {
+fn plan(r: &Request, tools: &dyn Tools) -> Result<Plan, String> {
     let input = if r.input.is_empty() {
         "/dev/stdin"
     } else {
@@ -327,30 +411,31 @@ fn plan(r: &Request, tools: &dyn Tools) -> Result<Vec<Step>, String> {
     let machine =
         machine(&r.target).ok_or_else(|| format!("invalid target {} for xx-windres", r.target))?;
     let mut steps = Vec::new();
-    let mut temps = 0;
+    let mut temps = Vec::new();
     let res = if input_format == "rc" {
-        let mut pp: Vec<String> = if !r.preprocessor.is_empty() {
-            vec![r.preprocessor.clone()]
-        } else if let Some(cc) = std::env::var("CC").ok().filter(|c| !c.is_empty()) {
-            // One program, as upstream runs "$preprocessor".
-            vec![cc]
+        // One program, as upstream runs "$preprocessor".
+        let program = if !r.preprocessor.is_empty() {
+            r.preprocessor.clone()
+        } else if let Some(cc) = tools.cc() {
+            cc
         } else if tools.has("clang") {
-            vec!["clang".to_string()]
+            "clang".to_string()
         } else {
-            vec!["gcc".to_string()]
+            "gcc".to_string()
         };
         let rc = tools.llvm("llvm-rc").ok_or(
             "llvm-rc not installed (apt-get install -y llvm, or the llvm-N package of your clang)",
         )?;
-        let preprocessed = tools.temp(temps);
-        temps += 1;
-        let program = pp.remove(0);
-        let mut args = pp;
-        args.extend(["-E", "-xc", "-D", "RC_INVOKED=1"].map(String::from));
+        let preprocessed = tools.temp(0);
+        temps.push(preprocessed.clone());
+        let mut args: Vec<String> = ["-E", "-xc", "-D", "RC_INVOKED=1"]
+            .map(String::from)
+            .to_vec();
         args.extend(r.preprocessor_args.iter().cloned());
         args.extend(["-o".to_string(), preprocessed.clone(), input.to_string()]);
         steps.push(Step { program, args });
-        let res = tools.temp(temps);
+        let res = tools.temp(1);
+        temps.push(res.clone());
         let dir = Path::new(input)
             .parent()
             .map(|p| p.display().to_string())
@@ -378,21 +463,15 @@ fn plan(r: &Request, tools: &dyn Tools) -> Result<Vec<Step>, String> {
             args: vec![format!("-machine:{machine}"), format!("-out:{output}"), res],
         });
     }
-    Ok(steps)
+    Ok(Plan { steps, temps })
 }
 
 /// Runs (or with XX_WINDRES_DRYRUN prints) the steps, stopping at the first
 /// failure with its exit code, and removes the temporary files.
-fn execute(steps: &[Step]) -> u8 {
+fn execute(plan: &Plan, tools: &ToolsOnPath) -> u8 {
     let dry = std::env::var_os("XX_WINDRES_DRYRUN").is_some_and(|v| !v.is_empty());
-    let temps: Vec<PathBuf> = steps
-        .iter()
-        .flat_map(|s| s.args.iter())
-        .filter(|a| a.contains("xx-windres-"))
-        .map(PathBuf::from)
-        .collect();
     let mut code = 0;
-    for step in steps {
+    for step in &plan.steps {
         if dry {
             let line = std::iter::once(&step.program)
                 .chain(&step.args)
@@ -419,8 +498,13 @@ fn execute(steps: &[Step]) -> u8 {
             }
         }
     }
-    for t in temps {
-        let _ = std::fs::remove_file(t);
+    if !dry {
+        for t in &plan.temps {
+            let _ = std::fs::remove_file(t);
+        }
+    }
+    if let Some(dir) = tools.own_dir() {
+        let _ = std::fs::remove_dir(dir);
     }
     code
 }
@@ -437,6 +521,9 @@ mod tests {
         fn has(&self, program: &str) -> bool {
             program == "clang"
         }
+        fn cc(&self) -> Option<String> {
+            None
+        }
         fn temp(&self, n: usize) -> String {
             format!("TMP{}", "_".repeat(n))
         }
@@ -452,6 +539,7 @@ mod tests {
         };
         plan(&r, &Fake)
             .unwrap()
+            .steps
             .iter()
             .map(|s| format!("{} {}", s.program, s.args.join(" ")))
             .collect()
@@ -533,6 +621,26 @@ mod tests {
         assert_eq!(bad(&["-o"]), "argument to -o is missing");
         assert_eq!(parse(&args(&["-V"])), Parsed::Version);
         assert_eq!(parse(&args(&["--help"])), Parsed::Help);
+    }
+
+    #[test]
+    fn values_split_into_words_as_upstream() {
+        let got = lines(&[
+            "-Fx86_64-w64-mingw32",
+            "--preprocessor-arg=-DA -DB",
+            "a.rc",
+            "a.o",
+        ]);
+        assert!(got[0].contains(" -DA -DB -o "), "{got:?}");
+        let Parsed::Run(r) = parse(&args(&["--preprocessor-arg=-DA -DB"])) else {
+            panic!()
+        };
+        assert_eq!(r.preprocessor_args, ["-DA", "-DB"]);
+        // An empty positional ends the list, as the shell loop does.
+        let Parsed::Run(r) = parse(&args(&["", "b", "c"])) else {
+            panic!()
+        };
+        assert_eq!((r.input.as_str(), r.output.as_str()), ("", ""));
     }
 
     #[test]

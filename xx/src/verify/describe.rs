@@ -77,7 +77,10 @@ pub fn platform_of(bin: &Binary) -> Option<String> {
                 .os
                 .map_or("linux".to_string(), |o| o.to_ascii_lowercase());
             let mut rows = TABLE.iter().filter(|s| {
-                s.elf.machine == elf.machine && s.elf.bits == elf.bits && s.elf.endian == elf.endian
+                s.tier != Tier::Wasi
+                    && s.elf.machine == elf.machine
+                    && s.elf.bits == elf.bits
+                    && s.elf.endian == elf.endian
             });
             if elf.machine == em::ARM && elf.endian == Endian::Little {
                 let attrs = elf.arm.clone().unwrap_or_default();

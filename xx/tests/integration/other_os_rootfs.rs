@@ -91,6 +91,18 @@ END
         "--target=x86_64-apple-macos10.6 -fuse-ld=ld64 -isysroot /xx-sdk/MacOSX11.1.sdk -stdlib=libc++"
     );
 
+    // The xcrun stand-in reports the SDK that is there (upstream: always 11.1).
+    let out = sb.run_ok(
+        "rm -f /usr/bin/xcrun && mkdir -p /xx-sdk/MacOSX13.3.sdk && \
+         xx-clang --setup-target-triple 2>/dev/null && xcrun --show-sdk-version && xcrun --show-sdk-path",
+        &[("TARGETPLATFORM", "darwin/arm64")],
+    );
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        ["13.3", "/xx-sdk/MacOSX13.3.sdk"],
+        "{out}"
+    );
+
     // wasi: the usual two lines, then a module that runs under node's WASI.
     let wasi = [("TARGETPLATFORM", "wasi/wasm")];
     let hello =

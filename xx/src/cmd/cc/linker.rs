@@ -71,10 +71,15 @@ pub struct Request<'a> {
 /// support arrived in LLVM 19, RISC-V linker relaxation (R_RISCV_ALIGN, which
 /// every `-mrelax` object carries) in LLVM 15. Debian bookworm has 14.
 pub fn lld_can_link(arch: &str, lld_major: u32) -> bool {
+    lld_major >= lld_min_version(arch)
+}
+
+/// The oldest lld that links binaries for `arch` (0: any).
+pub fn lld_min_version(arch: &str) -> u32 {
     match arch {
-        "s390x" => lld_major >= 19,
-        "riscv64" => lld_major >= 15,
-        _ => true,
+        "s390x" => 19,
+        "riscv64" => 15,
+        _ => 0,
     }
 }
 
@@ -159,6 +164,11 @@ fn missing_linker_hint(req: &Request<'_>, lld_supports: bool) -> String {
             "no suitable linker found for {t}: install lld (apt-get install lld / apk add lld) or a \
              GNU ld for the target: {binutils}"
         )
+    } else if lld_supports {
+        format!(
+            "no GNU ld found for {t} (XX_CC_PREFER_LINKER={}): install one: {binutils}",
+            req.prefer
+        )
     } else {
         format!(
             "no suitable linker found for {t} (lld {} cannot link {}; {}): install a GNU ld for the \
@@ -169,7 +179,7 @@ fn missing_linker_hint(req: &Request<'_>, lld_supports: bool) -> String {
             match req.arch {
                 "s390x" => "SystemZ needs lld 19 or newer",
                 "riscv64" => "RISC-V linker relaxation needs lld 15 or newer",
-                _ => "lld is missing",
+                _ => "lld is not installed",
             }
         )
     }
@@ -266,6 +276,8 @@ mod tests {
         r.prefer = "ld";
         let err = choose(&r, &path_with(&["ld.lld"]), NO).unwrap_err();
         assert!(err.contains("binutils-aarch64-linux-gnu"), "{err}");
+        assert!(err.contains("no GNU ld found"), "{err}");
+        assert!(!err.contains("cannot link"), "{err}");
     }
 
     #[test]

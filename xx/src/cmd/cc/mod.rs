@@ -96,7 +96,12 @@ fn main(name: &str, args: &[String], invoked_as_xx: bool) -> u8 {
         if special == Some(Special::DownloadLd) {
             // Upstream downloads a prebuilt ld here; we never download.
             return match setup::choose_linker(&t) {
-                Ok(_) => 0,
+                Ok(linker) => {
+                    if let Some(warning) = linker.missing_ld64_warning(&t.triple) {
+                        eprintln!("xx-clang: {warning}");
+                    }
+                    0
+                }
                 Err(e) => {
                     eprintln!("xx-clang: {e}");
                     1
@@ -206,6 +211,11 @@ pub fn installed_lld_major() -> Option<u32> {
 /// when it cannot, xx-apt-get's `xx-c-essentials` brings the target's GNU ld.
 pub fn lld_links(arch: &str) -> bool {
     installed_lld_major().is_some_and(|v| linker::lld_can_link(arch, v))
+}
+
+/// The oldest lld that links `arch` (0: any).
+pub fn lld_min_version(arch: &str) -> u32 {
+    linker::lld_min_version(arch)
 }
 
 /// Whether the real clang exists (else the helpers fall back to gcc).
