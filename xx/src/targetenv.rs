@@ -263,8 +263,18 @@ impl TargetEnv {
             _ => "",
         };
         Ok(sysroot_for(&self.os, foreign_on_alpine, triple, || {
-            self.macos_sdk_path()
+            self.sdk_path()
         }))
+    }
+
+    /// The SDK of a darwin or wasi target: the macOS SDK, or the wasi-libc
+    /// sysroot installed in this root.
+    pub fn sdk_path(&self) -> String {
+        if target::is_wasi_os(&self.os) {
+            target::wasi::sysroot_in(&self.root).to_string()
+        } else {
+            self.macos_sdk_path()
+        }
     }
 
     /// The first `/xx-sdk/MacOSX*.sdk`, or the default path upstream assumes.
@@ -349,19 +359,20 @@ pub fn is_native(os: &str, march: &str, host_machine: &str) -> bool {
     os == "linux" && march == host_machine
 }
 
-/// Where target headers and libraries live: the macOS SDK for darwin,
-/// `/<triple>/` for a foreign Linux target on Alpine (xx-apk installs there),
-/// else `/` (Debian multiarch needs no sysroot). One rule for xx-info and
-/// xx-clang; the SDK is looked up only for darwin.
+/// Where target headers and libraries live: the SDK for darwin (the macOS
+/// SDK) and wasi (the wasi-libc sysroot), `/<triple>/` for a foreign Linux
+/// target on Alpine (xx-apk installs there), else `/` (Debian multiarch
+/// needs no sysroot). One rule for xx-info and xx-clang; `sdk` is looked up
+/// only for darwin and wasi.
 pub fn sysroot_for(
     os: &str,
     foreign_on_alpine: bool,
     triple: &str,
-    macos_sdk: impl FnOnce() -> String,
+    sdk: impl FnOnce() -> String,
 ) -> String {
     match os {
-        "darwin" => format!("{}/", macos_sdk()),
-        o if target::is_wasi_os(o) => format!("{}/", target::wasi::SYSROOT),
+        "darwin" => format!("{}/", sdk()),
+        o if target::is_wasi_os(o) => format!("{}/", sdk()),
         "linux" if foreign_on_alpine => format!("/{triple}/"),
         _ => "/".to_string(),
     }
@@ -588,7 +599,7 @@ mod tests {
         // wasi/wasm is a target now (upstream master fails it).
         let e = resolve(&[("TARGETPLATFORM", "wasi/wasm")], DEBIAN, "x86_64");
         assert_eq!(e.triple().unwrap(), "wasm32-wasi");
-        assert_eq!(e.sysroot().unwrap(), "/usr/share/wasi-sysroot/");
+        assert_eq!(e.sysroot().unwrap(), "/usr/", "Debian's wasi-libc layout");
         assert!(e.is_cross());
         let e = resolve(&[("TARGETPLATFORM", "wasip1/wasm")], DEBIAN, "x86_64");
         assert_eq!(e.march(), "wasm32");

@@ -55,8 +55,21 @@ pub mod wasi {
     pub const RUST_TRIPLE: &str = "wasm32-wasip1";
     /// zig target.
     pub const ZIG_TRIPLE: &str = "wasm32-wasi";
-    /// Where Debian's wasi-libc installs the sysroot clang needs.
-    pub const SYSROOT: &str = "/usr/share/wasi-sysroot";
+    use std::path::Path;
+
+    /// The `--sysroot` for wasi-libc in the filesystem at `root`. Debian
+    /// installs it multiarch-style (`/usr/include/wasm32-wasi`,
+    /// `/usr/lib/wasm32-wasi`), which clang finds under `--sysroot=/usr`;
+    /// wasi-sdk, Arch and Alpine use `/usr/share/wasi-sysroot`.
+    pub fn sysroot_in(root: &Path) -> &'static str {
+        const SHARE: &str = "/usr/share/wasi-sysroot";
+        let debian = root.join("usr/include").join(C_TRIPLE).is_dir();
+        if !debian && root.join(&SHARE[1..]).is_dir() {
+            SHARE
+        } else {
+            "/usr"
+        }
+    }
 }
 
 /// One architecture (or ARM variant). Each group holds the names one kind of

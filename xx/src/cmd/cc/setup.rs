@@ -79,22 +79,21 @@ impl CcTarget {
     /// Where its headers and libraries live (xx-info's rule, for this triple).
     pub fn sysroot(&self, env: &TargetEnv) -> String {
         let foreign_on_alpine = self.alpine && !self.native;
-        targetenv::sysroot_for(&self.os, foreign_on_alpine, &self.triple, || {
-            env.macos_sdk_path()
-        })
+        targetenv::sysroot_for(&self.os, foreign_on_alpine, &self.triple, || env.sdk_path())
     }
 }
 
 /// The config line clang reads with `--config` (upstream's format).
-pub fn cfg_line(t: &CcTarget, linker: &Linker, macos_sdk: &str) -> String {
+/// `sdk` is the macOS SDK for darwin, the wasi-libc sysroot for wasi.
+pub fn cfg_line(t: &CcTarget, linker: &Linker, sdk: &str) -> String {
     let triple = t.triple.replacen("riscv64gc-", "riscv64-", 1);
     let mut line = format!("--target={triple} -fuse-ld={}", linker.fuse_ld());
     if !t.native {
         match t.os.as_str() {
-            "darwin" => line.push_str(&format!(" -isysroot {macos_sdk} -stdlib=libc++")),
+            "darwin" => line.push_str(&format!(" -isysroot {sdk} -stdlib=libc++")),
             "windows" => line.push_str(&format!(" -I/usr/{0}/include -L/usr/{0}/lib", t.triple)),
             os if target::is_wasi_os(os) => {
-                line.push_str(&format!(" --sysroot={}", target::wasi::SYSROOT));
+                line.push_str(&format!(" --sysroot={sdk}"));
             }
             "linux" if t.alpine => {
                 line.push_str(&format!(" --sysroot=/{}/", t.triple));
@@ -143,7 +142,12 @@ pub fn run(t: &CcTarget, macos_sdk: &str) -> Result<(), String> {
     if let Some(warning) = linker.missing_ld64_warning(&t.triple) {
         eprintln!("xx-clang: {warning}");
     }
-    let line = cfg_line(t, &linker, macos_sdk);
+    let sdk = if target::is_wasi_os(&t.os) {
+        target::wasi::sysroot_in(Path::new("/")).to_string()
+    } else {
+        macos_sdk.to_string()
+    };
+    let line = cfg_line(t, &linker, &sdk);
     trace::note(
         "xx-clang",
         &format!("{}: {line}", cfg_path(&t.triple).display()),
@@ -398,8 +402,12 @@ mod tests {
             "--target=arm64-apple-macos11.0 -fuse-ld=/usr/bin/ld64.signed -isysroot /xx-sdk/MacOSX11.1.sdk -stdlib=libc++"
         );
         assert_eq!(
-            cfg_line(&t("wasm32-wasi", "wasi", "wasm", false, false), &lld, sdk),
-            "--target=wasm32-wasi -fuse-ld=lld --sysroot=/usr/share/wasi-sysroot"
+            cfg_line(
+                &t("wasm32-wasi", "wasi", "wasm", false, false),
+                &lld,
+                "/usr"
+            ),
+            "--target=wasm32-wasi -fuse-ld=lld --sysroot=/usr"
         );
         assert_eq!(
             cfg_line(
