@@ -98,73 +98,17 @@ pub fn run(name: &str, args: &[String]) -> u8 {
         }
     }
 
-    let mut packages = parsed.packages.clone();
-    if crate::target::is_wasi_os(&env.os) {
-        let (keep, skip) = translate::expand_wasi(&packages, clang_major());
-        for p in &skip {
-            eprintln!("skipping {p} on wasi: Debian has no wasm32 build of it");
-        }
-        if keep.is_empty() && !packages.is_empty() {
-            eprintln!("skipping packages installation on {}", env.os);
-            return 0;
-        }
-        packages = keep;
-    }
-    let needs_gcc = packages
-        .iter()
-        .any(|p| p.starts_with("xx-c") && p.ends_with("-essentials"));
-    if crate::target::is_wasi_os(&env.os) {
-        // Already named above: architecture-independent packages.
-    } else if cross {
-        let meta = translate::Meta {
-            gcc_version: needs_gcc
-                .then(|| newest_gcc(&env.pkg_arch, cross_only.is_some()))
-                .flatten(),
-            gnu_ld: env.os == "linux" && !cc::lld_links(&env.arch),
-        };
-        packages = translate::expand_meta(&packages, meta);
-        let triple = env.triple.clone().unwrap_or_default();
-        let naming = translate::Naming {
-            pkg_arch: &env.pkg_arch,
-            suffix: translate::Naming::suffix_for(&triple, &env.os, &env.arch),
-            prefer_cross: cross_only.is_some()
-                || std::env::var_os("XX_APT_PREFER_CROSS").is_some_and(|v| !v.is_empty()),
-            linux,
-        };
-        let wanted: Vec<String> = packages
-            .iter()
-            .flat_map(|p| translate::candidates(p, &naming))
-            .collect();
-        let available = available_packages(&wanted);
-        let has_form = |p: &String| {
-            p.contains(':')
-                || translate::candidates(p, &naming)
-                    .iter()
-                    .any(|c| available.contains(c))
-        };
-        if let Some(why) = &cross_only {
-            for p in packages.iter().filter(|p| !has_form(p)) {
-                eprintln!("skipping {p} on {}: {why}", env.arch);
-            }
-        }
-        packages = translate::translate(&packages, &naming, &|p| available.contains(p));
-        if packages.is_empty() && !parsed.packages.is_empty() {
-            match &cross_only {
-                Some(why) => eprintln!("skipping packages installation on {}: {why}", env.arch),
-                None => eprintln!(
-                    "{helper}: no packages for {} {}; nothing to do",
-                    env.os, env.arch
-                ),
-            }
-            return 0;
-        }
-    } else if needs_gcc {
-        let meta = translate::Meta {
-            gcc_version: newest_gcc(&native_arch, false),
-            gnu_ld: false,
-        };
-        packages = translate::expand_meta(&packages, meta);
-    }
+    let cx = Context {
+        env: &env,
+        helper: &helper,
+        cross,
+        linux,
+        cross_only: cross_only.as_deref(),
+        native_arch: &native_arch,
+    };
+    let Some(packages) = package_names(&cx, &parsed.packages) else {
+        return 0;
+    };
 
     let mut cmd = Command::new(tool);
     cmd.args(&parsed.flags).arg(&subcommand).args(&packages);
@@ -178,6 +122,106 @@ pub fn run(name: &str, args: &[String]) -> u8 {
         .collect();
     eprintln!("+ {tool} {}", shown.join(" "));
     sys::exec(&helper, &mut cmd)
+}
+
+/// What translating package names depends on.
+struct Context<'a> {
+    env: &'a TargetEnv,
+    helper: &'a str,
+    /// The target is not this machine.
+    cross: bool,
+    /// Multiarch `p:<arch>` names are possible.
+    linux: bool,
+    /// Only `-cross` packages exist for the target (why not its own).
+    cross_only: Option<&'a str>,
+    native_arch: &'a str,
+}
+
+/// The names to give apt for the requested packages, or `None` when none
+/// is left to install (having said why).
+fn package_names(cx: &Context<'_>, requested: &[String]) -> Option<Vec<String>> {
+    let env = cx.env;
+    let mut packages = requested.to_vec();
+    if crate::target::is_wasi_os(&env.os) {
+        // Debian's wasm32 packages are architecture-independent: no translation.
+        let (keep, skip) = translate::expand_wasi(&packages, clang_major());
+        for p in &skip {
+            eprintln!("skipping {p} on wasi: Debian has no wasm32 build of it");
+        }
+        if keep.is_empty() && !packages.is_empty() {
+            eprintln!("skipping packages installation on {}", env.os);
+            return None;
+        }
+        return Some(keep);
+    }
+    let needs_gcc = packages
+        .iter()
+        .any(|p| p.starts_with("xx-c") && p.ends_with("-essentials"));
+    if cx.cross {
+        return cross_names(cx, packages, needs_gcc, requested);
+    }
+    if needs_gcc {
+        let meta = translate::Meta {
+            gcc_version: newest_gcc(cx.native_arch, false),
+            gnu_ld: false,
+        };
+        packages = translate::expand_meta(&packages, meta);
+    }
+    Some(packages)
+}
+
+/// The target's names for packages of a foreign target: meta-packages
+/// expanded, then cross tools or `p:<arch>` (or `-cross` packages).
+fn cross_names(
+    cx: &Context<'_>,
+    packages: Vec<String>,
+    needs_gcc: bool,
+    requested: &[String],
+) -> Option<Vec<String>> {
+    let env = cx.env;
+    let meta = translate::Meta {
+        gcc_version: needs_gcc
+            .then(|| newest_gcc(&env.pkg_arch, cx.cross_only.is_some()))
+            .flatten(),
+        gnu_ld: env.os == "linux" && !cc::lld_links(&env.arch),
+    };
+    let packages = translate::expand_meta(&packages, meta);
+    let triple = env.triple.clone().unwrap_or_default();
+    let naming = translate::Naming {
+        pkg_arch: &env.pkg_arch,
+        suffix: translate::Naming::suffix_for(&triple, &env.os, &env.arch),
+        prefer_cross: cx.cross_only.is_some()
+            || std::env::var_os("XX_APT_PREFER_CROSS").is_some_and(|v| !v.is_empty()),
+        linux: cx.linux,
+    };
+    let wanted: Vec<String> = packages
+        .iter()
+        .flat_map(|p| translate::candidates(p, &naming))
+        .collect();
+    let available = available_packages(&wanted);
+    if let Some(why) = cx.cross_only {
+        let has_form = |p: &&String| {
+            p.contains(':')
+                || translate::candidates(p, &naming)
+                    .iter()
+                    .any(|c| available.contains(c))
+        };
+        for p in packages.iter().filter(|p| !has_form(p)) {
+            eprintln!("skipping {p} on {}: {why}", env.arch);
+        }
+    }
+    let names = translate::translate(&packages, &naming, &|p| available.contains(p));
+    if names.is_empty() && !requested.is_empty() {
+        match cx.cross_only {
+            Some(why) => eprintln!("skipping packages installation on {}: {why}", env.arch),
+            None => eprintln!(
+                "{}: no packages for {} {}; nothing to do",
+                cx.helper, env.os, env.arch
+            ),
+        }
+        return None;
+    }
+    Some(names)
 }
 
 /// The command line split into apt flags (with their values), the package
