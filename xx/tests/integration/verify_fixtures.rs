@@ -544,9 +544,16 @@ fn cli() {
     );
     assert_eq!(code, Some(1));
     assert!(err.contains("--max-glibc wants MAJOR.MINOR"), "{err}");
-    let (code, _, err) = run("wasi/wasm", &[&f("linux-amd64-static")]);
+    let (code, _, err) = run("linux/riscv32", &[&f("linux-amd64-static")]);
     assert_eq!(code, Some(1));
     assert!(err.contains("unsupported target"), "{err}");
+    // wasi/wasm is a target: an ELF file is not a WebAssembly module.
+    let (code, _, err) = run("wasi/wasm", &[&f("linux-amd64-static")]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("does not match expected target OS wasi"),
+        "{err}"
+    );
 }
 
 /// Corrupted binaries (bytes flipped in the headers, cut at every length of
