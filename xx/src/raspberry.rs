@@ -16,6 +16,11 @@ pub struct PiModel {
     pub platform_64: Option<&'static str>,
     /// Platform of a 32-bit OS (Raspberry Pi OS 32-bit, Raspbian).
     pub platform_32: &'static str,
+    /// The QEMU CPU model of the core in 64-bit mode (`qemu-aarch64 -cpu`).
+    pub qemu_cpu_64: Option<&'static str>,
+    /// The QEMU CPU model for its 32-bit platform (`qemu-arm -cpu`, which
+    /// has no ARMv8 cores: 64-bit boards get the platform's ARMv7 default).
+    pub qemu_cpu_32: &'static str,
 }
 
 /// Every Raspberry Pi model family.
@@ -26,6 +31,8 @@ pub static MODELS: &[PiModel] = &[
         cpu: "ARM1176JZF-S (ARMv6)",
         platform_64: None,
         platform_32: "linux/arm/v6",
+        qemu_cpu_64: None,
+        qemu_cpu_32: "arm1176",
     },
     PiModel {
         name: "Raspberry Pi Zero, Zero W",
@@ -33,6 +40,8 @@ pub static MODELS: &[PiModel] = &[
         cpu: "ARM1176JZF-S (ARMv6)",
         platform_64: None,
         platform_32: "linux/arm/v6",
+        qemu_cpu_64: None,
+        qemu_cpu_32: "arm1176",
     },
     PiModel {
         name: "Raspberry Pi 2",
@@ -40,6 +49,8 @@ pub static MODELS: &[PiModel] = &[
         cpu: "Cortex-A7 (ARMv7)",
         platform_64: None,
         platform_32: "linux/arm/v7",
+        qemu_cpu_64: None,
+        qemu_cpu_32: "cortex-a7",
     },
     PiModel {
         name: "Raspberry Pi 3, 3B+, 3A+",
@@ -47,6 +58,8 @@ pub static MODELS: &[PiModel] = &[
         cpu: "Cortex-A53 (ARMv8)",
         platform_64: Some("linux/arm64"),
         platform_32: "linux/arm/v7",
+        qemu_cpu_64: Some("cortex-a53"),
+        qemu_cpu_32: "cortex-a7",
     },
     PiModel {
         name: "Raspberry Pi Zero 2 W",
@@ -54,6 +67,8 @@ pub static MODELS: &[PiModel] = &[
         cpu: "Cortex-A53 (ARMv8)",
         platform_64: Some("linux/arm64"),
         platform_32: "linux/arm/v7",
+        qemu_cpu_64: Some("cortex-a53"),
+        qemu_cpu_32: "cortex-a7",
     },
     PiModel {
         name: "Raspberry Pi 4, 400, CM4",
@@ -61,6 +76,8 @@ pub static MODELS: &[PiModel] = &[
         cpu: "Cortex-A72 (ARMv8)",
         platform_64: Some("linux/arm64"),
         platform_32: "linux/arm/v7",
+        qemu_cpu_64: Some("cortex-a72"),
+        qemu_cpu_32: "cortex-a7",
     },
     PiModel {
         name: "Raspberry Pi 5, 500, CM5",
@@ -68,6 +85,8 @@ pub static MODELS: &[PiModel] = &[
         cpu: "Cortex-A76 (ARMv8.2)",
         platform_64: Some("linux/arm64"),
         platform_32: "linux/arm/v7",
+        qemu_cpu_64: Some("cortex-a76"),
+        qemu_cpu_32: "cortex-a7",
     },
 ];
 
@@ -76,16 +95,22 @@ pub static MODELS: &[PiModel] = &[
 /// The platform comes back as written in [`MODELS`], for the platform parser
 /// to read (this table sits below the platform model).
 pub fn resolve_alias(name: &str) -> Option<&'static str> {
+    resolve_alias_with_cpu(name).map(|(platform, _)| platform)
+}
+
+/// The platform and the QEMU CPU model of a model alias: `rpi4` ->
+/// (linux/arm64, cortex-a72), `rpi-zero` -> (linux/arm/v6, arm1176).
+/// Emulated steps for that platform then run on the board's own core.
+pub fn resolve_alias_with_cpu(name: &str) -> Option<(&'static str, &'static str)> {
     let lower = name.trim().to_ascii_lowercase();
     let (base, want_32) = match lower.strip_suffix("-32") {
         Some(base) => (base, true),
         None => (lower.as_str(), false),
     };
     let model = MODELS.iter().find(|m| m.aliases.contains(&base))?;
-    Some(if want_32 {
-        model.platform_32
-    } else {
-        model.platform_64.unwrap_or(model.platform_32)
+    Some(match (want_32, model.platform_64, model.qemu_cpu_64) {
+        (false, Some(p64), Some(cpu)) => (p64, cpu),
+        _ => (model.platform_32, model.qemu_cpu_32),
     })
 }
 
@@ -112,6 +137,18 @@ mod tests {
         ] {
             assert_eq!(resolve_alias(alias), Some(want), "{alias}");
         }
+        assert_eq!(
+            resolve_alias_with_cpu("rpi4"),
+            Some(("linux/arm64", "cortex-a72"))
+        );
+        assert_eq!(
+            resolve_alias_with_cpu("RPI-ZERO"),
+            Some(("linux/arm/v6", "arm1176"))
+        );
+        assert_eq!(
+            resolve_alias_with_cpu("rpi5-32"),
+            Some(("linux/arm/v7", "cortex-a7"))
+        );
         assert_eq!(resolve_alias("rpi9"), None);
         assert_eq!(resolve_alias("linux/arm64"), None);
     }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use xx::Platform;
 
 use crate::exec::binfmt::{self, Support};
+use crate::exec::qemu_cpu::QemuCpus;
 
 /// Platforms people build for, shown by default.
 const COMMON: &str = "linux/amd64,linux/386,linux/arm64,linux/arm/v7,linux/arm/v6,linux/arm/v5,linux/ppc64le,linux/s390x,linux/riscv64,linux/mips64le,linux/loong64";
@@ -64,8 +65,13 @@ pub fn run(args: &BinfmtArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The CPU emulated RUN steps and smoke tests get (QEMU_CPU).
+    let cpus = QemuCpus::from_platform_list(&[list.to_string()]);
     println!("host: {host}");
-    println!("{:<16} {:<10} detail", "PLATFORM", "RUNS");
+    println!(
+        "{:<16} {:<10} {:<11} detail",
+        "PLATFORM", "RUNS", "QEMU CPU"
+    );
     for p in platforms {
         let (how, detail) = match binfmt::support(&host, &p) {
             Support::Native => ("native", String::new()),
@@ -76,7 +82,11 @@ pub fn run(args: &BinfmtArgs) -> ExitCode {
             Support::Unusable(why) => ("no", why),
             Support::Missing => ("no", format!("no handler; {}", binfmt::fix_hint(&p))),
         };
-        println!("{:<16} {:<10} {detail}", p.to_string(), how);
+        let cpu = match how {
+            "native" => "-",
+            _ => cpus.cpu(&p).unwrap_or("default"),
+        };
+        println!("{:<16} {:<10} {cpu:<11} {detail}", p.to_string(), how);
     }
     ExitCode::SUCCESS
 }

@@ -11,6 +11,7 @@ use super::output::{self, Output};
 use super::{build_context, build_flags, build_load, build_summary};
 use crate::engine::{self, progress::Progress};
 use crate::exec::effects::Host;
+use crate::exec::qemu_cpu::QemuCpus;
 use crate::exec::run_extras::{self, RunExtras};
 use crate::exec::runc::Runc;
 use crate::image::recompress::LayerPolicy;
@@ -406,7 +407,13 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
         args.summary_file.as_deref(),
     )?;
     if let Some(cmd) = &args.smoke_test {
-        smoke_tests(&store, &runtime, &built, cmd)?;
+        smoke_tests(
+            &store,
+            &runtime,
+            &built,
+            cmd,
+            &QemuCpus::from_platform_list(&args.platform),
+        )?;
     }
     for t in &tags {
         store.refs.set(t, &built.index).map_err(|e| e.to_string())?;
@@ -566,6 +573,7 @@ fn engine_options(
         network: entitlements::parse_network(&args.network)?,
         allow: entitlements::Entitlements::parse(&args.allow)?,
         run_extras: run_extras(args)?,
+        qemu_cpus: QemuCpus::from_platform_list(&args.platform),
         no_cache_filter: args
             .no_cache_filter
             .iter()
@@ -629,11 +637,20 @@ fn smoke_tests(
     runtime: &Runc,
     built: &engine::Built,
     cmd: &str,
+    cpus: &QemuCpus,
 ) -> Result<(), String> {
     let mut failed = Vec::new();
+    let host = Platform::host();
     for (p, _, st) in &built.images {
-        let (code, out) = engine::smoke_test(store, &Host::new(runtime), st, cmd)?;
-        println!("== {p}: `{cmd}` exited {code}");
+        let cpu = (!xx::platform::runs_natively(&host, p))
+            .then(|| cpus.cpu(p))
+            .flatten();
+        let (code, out) = engine::smoke_test(store, &Host::new(runtime), st, cmd, cpu)?;
+        let how = cpu.map(|c| format!(" (QEMU CPU {c})")).unwrap_or_default();
+        let meaning = crate::exec::qemu_cpu::signal_name(code)
+            .map(|s| format!(": {s}"))
+            .unwrap_or_default();
+        println!("== {p}{how}: `{cmd}` exited {code}{meaning}");
         print!("{out}");
         if !out.ends_with('\n') && !out.is_empty() {
             println!();

@@ -93,6 +93,9 @@ fn plan_text(args: &PlanArgs) -> Result<String, String> {
         allow: crate::plan::entitlements::Entitlements::parse(&args.allow)
             .map_err(|e| e.to_string())?,
         run_extras: Default::default(),
+        qemu_cpus: crate::exec::qemu_cpu::QemuCpus::from_platform_list(
+            &args.platform.iter().cloned().collect::<Vec<_>>(),
+        ),
         dockerignore: None,
     };
     // The store, when there is one and no prune holds it: its images give

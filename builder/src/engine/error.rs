@@ -16,7 +16,9 @@ use crate::store::StoreError;
 pub enum BuildError {
     /// A RUN step exited non-zero.
     #[error(
-        "{at}: RUN failed for {platform} (exit code {code})\n  command: {command}\n  last output:\n{}",
+        "{at}: RUN failed for {platform}{} (exit code {code}{})\n  command: {command}\n  last output:\n{}",
+        emulated_cpu.as_ref().map(|c| format!(" under QEMU, emulating a {c} CPU")).unwrap_or_default(),
+        crate::exec::qemu_cpu::signal_name(*code).map(|s| format!(": {s}")).unwrap_or_default(),
         tail(output)
     )]
     RunFailed {
@@ -24,6 +26,9 @@ pub enum BuildError {
         at: String,
         /// The instance's platform.
         platform: String,
+        /// The CPU model QEMU emulated, when the step ran under emulation
+        /// with one set (an Illegal instruction then means "not on that CPU").
+        emulated_cpu: Option<String>,
         /// The exit code (128+N for signal N).
         code: i32,
         /// The command as run.
@@ -93,6 +98,7 @@ mod tests {
         let e = BuildError::RunFailed {
             at: "Dockerfile:3".to_string(),
             platform: "linux/arm64".to_string(),
+            emulated_cpu: None,
             code: 2,
             command: "/bin/sh -c make".to_string(),
             output: vec!["cc: error".to_string()],
@@ -100,6 +106,20 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "Dockerfile:3: RUN failed for linux/arm64 (exit code 2)\n  command: /bin/sh -c make\n  last output:\n    | cc: error"
+        );
+        let e = BuildError::RunFailed {
+            at: "Dockerfile:5".to_string(),
+            platform: "linux/arm/v6".to_string(),
+            emulated_cpu: Some("arm1176".to_string()),
+            code: 132,
+            command: "/bin/sh -c ./hello".to_string(),
+            output: vec![],
+        };
+        assert!(
+            e.to_string().starts_with(
+                "Dockerfile:5: RUN failed for linux/arm/v6 under QEMU, emulating a arm1176 CPU (exit code 132: Illegal instruction)"
+            ),
+            "{e}"
         );
     }
 }

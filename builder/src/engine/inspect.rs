@@ -44,17 +44,24 @@ pub fn added_layer_dirs(store: &Store, st: &State) -> Result<Vec<PathBuf>, Strin
 /// Runs `cmd` (through `/bin/sh -c` where the image has a shell) in a
 /// throwaway container of `st`, as `--smoke-test` does: the image's ENV,
 /// USER and WORKDIR apply, and QEMU runs it where the platform is foreign.
+/// `qemu_cpu` is the CPU QEMU emulates for a foreign platform (`QEMU_CPU`).
 /// Returns the exit code and output.
 pub fn smoke_test(
     store: &Store,
     fx: &dyn Effects,
     st: &State,
     cmd: &str,
+    qemu_cpu: Option<&str>,
 ) -> Result<(i32, String), String> {
     let snapshots = Snapshots::open(&store.root).map_err(|e| e.to_string())?;
     let lowers = snapshots.lowers(&store.blobs, st)?;
     let mut snap = Snapshot::prepare(fx, Scratch::new(store, "smoke")?, lowers)?;
-    let spec = smoke_spec(st, snap.path(), &snap.scratch().0, cmd)?;
+    let mut spec = smoke_spec(st, snap.path(), &snap.scratch().0, cmd)?;
+    if let Some(cpu) = qemu_cpu {
+        if !spec.env.iter().any(|e| e.starts_with("QEMU_CPU=")) {
+            spec.env.push(format!("QEMU_CPU={cpu}"));
+        }
+    }
     let mut out = Vec::new();
     let code = fx.run(&spec, &mut |c| out.extend_from_slice(c));
     snap.unmount()?;

@@ -111,6 +111,8 @@ pub struct Options {
     pub layers: LayerPolicy,
     /// `--add-host`, `--ulimit`, `--shm-size`: given to every RUN step.
     pub run_extras: crate::exec::run_extras::RunExtras,
+    /// The CPU QEMU emulates for each foreign platform (`QEMU_CPU`).
+    pub qemu_cpus: crate::exec::qemu_cpu::QemuCpus,
     /// `--no-cache-filter`: stages whose steps are not taken from the
     /// cache (compared case-insensitively with stage names, as BuildKit).
     pub no_cache_filter: Vec<String>,

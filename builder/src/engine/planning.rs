@@ -116,6 +116,7 @@ fn plan_options(opts: &Options) -> crate::plan::Options {
         network: opts.network,
         allow: opts.allow,
         run_extras: opts.run_extras.clone(),
+        qemu_cpus: opts.qemu_cpus.clone(),
         dockerignore: crate::dockerfile::ignore::load_for(&opts.context, &opts.dockerfile)
             .ok()
             .flatten(),

@@ -71,6 +71,7 @@ fn harness(name: &str, dockerfile: &str, files: &[(&str, &str)]) -> Harness {
         cache_from: Vec::new(),
         cache_to: None,
         run_extras: Default::default(),
+        qemu_cpus: Default::default(),
         no_cache_filter: Vec::new(),
     };
     let df = crate::dockerfile::parse(dockerfile, "Dockerfile").unwrap();
@@ -86,6 +87,7 @@ fn harness(name: &str, dockerfile: &str, files: &[(&str, &str)]) -> Harness {
             network: Network::Sandbox,
             allow: Default::default(),
             run_extras: Default::default(),
+            qemu_cpus: Default::default(),
             dockerignore: None,
         },
     )

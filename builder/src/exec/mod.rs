@@ -11,6 +11,7 @@ pub mod insecure;
 pub mod mounts;
 pub mod netns;
 pub mod private_tmpfs;
+pub mod qemu_cpu;
 pub mod run_extras;
 pub mod runc;
 pub mod seccomp;

@@ -72,6 +72,9 @@ pub struct Options {
     pub allow: entitlements::Entitlements,
     /// `--add-host`, `--ulimit`, `--shm-size`: part of every RUN's key.
     pub run_extras: crate::exec::run_extras::RunExtras,
+    /// The CPU QEMU emulates per platform: part of every emulated RUN's key
+    /// (a configure script probing the CPU sees it).
+    pub qemu_cpus: crate::exec::qemu_cpu::QemuCpus,
     /// The main context's ignore patterns, for BuildKit's CopyIgnoredFile
     /// check (the engine filters the context with them itself).
     pub dockerignore: Option<crate::dockerfile::ignore::IgnoreMatcher>,
@@ -92,6 +95,7 @@ impl Options {
             network: crate::exec::Network::Sandbox,
             allow: Default::default(),
             run_extras: Default::default(),
+            qemu_cpus: Default::default(),
             dockerignore: None,
         }
     }

@@ -16,7 +16,7 @@ use super::dispatch::from::Base;
 use super::keys::{Field, Values};
 use super::scope::{self, Scope};
 use super::stages::Stages;
-use super::{Instance, Options, PlanError, Resolver, Step, platform_args};
+use super::{Instance, Op, Options, PlanError, Resolver, Step, platform_args};
 use crate::dockerfile::instruction::{Instruction, Located};
 use crate::dockerfile::{Dockerfile, SourceError, Span};
 
@@ -207,6 +207,9 @@ impl<'a> Planner<'a> {
         at: &mut At,
     ) -> Result<(Vec<Step>, String, bool), PlanError> {
         let emulated = !platform_args::runs_natively(&self.opts.host, at.run_as);
+        let qemu_cpu = emulated
+            .then(|| self.opts.qemu_cpus.cpu(at.run_as))
+            .flatten();
         let platform = at.run_as.to_string();
         let mut state = StageState {
             scope: base.scope.clone(),
@@ -216,7 +219,11 @@ impl<'a> Planner<'a> {
         let mut steps = Vec::new();
         let mut reads_target = false;
         for located in body {
-            let parts = self.dispatch(located, &mut state, at)?;
+            let mut parts = self.dispatch(located, &mut state, at)?;
+            let is_run = matches!(parts.op, Op::Run { .. });
+            if let (true, Some(cpu)) = (is_run, qemu_cpu) {
+                parts.fields.push(Field::text("qemu-cpu", cpu));
+            }
             if parts.used.iter().any(|u| u.starts_with("TARGET")) {
                 reads_target = true;
             }
@@ -235,7 +242,6 @@ impl<'a> Planner<'a> {
                 .next()
                 .unwrap_or("")
                 .to_ascii_uppercase();
-            let is_run = instruction == "RUN";
             steps.push(Step {
                 line: located.span.line,
                 instruction,
@@ -282,5 +288,54 @@ impl<'a> Planner<'a> {
         });
         self.by_key.insert(key, self.instances.len() - 1);
         self.instances.len() - 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::plan::Options;
+
+    /// An emulated RUN's key names the CPU QEMU emulates (a configure
+    /// script probing the CPU sees it); native steps and COPYs are unchanged.
+    #[test]
+    fn emulated_runs_key_the_qemu_cpu() {
+        let text = "FROM debian:bookworm\nRUN uname -m\nCOPY a /a\n";
+        let df = crate::dockerfile::parse(text, "Dockerfile").unwrap();
+        let mut opts = Options::for_test(&["linux/amd64", "linux/arm/v6"]);
+        let plan = crate::plan::plan(&df, &opts).unwrap();
+        let fields = |plan: &crate::plan::Plan, platform: &str, step: usize| {
+            let inst = plan
+                .instances
+                .iter()
+                .find(|i| i.platform == platform)
+                .unwrap();
+            let f = &inst.steps[step].fields;
+            f.iter()
+                .filter(|f| f.name == "qemu-cpu")
+                .map(|f| format!("{:?}", f.value))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(fields(&plan, "linux/arm/v6", 0).len(), 1);
+        assert!(fields(&plan, "linux/arm/v6", 0)[0].contains("arm1176"));
+        assert!(fields(&plan, "linux/arm/v6", 1).is_empty(), "COPY");
+        assert!(fields(&plan, "linux/amd64", 0).is_empty(), "native");
+        let key_v6 = |plan: &crate::plan::Plan| {
+            plan.instances
+                .iter()
+                .find(|i| i.platform == "linux/arm/v6")
+                .unwrap()
+                .steps[0]
+                .key
+                .clone()
+        };
+        let before = key_v6(&plan);
+        opts.qemu_cpus =
+            crate::exec::qemu_cpu::QemuCpus::from_platform_list(&["rpi-zero".to_string()]);
+        let same = crate::plan::plan(&df, &opts).unwrap();
+        assert_eq!(
+            key_v6(&same),
+            before,
+            "rpi-zero's core is the arm/v6 default"
+        );
     }
 }

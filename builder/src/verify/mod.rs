@@ -30,6 +30,27 @@ pub struct PlatformReport {
     pub notes: Vec<Report>,
     /// Reports for the files the build added (not from the base image), for the table.
     pub added: Vec<Report>,
+    /// The image's C library, as its dynamic binaries were checked against:
+    /// `glibc 2.36` (the newest version its libc.so.6 defines), `musl`, or
+    /// `none` (static binaries only).
+    pub libc: String,
+}
+
+/// The C library of an image root, for the table.
+fn libc_of(root: &Path, platform: &Platform) -> String {
+    if let Some((major, minor, _)) = xx::verify::root_glibc(root, platform) {
+        return format!("glibc {major}.{minor}");
+    }
+    let musl = fs::read_dir(root.join("lib"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with("ld-musl-"))
+        });
+    if musl { "musl" } else { "none" }.to_string()
 }
 
 impl PlatformReport {
@@ -100,6 +121,7 @@ pub fn verify_root(root: &Path, platform: &Platform, added: &[String]) -> Platfo
         failures,
         notes,
         added: added_reports,
+        libc: libc_of(root, platform),
     }
 }
 

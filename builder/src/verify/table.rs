@@ -12,16 +12,17 @@ const ADDED_SHOWN: usize = 10;
 pub fn render(reports: &[PlatformReport]) -> String {
     let mut out = String::new();
     out.push_str(&format!(
-        "{:<14} {:>9} {:>7} {:>6}  RESULT\n",
-        "PLATFORM", "ELF FILES", "FAILED", "NOTES"
+        "{:<14} {:>9} {:>7} {:>6}  {:<11} RESULT\n",
+        "PLATFORM", "ELF FILES", "FAILED", "NOTES", "LIBC"
     ));
     for r in reports {
         out.push_str(&format!(
-            "{:<14} {:>9} {:>7} {:>6}  {}\n",
+            "{:<14} {:>9} {:>7} {:>6}  {:<11} {}\n",
             r.platform,
             r.checked,
             r.failures.len(),
             r.notes.len(),
+            r.libc,
             if r.ok() { "ok" } else { "MISMATCH" }
         ));
     }
@@ -98,10 +99,11 @@ mod tests {
             failures: vec![bad],
             notes: Vec::new(),
             added,
+            libc: "glibc 2.36".to_string(),
         };
         let text = render(&[r]);
         assert!(
-            text.contains("linux/arm64          700       1      0  MISMATCH"),
+            text.contains("linux/arm64          700       1      0  glibc 2.36  MISMATCH"),
             "{text}"
         );
         assert!(

@@ -160,6 +160,7 @@ fn front_end_never_panics() {
             security_insecure: true,
         },
         run_extras: Default::default(),
+        qemu_cpus: Default::default(),
         dockerignore: None,
     };
     let env = |k: &str| match k {

@@ -30,6 +30,7 @@ fn plan_of(file: &str, platforms: &str, target: Option<&str>, args: &[(&str, &st
         network: mxbuild::exec::Network::Sandbox,
         allow: Default::default(),
         run_extras: Default::default(),
+        qemu_cpus: Default::default(),
         dockerignore: None,
     };
     plan::plan(&df, &opts).unwrap()
@@ -183,6 +184,7 @@ fn plan_works_on_every_dockerfile_in_testdata() {
                     network: mxbuild::exec::Network::Sandbox,
                     allow: Default::default(),
                     run_extras: Default::default(),
+                    qemu_cpus: Default::default(),
                     dockerignore: None,
                 };
                 plan::plan(&df, &opts).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
@@ -206,6 +208,7 @@ fn named_contexts_win_over_images_in_from() {
         network: mxbuild::exec::Network::Sandbox,
         allow: Default::default(),
         run_extras: Default::default(),
+        qemu_cpus: Default::default(),
         dockerignore: None,
     };
     let as_image = plan::plan(&df, &opts).unwrap();
@@ -231,6 +234,7 @@ fn plan_text(text: &str, images: &[(&str, plan::ImageInfo)]) -> Plan {
         network: mxbuild::exec::Network::Sandbox,
         allow: Default::default(),
         run_extras: Default::default(),
+        qemu_cpus: Default::default(),
         dockerignore: None,
     };
     let known = plan::Known {
@@ -305,6 +309,7 @@ fn plan_with_rights(
         network,
         allow,
         run_extras: Default::default(),
+        qemu_cpus: Default::default(),
         dockerignore: None,
     };
     plan::plan(&df, &opts).map_err(|e| e.to_string())

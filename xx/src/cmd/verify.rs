@@ -12,7 +12,7 @@ use crate::targetenv;
 use crate::verify::{self, Expectation, Options};
 
 const USAGE: &str =
-    "Usage: xx-verify [--static] [--json] [--root DIR] [--max-glibc X.Y] [--platform P] FILE...
+    "Usage: xx-verify [--static] [--json] [--root DIR] [--max-glibc X.Y|auto] [--platform P] FILE...
 
 Checks that each FILE is a binary for the target platform (TARGETPLATFORM etc.,
 as xx-info resolves it): OS, architecture and byte order; for 32-bit ARM also
@@ -21,9 +21,12 @@ the architecture version (v5/v6/v7) and float ABI. Exits 0 only if all pass.
   --static          also require static linking (no loader, no shared libraries);
                     XX_VERIFY_STATIC=1 does the same
   --json            print a JSON report for every file on stdout
-  --root DIR        the loader and every needed library must exist in DIR
-                    (catches a glibc binary copied into an Alpine image)
-  --max-glibc X.Y   fail if a binary needs a newer GLIBC_ symbol version
+  --root DIR        the loader and every needed library must exist in DIR,
+                    as ld.so would find them, and define every symbol version
+                    the binary needs (catches a glibc binary copied into an
+                    Alpine image, and 'GLIBC_2.38 not found')
+  --max-glibc X.Y   fail if a binary needs a newer GLIBC_ symbol version;
+                    `auto` takes the version of --root's libc.so.6
   --platform P      check against P instead of the build stage's target
   --setup           accepted for compatibility; nothing to install
 ";
@@ -66,6 +69,10 @@ pub fn run(argv: &[String]) -> u8 {
         .clone()
         .unwrap_or_else(|| targetenv::from_process().platform());
     trace::note("xx-verify", &format!("target {platform}"));
+    if let Err(e) = verify::resolve_auto_glibc(&mut args.opts, &platform) {
+        eprintln!("xx-verify: {e}");
+        return 1;
+    }
     let expect = Expectation::new(platform);
     let reports: Vec<verify::Report> = args
         .files
@@ -137,6 +144,10 @@ fn parse(argv: &[String]) -> Result<Args, Parse> {
             }
             "--max-glibc" => {
                 let v = value("--max-glibc")?;
+                if v == "auto" {
+                    a.opts.max_glibc_auto = true;
+                    continue;
+                }
                 let parsed = v
                     .split_once('.')
                     .and_then(|(x, y)| Some((x.parse().ok()?, y.parse().ok()?)));
@@ -144,7 +155,7 @@ fn parse(argv: &[String]) -> Result<Args, Parse> {
                     Some(ver) => a.opts.max_glibc = Some(ver),
                     None => {
                         return Err(Parse::Error(format!(
-                            "xx-verify: --max-glibc wants MAJOR.MINOR (e.g. 2.31), not {v:?}"
+                            "xx-verify: --max-glibc wants MAJOR.MINOR (e.g. 2.31) or auto, not {v:?}"
                         )));
                     }
                 }

@@ -86,6 +86,10 @@ pub struct ArchSpec {
     pub march: &'static str,
     /// QEMU user-mode name: `qemu-<name>` / `qemu-<name>-static`, binfmt `qemu-<name>`.
     pub qemu: &'static str,
+    /// The QEMU CPU model (`QEMU_CPU`) of the oldest CPU the variant runs on,
+    /// so emulation fails where a device would (QEMU's default CPU has every
+    /// instruction); `""` leaves QEMU's default.
+    pub qemu_cpu: &'static str,
     /// ELF header expectations.
     pub elf: ElfSpec,
     /// Distro package architectures.

@@ -24,6 +24,7 @@ const BASE: ArchSpec = ArchSpec {
     tier: Tier::Full,
     march: "",
     qemu: "",
+    qemu_cpu: "",
     elf: elf(0, 64, Endian::Little),
     packages: PackageArchs {
         debian: "",
@@ -62,6 +63,8 @@ const ARM_V7: ArchSpec = ArchSpec {
     variant: ArmArch::V7.variant(),
     march: "armv7l",
     qemu: "arm",
+    // The Raspberry Pi 2's core, the oldest ARMv7-A with VFPv4 and NEON.
+    qemu_cpu: "cortex-a7",
     elf: ElfSpec {
         machine: em::ARM,
         bits: 32,
@@ -195,6 +198,7 @@ pub static TABLE: &[ArchSpec] = &[
     // 32-bit userland on an ARMv8 CPU: named like v7 everywhere, but may use v8 instructions.
     ArchSpec {
         variant: ArmArch::V8.variant(),
+        qemu_cpu: "",
         elf: ElfSpec {
             arm: Some((ArmArch::V8, FloatRule::Hard)),
             ..ARM_V7.elf
@@ -205,6 +209,8 @@ pub static TABLE: &[ArchSpec] = &[
     ArchSpec {
         variant: ArmArch::V6.variant(),
         march: "armv6l",
+        // Raspberry Pi 1 / Zero.
+        qemu_cpu: "arm1176",
         elf: ElfSpec {
             arm: Some((ArmArch::V6, FloatRule::Any)),
             ..ARM_V7.elf
@@ -240,6 +246,7 @@ pub static TABLE: &[ArchSpec] = &[
     ArchSpec {
         variant: ArmArch::V5.variant(),
         march: "armv5l",
+        qemu_cpu: "arm926",
         elf: ElfSpec {
             arm: Some((ArmArch::V5, FloatRule::Soft)),
             ..ARM_V7.elf

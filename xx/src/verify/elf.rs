@@ -30,6 +30,11 @@ const SHT_ARM_ATTRIBUTES: u32 = 0x7000_0003;
 /// `DT_VERNEED` and `DT_VERNEEDNUM` (GNU symbol versioning).
 const DT_VERNEED: u64 = 0x6fff_fffe;
 const DT_VERNEEDNUM: u64 = 0x6fff_ffff;
+/// `DT_VERDEF` and `DT_VERDEFNUM`: the versions a library defines.
+const DT_VERDEF: u64 = 0x6fff_fffc;
+const DT_VERDEFNUM: u64 = 0x6fff_fffd;
+/// `VER_FLG_BASE`: the Verdef naming the file itself, not a version.
+const VER_FLG_BASE: u16 = 1;
 /// `EI_OSABI` values `file` names.
 const OSABI_NETBSD: u8 = 2;
 const OSABI_FREEBSD: u8 = 9;
@@ -62,6 +67,11 @@ pub struct ElfInfo {
     pub runpath: Vec<String>,
     /// Version names required from other objects (`GLIBC_2.34`, `GCC_3.0`, ...).
     pub version_needs: Vec<String>,
+    /// The same, per library: (`libc.so.6`, [`GLIBC_2.34`, ...]), as the
+    /// loader checks them.
+    pub needs_by_library: Vec<(String, Vec<String>)>,
+    /// Version names this object defines (a library: `GLIBC_2.36`, ...).
+    pub version_defs: Vec<String>,
     /// ARM build attributes, for 32-bit ARM files that have them.
     pub arm: Option<ArmAttributes>,
 }
@@ -156,6 +166,8 @@ pub fn read(file: &File, len: u64) -> Result<ElfInfo, String> {
         rpath: Vec::new(),
         runpath: Vec::new(),
         version_needs: Vec::new(),
+        needs_by_library: Vec::new(),
+        version_defs: Vec::new(),
         arm: None,
     };
 
@@ -266,9 +278,22 @@ fn read_dynamic(
         if let Some(off) = vaddr_to_offset(phdrs, verneed) {
             let size = (r.len - off.min(r.len)).min(64 << 10);
             let data = r.read(off, size, "the version requirements")?;
-            for name_idx in verneed_names(&data, count, ctx.le.is_little()) {
+            for (file_idx, name_idxs) in verneed_names(&data, count, ctx.le.is_little()) {
+                let names: Vec<String> = name_idxs.iter().filter_map(|i| string_at(*i)).collect();
+                info.version_needs.extend(names.iter().cloned());
+                if let Some(file) = string_at(file_idx) {
+                    info.needs_by_library.push((file, names));
+                }
+            }
+        }
+    }
+    if let (Some(verdef), Some(count)) = (find(DT_VERDEF), find(DT_VERDEFNUM)) {
+        if let Some(off) = vaddr_to_offset(phdrs, verdef) {
+            let size = (r.len - off.min(r.len)).min(64 << 10);
+            let data = r.read(off, size, "the version definitions")?;
+            for name_idx in verdef_names(&data, count, ctx.le.is_little()) {
                 if let Some(s) = string_at(name_idx) {
-                    info.version_needs.push(s);
+                    info.version_defs.push(s);
                 }
             }
         }
@@ -276,35 +301,68 @@ fn read_dynamic(
     Ok(())
 }
 
-/// The string-table indices of every `Vernaux` name in a `Verneed` chain
-/// (ELF gABI / LSB symbol versioning). Stops quietly at the first bad link.
-fn verneed_names(data: &[u8], count: u64, little: bool) -> Vec<u64> {
-    let u16_at = |o: usize| read_u16(data, o, little);
-    let u32_at = |o: usize| read_u32(data, o, little);
+/// The string-table index of the name of every version a `Verdef` chain
+/// defines (the first `Verdaux` of each entry; the base entry, which names
+/// the file, is skipped). Stops quietly at the first bad link; offsets are
+/// added with overflow checks, as a hostile file chooses them.
+fn verdef_names(data: &[u8], count: u64, little: bool) -> Vec<u64> {
+    let u16_at = |base: usize, off: usize| read_u16(data, base.checked_add(off)?, little);
+    let u32_at = |base: usize, off: usize| read_u32(data, base.checked_add(off)?, little);
     let mut names = Vec::new();
-    let mut vn = 0usize;
-    for _ in 0..count.min(1024) {
-        let (Some(cnt), Some(aux), Some(next)) = (u16_at(vn + 2), u32_at(vn + 8), u32_at(vn + 12))
+    let mut vd = 0usize;
+    for _ in 0..count.min(4096) {
+        let (Some(flags), Some(cnt), Some(aux), Some(next)) =
+            (u16_at(vd, 2), u16_at(vd, 6), u32_at(vd, 12), u32_at(vd, 16))
         else {
             break;
         };
-        let mut a = vn + aux as usize;
+        if flags & VER_FLG_BASE == 0 && cnt > 0 {
+            if let Some(name) = u32_at(vd, aux as usize) {
+                names.push(u64::from(name));
+            }
+        }
+        match (next, vd.checked_add(next as usize)) {
+            (0, _) | (_, None) => break,
+            (_, Some(n)) => vd = n,
+        }
+    }
+    names
+}
+
+/// The string-table indices of every `Verneed` entry's file and its
+/// `Vernaux` names (ELF gABI / LSB symbol versioning). Stops quietly at the
+/// first bad link; offsets are added with overflow checks.
+fn verneed_names(data: &[u8], count: u64, little: bool) -> Vec<(u64, Vec<u64>)> {
+    let u16_at = |base: usize, off: usize| read_u16(data, base.checked_add(off)?, little);
+    let u32_at = |base: usize, off: usize| read_u32(data, base.checked_add(off)?, little);
+    let mut groups = Vec::new();
+    let mut vn = 0usize;
+    for _ in 0..count.min(1024) {
+        let (Some(cnt), Some(file), Some(aux), Some(next)) =
+            (u16_at(vn, 2), u32_at(vn, 4), u32_at(vn, 8), u32_at(vn, 12))
+        else {
+            break;
+        };
+        let mut names = Vec::new();
+        let mut a = vn.checked_add(aux as usize);
         for _ in 0..cnt {
-            let (Some(name), Some(anext)) = (u32_at(a + 8), u32_at(a + 12)) else {
+            let Some(at) = a else { break };
+            let (Some(name), Some(anext)) = (u32_at(at, 8), u32_at(at, 12)) else {
                 break;
             };
             names.push(u64::from(name));
             if anext == 0 {
                 break;
             }
-            a += anext as usize;
+            a = at.checked_add(anext as usize);
         }
-        if next == 0 {
-            break;
+        groups.push((u64::from(file), names));
+        match (next, vn.checked_add(next as usize)) {
+            (0, _) | (_, None) => break,
+            (_, Some(n)) => vn = n,
         }
-        vn += next as usize;
     }
-    names
+    groups
 }
 
 /// The OS an ABI-tag note names (`file` prints "for FreeBSD 14.0" from these).

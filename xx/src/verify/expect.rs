@@ -33,4 +33,7 @@ pub struct Options {
     pub root: Option<PathBuf>,
     /// Fail when a binary needs a newer glibc than (major, minor) (`--max-glibc`).
     pub max_glibc: Option<(u32, u32)>,
+    /// `--max-glibc auto`: the limit is the glibc of `root` (read from its
+    /// libc.so.6), resolved by [`super::resolve_auto_glibc`].
+    pub max_glibc_auto: bool,
 }

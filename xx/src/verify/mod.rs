@@ -5,6 +5,7 @@
 //! checks a file inside an image's root filesystem, resolving symlinks,
 //! the loader and libraries in that root only. Both return a [`Report`].
 
+mod abi;
 mod arm_attributes;
 mod bytes;
 mod describe;
@@ -76,6 +77,36 @@ impl Report {
             self.problems.join("; ")
         )
     }
+}
+
+/// The glibc version of the root filesystem at `root` for `platform`: the
+/// newest `GLIBC_` version its libc.so.6 defines (`None`: no glibc there).
+pub fn root_glibc(root: &Path, platform: &crate::platform::Platform) -> Option<(u32, u32, u32)> {
+    let spec = crate::target::for_platform(platform)?;
+    abi::root_glibc(&RootFs::new(root), spec)
+}
+
+/// Turns `--max-glibc auto` into the glibc version of `opts.root`, so
+/// a build stage can check its binaries against the image they go into.
+pub fn resolve_auto_glibc(
+    opts: &mut Options,
+    platform: &crate::platform::Platform,
+) -> Result<(), String> {
+    if !opts.max_glibc_auto {
+        return Ok(());
+    }
+    let root = opts
+        .root
+        .clone()
+        .ok_or("--max-glibc auto needs --root DIR (the root whose glibc is the limit)")?;
+    let (major, minor, _) = root_glibc(&root, platform).ok_or_else(|| {
+        format!(
+            "--max-glibc auto: no glibc (libc.so.6 with GLIBC_ versions) for {platform} in {}",
+            root.display()
+        )
+    })?;
+    opts.max_glibc = Some((major, minor));
+    Ok(())
 }
 
 /// Checks a host file (symlinks followed, like `file -L`).

@@ -3,6 +3,7 @@
 //! version and float ABI, static linking, the loader and libraries inside a
 //! root, and the newest glibc symbol version required.
 
+use super::abi;
 use super::describe::{ArmLevel, FloatAbi, arm_level, float_abi};
 use super::elf::ElfInfo;
 use super::expect::{Expectation, Options};
@@ -160,12 +161,16 @@ fn root_rules(
     out: &mut Vec<String>,
 ) {
     if let Some(interp) = &elf.interp {
-        if root.root.resolve(interp).is_none() {
+        let Some(loader) = root.root.resolve(interp) else {
             out.push(format!(
                 "needs the dynamic loader {interp}, which is missing in {} (a glibc binary in a musl \
                  image, or the other way round?)",
                 root.label
             ));
+            return;
+        };
+        if let Some(p) = abi::loader_family_problem(interp, &loader, &root.label) {
+            out.push(p);
             return;
         }
     }
@@ -187,6 +192,7 @@ fn root_rules(
             dirs.join(":")
         ));
     }
+    out.extend(abi::version_problems(elf, root.root, &dirs, &root.label));
 }
 
 fn dynamic_summary(elf: &ElfInfo) -> String {

@@ -19,5 +19,6 @@ mod info_chroot;
 mod other_os_rootfs;
 mod readme_differences;
 mod upstream_compat;
+mod verify_abi;
 mod verify_fixtures;
 mod verify_hostile;

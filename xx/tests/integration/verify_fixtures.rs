@@ -596,6 +596,7 @@ fn corrupted_binaries_never_panic() {
                 root: Some(dir.path().to_path_buf()),
                 require_static: true,
                 max_glibc: Some((2, 17)),
+                max_glibc_auto: false,
             };
             let _ = verify::verify_path(&path, &expect("linux/arm64"), &root);
             checked += 1;

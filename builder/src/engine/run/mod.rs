@@ -15,7 +15,7 @@ use super::progress::StepInfo;
 use super::state::State;
 use super::{BuildError, Ctx};
 use crate::dockerfile::lines::Heredoc;
-use crate::exec::{RunSpec, users};
+use crate::exec::{RunSpec, qemu_cpu, users};
 use crate::fsutil;
 use crate::plan::{Instance, Op, Step};
 use env::Env;
@@ -182,6 +182,17 @@ pub(crate) fn run_step(
     }
     stubs.seal(&root);
     let args = with_heredocs(argv, heredocs);
+    let mut env = envv.with_defaults(ids.home.as_deref());
+    let qemu = inst
+        .emulated
+        .then(|| platform.parse::<xx::Platform>().ok())
+        .flatten()
+        .and_then(|p| qemu_cpu::env_entry(&ctx.opts.qemu_cpus, &p, &env));
+    let emulated_cpu = qemu
+        .as_deref()
+        .and_then(|e| e.strip_prefix("QEMU_CPU="))
+        .map(str::to_string);
+    env.extend(qemu);
     let spec = RunSpec {
         id: format!(
             "mxbuild-{}-{}",
@@ -191,7 +202,7 @@ pub(crate) fn run_step(
         rootfs: root,
         bundle: snap.scratch().0.join("bundle"),
         args: args.clone(),
-        env: envv.with_defaults(ids.home.as_deref()),
+        env,
         cwd,
         uid: ids.uid,
         gid: ids.gid,
@@ -210,6 +221,7 @@ pub(crate) fn run_step(
         return Err(BuildError::RunFailed {
             at,
             platform: platform.clone(),
+            emulated_cpu,
             code,
             command: args.join(" "),
             output: tail,

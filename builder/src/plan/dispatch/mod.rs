@@ -164,6 +164,7 @@ mod tests {
                 network: crate::exec::Network::Sandbox,
                 allow: Default::default(),
                 run_extras: Default::default(),
+                qemu_cpus: Default::default(),
                 dockerignore: None,
             };
             let asked = Asked::default();

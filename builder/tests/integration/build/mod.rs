@@ -10,6 +10,7 @@ mod add_git;
 mod add_url;
 mod basics;
 mod contexts_cache;
+mod emulated_cpu;
 mod failures;
 mod onbuild;
 mod outputs;
