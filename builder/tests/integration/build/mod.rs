@@ -6,6 +6,7 @@
 //! Builds share the cached test store (`/var/cache/mxbuild-test/store`) and
 //! run one at a time (two cores; QEMU steps are CPU-bound).
 
+mod abi_verify;
 mod add_git;
 mod add_url;
 mod basics;
