@@ -60,7 +60,9 @@ gcc -o needs-libf m.c -Lapp/lib -lf
         (
             "COPY musl-hello /usr/local/bin/musl-hello\n",
             "musl",
-            Some("needs the dynamic loader /lib/ld-musl-x86_64.so.1, which is missing in the image"),
+            Some(
+                "needs the dynamic loader /lib/ld-musl-x86_64.so.1, which is missing in the image",
+            ),
         ),
         (
             "COPY needs-libf /usr/local/bin/needs-libf\n",
@@ -70,10 +72,20 @@ gcc -o needs-libf m.c -Lapp/lib -lf
         ("COPY app /opt/app\n", "origin", None),
     ];
     for (copy, tag, verdict) in cases {
-        fs::write(t.join("Dockerfile"), format!("FROM debian:bookworm\n{copy}")).unwrap();
+        fs::write(
+            t.join("Dockerfile"),
+            format!("FROM debian:bookworm\n{copy}"),
+        )
+        .unwrap();
         let name = format!("abi-{tag}");
         let o = mx(&[
-            "build", "--platform", "linux/amd64", "--verify", "strict", "-t", &name,
+            "build",
+            "--platform",
+            "linux/amd64",
+            "--verify",
+            "strict",
+            "-t",
+            &name,
             t.to_str().unwrap(),
         ]);
         let out = text(&o);
@@ -81,14 +93,23 @@ gcc -o needs-libf m.c -Lapp/lib -lf
             Some(v) => {
                 assert!(!o.status.success(), "{tag}: {out}");
                 assert!(out.contains(v), "{tag}: {out}");
-                assert!(out.contains("glibc 2.36"), "the table names the image's libc: {out}");
+                assert!(
+                    out.contains("glibc 2.36"),
+                    "the table names the image's libc: {out}"
+                );
             }
             None => assert!(o.status.success(), "{tag}: {out}"),
         }
         // `mxbuild verify` on the same image (warn mode builds it to look at).
         if verdict.is_some() {
             let o = mx(&[
-                "build", "--platform", "linux/amd64", "--verify", "off", "-t", &name,
+                "build",
+                "--platform",
+                "linux/amd64",
+                "--verify",
+                "off",
+                "-t",
+                &name,
                 t.to_str().unwrap(),
             ]);
             assert!(o.status.success(), "{tag}: {}", text(&o));
