@@ -15,6 +15,8 @@ ensure_packages coreutils ca-certificates bc busybox-static debootstrap util-lin
 ensure_packages skopeo umoci docker-registry python3-bcrypt
 # time (GNU time): the hostile registry tests measure mxbuild's peak memory with it.
 ensure_packages time
+# tini (tini-static): PID 1 of emulated RUN steps, so a program QEMU kills for a signal exits.
+ensure_packages tini
 # runc: the OCI runtime that executes RUN steps (crun fails on this cgroup v1/hybrid host).
 # slirp4netns: the network of RUN steps (their own namespace, outbound only, no host loopback).
 ensure_packages runc slirp4netns

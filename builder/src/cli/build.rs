@@ -642,10 +642,9 @@ fn smoke_tests(
     let mut failed = Vec::new();
     let host = Platform::host();
     for (p, _, st) in &built.images {
-        let cpu = (!xx::platform::runs_natively(&host, p))
-            .then(|| cpus.cpu(p))
-            .flatten();
-        let (code, out) = engine::smoke_test(store, &Host::new(runtime), st, cmd, cpu)?;
+        let emulated = !xx::platform::runs_natively(&host, p);
+        let cpu = emulated.then(|| cpus.cpu(p)).flatten();
+        let (code, out) = engine::smoke_test(store, &Host::new(runtime), st, cmd, emulated, cpu)?;
         let how = cpu.map(|c| format!(" (QEMU CPU {c})")).unwrap_or_default();
         let meaning = crate::exec::qemu_cpu::signal_name(code)
             .map(|s| format!(": {s}"))

@@ -44,13 +44,15 @@ pub fn added_layer_dirs(store: &Store, st: &State) -> Result<Vec<PathBuf>, Strin
 /// Runs `cmd` (through `/bin/sh -c` where the image has a shell) in a
 /// throwaway container of `st`, as `--smoke-test` does: the image's ENV,
 /// USER and WORKDIR apply, and QEMU runs it where the platform is foreign.
-/// `qemu_cpu` is the CPU QEMU emulates for a foreign platform (`QEMU_CPU`).
-/// Returns the exit code and output.
+/// `emulated`: the platform is foreign (the command gets an init, see
+/// `qemu_cpu::init_program`); `qemu_cpu` is the CPU QEMU emulates for it
+/// (`QEMU_CPU`). Returns the exit code and output.
 pub fn smoke_test(
     store: &Store,
     fx: &dyn Effects,
     st: &State,
     cmd: &str,
+    emulated: bool,
     qemu_cpu: Option<&str>,
 ) -> Result<(i32, String), String> {
     let snapshots = Snapshots::open(&store.root).map_err(|e| e.to_string())?;
@@ -61,6 +63,9 @@ pub fn smoke_test(
         if !spec.env.iter().any(|e| e.starts_with("QEMU_CPU=")) {
             spec.env.push(format!("QEMU_CPU={cpu}"));
         }
+    }
+    if emulated {
+        spec.init = crate::exec::qemu_cpu::init_program();
     }
     let mut out = Vec::new();
     let code = fx.run(&spec, &mut |c| out.extend_from_slice(c));
@@ -115,6 +120,7 @@ fn smoke_spec(st: &State, rootfs: &Path, scratch: &Path, cmd: &str) -> Result<Ru
         network: Network::None,
         // The image under test is untrusted too: Docker's sandbox, seccomp included.
         security: Security::Sandbox,
+        init: None,
         extras: Default::default(),
     })
 }

@@ -138,6 +138,10 @@ pub struct RunSpec {
     pub security: Security,
     /// `--add-host`, `--ulimit`, `--shm-size` of the build.
     pub extras: run_extras::RunExtras,
+    /// A static init (host path) to run as PID 1 in front of `args`: for
+    /// emulated steps, whose program must not be PID 1 (see
+    /// [`qemu_cpu::init_program`]).
+    pub init: Option<PathBuf>,
 }
 
 /// Why a run could not happen (a non-zero exit is not an error here).

@@ -51,6 +51,19 @@ pub fn env_entry(cpus: &QemuCpus, p: &Platform, env: &[String]) -> Option<String
     cpus.cpu(p).map(|c| format!("QEMU_CPU={c}"))
 }
 
+/// The init an emulated step runs as PID 1 (Debian's static tini), if
+/// installed. qemu-user ends a guest killed by a signal with kill(2) on
+/// itself, which the kernel ignores for a PID namespace's init: as PID 1 the
+/// step would never exit. Under tini the program is PID 2, dies as it would
+/// on a device, and tini exits 128+signal. `None`: not installed (the step
+/// still runs; a crash then hangs, as it does under BuildKit).
+pub fn init_program() -> Option<std::path::PathBuf> {
+    ["/usr/bin/tini-static", "/usr/sbin/tini-static"]
+        .iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.is_file())
+}
+
 /// What a failed emulated process's exit code means, for the message:
 /// 132 is SIGILL, what a CPU without an instruction gives.
 pub fn signal_name(code: i32) -> Option<&'static str> {

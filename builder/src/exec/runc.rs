@@ -156,6 +156,9 @@ fn bind(dest: &str, source: &Path, extra: &[&str]) -> Mount {
     m
 }
 
+/// Where the init of an emulated step is mounted in its container.
+const INIT_PATH: &str = "/dev/.mxbuild-init";
+
 /// The runtime config for `spec`, whose bundle (`hosts`, `resolv.conf`) is
 /// `bundle`. `mounts` are the spec's mounts with secrets already written to
 /// files (`PrivateRun::secrets`); `netns` is the namespace file of a
@@ -171,8 +174,15 @@ pub fn config(
     if let Some(root) = s.root_mut() {
         root.set_path(spec.rootfs.clone()).set_readonly(Some(false));
     }
+    let args = match &spec.init {
+        Some(_) => [INIT_PATH.to_string(), "--".to_string()]
+            .into_iter()
+            .chain(spec.args.iter().cloned())
+            .collect(),
+        None => spec.args.clone(),
+    };
     if let Some(p) = s.process_mut() {
-        p.set_args(Some(spec.args.clone()))
+        p.set_args(Some(args))
             .set_env(Some(spec.env.clone()))
             .set_cwd(PathBuf::from(&spec.cwd))
             .set_no_new_privileges(Some(false))
@@ -213,6 +223,10 @@ pub fn config(
         &["ro"],
     ));
     all.push(bind("/etc/hosts", &bundle.join("hosts"), &["ro"]));
+    if let Some(init) = &spec.init {
+        // Under /dev, a tmpfs of the runtime's: never part of a layer.
+        all.push(bind(INIT_PATH, init, &["ro"]));
+    }
     for m in mounts {
         all.push(match m {
             MountSpec::Bind {
@@ -501,7 +515,25 @@ mod tests {
             network: Network::Host,
             security: Security::Sandbox,
             extras: RunExtras::default(),
+            init: None,
         };
+        let with_init = RunSpec {
+            init: Some("/usr/bin/tini-static".into()),
+            ..spec.clone()
+        };
+        let v = serde_json::to_value(config(&with_init, &spec.bundle, &spec.mounts, None).unwrap())
+            .unwrap();
+        assert_eq!(v["process"]["args"][0], "/dev/.mxbuild-init");
+        assert_eq!(v["process"]["args"][1], "--");
+        assert_eq!(v["process"]["args"][2], "/bin/sh");
+        assert!(
+            v["mounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["destination"] == "/dev/.mxbuild-init"
+                    && m["source"] == "/usr/bin/tini-static")
+        );
         let v =
             serde_json::to_value(config(&spec, &spec.bundle, &spec.mounts, None).unwrap()).unwrap();
         assert_eq!(v["process"]["user"]["uid"], 1000);

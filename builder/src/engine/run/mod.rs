@@ -212,6 +212,7 @@ pub(crate) fn run_step(
         network: *network,
         security: *security,
         extras: ctx.opts.run_extras.clone(),
+        init: inst.emulated.then(qemu_cpu::init_program).flatten(),
     };
     let (code, tail) = run_logged(ctx, &spec, info);
     drop(prepared);

@@ -2,9 +2,9 @@
 //! binary in a `linux/arm/v6` image must fail in a RUN step and in the smoke
 //! test with "Illegal instruction", naming the CPU emulated (an ARM1176, the
 //! Raspberry Pi Zero's), while the ARMv6 build of the same program runs.
-//! The binary runs under the image's shell: as PID 1 of the container, a
-//! program QEMU kills for a signal never exits (qemu-user's own kill(2) of
-//! PID 1 is ignored in a PID namespace), which RUN steps do not handle yet.
+//! A program QEMU kills for a signal must end the step even as the
+//! container's first process (qemu-user's kill(2) of itself is ignored for
+//! a PID namespace's init, so emulated steps run under tini).
 
 use std::fs;
 
@@ -70,6 +70,26 @@ fn armv7_code_in_an_armv6_image_dies_like_on_a_pi_zero() {
         out.contains(
             "Dockerfile:3: RUN failed for linux/arm/v6 under QEMU, emulating a arm1176 CPU (exit code 132: Illegal instruction)"
         ),
+        "{out}"
+    );
+
+    // Exec form in a scratch image: no shell, the program is the step's
+    // only process; it must still die, not hang.
+    fs::write(
+        t.join("Dockerfile"),
+        "FROM scratch\nCOPY hello-v7 /hello\nRUN [\"/hello\"]\n",
+    )
+    .unwrap();
+    let o = mx(&[
+        "build",
+        "--no-cache",
+        "--platform",
+        "linux/arm/v6",
+        t.to_str().unwrap(),
+    ]);
+    let out = text(&o);
+    assert!(
+        out.contains("Dockerfile:3: RUN failed for linux/arm/v6 under QEMU, emulating a arm1176 CPU (exit code 132: Illegal instruction)"),
         "{out}"
     );
 
