@@ -186,3 +186,35 @@ fn symbol_versions_loader_family_and_origin() {
         "{e}"
     );
 }
+
+/// A hostile root: the library a binary needs is a FIFO, or a symlink loop.
+/// Verification reports or skips it; it never opens the FIFO (which would
+/// block forever) or follows the loop.
+#[test]
+fn hostile_libraries_are_not_opened() {
+    let Some(dir) = fixtures() else { return };
+    let d = dir.path();
+    let root = d.join("hostile");
+    let lib = root.join("lib/x86_64-linux-gnu");
+    fs::create_dir_all(&lib).unwrap();
+    fs::create_dir_all(root.join("lib64")).unwrap();
+    fs::copy(
+        "/lib64/ld-linux-x86-64.so.2",
+        root.join("lib64/ld-linux-x86-64.so.2"),
+    )
+    .unwrap();
+    let fifo = lib.join("libc.so.6");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo on a path we own; no memory is shared.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    std::os::unix::fs::symlink("libstdc++.so.6", lib.join("libstdc++.so.6")).unwrap();
+    let started = std::time::Instant::now();
+    for bin in ["hello", "hello-cxx"] {
+        let o = verify(&[], &root, &d.join(bin));
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "{bin}: verification blocked"
+        );
+        let _ = o.status;
+    }
+}
