@@ -50,10 +50,14 @@ fn xx_image_for_three_platforms_then_used_by_hello_c() {
     let out = text(&o);
     assert!(o.status.success(), "{out}");
     // Each platform's xx is a static binary for that platform, and runs there.
+    // (arm/v7 runs on its oldest core, which the line names.)
     for (platform, triple) in [
         ("linux/amd64", "x86_64-unknown-linux-gnu"),
         ("linux/arm64", "aarch64-unknown-linux-gnu"),
-        ("linux/arm/v7", "arm-unknown-linux-gnueabihf"),
+        (
+            "linux/arm/v7 (QEMU CPU cortex-a7)",
+            "arm-unknown-linux-gnueabihf",
+        ),
     ] {
         assert!(
             out.contains(&format!(
