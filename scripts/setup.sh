@@ -34,6 +34,14 @@ command -v git >/dev/null || ensure_packages git
 # node: runs the WebAssembly module xx-clang builds for wasi/wasm (its WASI preview 1).
 command -v node >/dev/null || ensure_packages nodejs
 ensure_rust_components
+# pyspdxtools (the SPDX project's spdx-tools, from PyPI): the SBOM tests validate every SPDX
+# document mxbuild writes against SPDX 2.3 with it. A venv outside the repository.
+if ! command -v pyspdxtools >/dev/null; then
+  ensure_packages python3-venv
+  /usr/bin/python3 -m venv /opt/mxbuild-tools/spdx
+  /opt/mxbuild-tools/spdx/bin/pip install -q spdx-tools
+  ln -sf /opt/mxbuild-tools/spdx/bin/pyspdxtools /usr/local/bin/pyspdxtools
+fi
 # QEMU user emulation through binfmt_misc (handlers vanish on reboot).
 scripts/setup-binfmt.sh
 # debian:bookworm for linux/amd64, arm64 and arm/v7 in the test store (debootstrap + import).

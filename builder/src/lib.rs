@@ -2,6 +2,7 @@
 //! formats, registry, execution and the build scheduler, in layers that only
 //! depend downwards (see ARCHITECTURE.md). The `mxbuild` binary is a thin CLI on top.
 
+pub mod attest;
 pub mod cli;
 pub mod dockerfile;
 pub mod engine;

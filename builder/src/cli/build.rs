@@ -59,13 +59,15 @@ pub struct BuildArgs {
     /// Write the image (index) digest to FILE.
     #[arg(long = "iidfile", value_name = "FILE")]
     iidfile: Option<PathBuf>,
-    /// Provenance attestation: only false is supported.
+    /// SLSA v1 provenance attached to each platform's manifest as an OCI
+    /// referrer: true (mode=min), false, or mode=min|max[,builder-id=URI].
     #[arg(long, value_name = "VALUE", num_args = 0..=1, default_missing_value = "true")]
     provenance: Option<String>,
-    /// SBOM attestation: only false is supported.
+    /// SPDX 2.3 SBOM attached to each platform's manifest as an OCI
+    /// referrer: true or false.
     #[arg(long, value_name = "VALUE", num_args = 0..=1, default_missing_value = "true")]
     sbom: Option<String>,
-    /// Attestation type=provenance|sbom: only with disabled=true.
+    /// Attestation type=provenance|sbom[,KEY=VALUE…] (repeatable).
     #[arg(long, value_name = "SPEC")]
     attest: Vec<String>,
     /// Fetch every base image from its registry again, even if stored.
@@ -337,12 +339,14 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
         .iter()
         .map(|t| reference::normalize(t).map_err(|e| format!("-t: {e}")))
         .collect::<Result<_, _>>()?;
-    build_flags::attestations(
+    let attest = build_flags::attestations(
         args.provenance.as_deref(),
         args.sbom.as_deref(),
         &args.attest,
     )?;
     let outputs = outputs_of(args)?;
+    check_attestation_outputs(&attest, &outputs, args.load)?;
+    let started = crate::image::time::created_now();
     let loader = args
         .load
         .then(|| build_load::Loader::find(&platforms))
@@ -415,11 +419,18 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
             &QemuCpus::from_platform_list(&args.platform),
         )?;
     }
+    let referrers = attach(
+        &store, &built, &opts, &attest, args, &tags, started, &progress,
+    )?;
     for t in &tags {
         store.refs.set(t, &built.index).map_err(|e| e.to_string())?;
         progress.line(&format!("tagged {t}"));
     }
-    write_outputs(&store, &built, &outputs, &tags, &platforms, args.insecure)?;
+    let sent = super::build_push::Sent {
+        built: &built,
+        referrers: &referrers,
+    };
+    write_outputs(&store, &sent, &outputs, &tags, &platforms, args.insecure)?;
     if let (Some(l), Some(p)) = (&loader, platforms.first()) {
         l.load(&store, &built.index, p, &tags, DEFAULT_NAME)?;
         progress.line(&format!("loaded into {}", l.name()));
@@ -664,24 +675,107 @@ fn smoke_tests(
     Ok(())
 }
 
+/// `--sbom`/`--provenance`: the attestations of every platform, as
+/// referrers in the store.
+#[allow(clippy::too_many_arguments)]
+fn attach(
+    store: &Store,
+    built: &engine::Built,
+    opts: &engine::Options,
+    attest: &crate::attest::Request,
+    args: &BuildArgs,
+    tags: &[String],
+    started: String,
+    progress: &Progress,
+) -> Result<Vec<crate::attest::referrer::Referrer>, String> {
+    let facts = crate::attest::BuildFacts {
+        names: tags,
+        context_uri: remote_context(&args.context),
+        started,
+        invocation_id: built.index.hex()[..25].to_string(),
+    };
+    let referrers = crate::attest::attach(store, built, opts, attest, &facts)?;
+    for r in &referrers {
+        progress.line(&format!(
+            "attached {} to {} ({}) as referrer {}",
+            r.artifact_type, r.platform, r.subject, r.digest
+        ));
+    }
+    Ok(referrers)
+}
+
+/// The context argument when it names a remote source (provenance's
+/// `configSource.uri`).
+fn remote_context(context: &str) -> Option<String> {
+    let remote = context.starts_with("https://")
+        || context.starts_with("http://")
+        || context.starts_with("git@")
+        || context.starts_with("git://")
+        || context.starts_with("ssh://");
+    remote.then(|| context.to_string())
+}
+
+/// Attestations are attached to images as OCI referrers: only an OCI
+/// layout (`-o type=oci`) and a registry push carry them. Other outputs
+/// asked for with them are refused rather than left without them.
+fn check_attestation_outputs(
+    req: &crate::attest::Request,
+    outputs: &[Output],
+    load: bool,
+) -> Result<(), String> {
+    if !req.any() {
+        return Ok(());
+    }
+    let hint = "hint: attestations travel as OCI referrers: use -o type=oci,dest=… or --push, or drop --sbom/--provenance for this output";
+    if load {
+        return Err(format!(
+            "--load cannot carry attestations (docker and podman image stores drop referrers)\n{hint}"
+        ));
+    }
+    for o in outputs {
+        let kind = match o {
+            Output::Docker { .. } => "type=docker",
+            Output::Local { .. } => "type=local",
+            Output::Tar { .. } => "type=tar",
+            _ => continue,
+        };
+        return Err(format!("-o {kind} cannot carry attestations\n{hint}"));
+    }
+    let carried = outputs
+        .iter()
+        .any(|o| matches!(o, Output::Oci { .. } | Output::Image { push: true, .. }));
+    if !carried {
+        return Err(format!(
+            "--sbom/--provenance: no output of this build carries attestations (the local store keeps images, not their referrers)\n{hint}"
+        ));
+    }
+    Ok(())
+}
+
 /// `-o` and `--push`: each output written from the built index.
 fn write_outputs(
     store: &Store,
-    built: &engine::Built,
+    sent: &super::build_push::Sent,
     outputs: &[Output],
     tags: &[String],
     platforms: &[Platform],
     insecure: bool,
 ) -> Result<(), String> {
+    let built = sent.built;
     let name = tags
         .first()
         .cloned()
         .unwrap_or_else(|| DEFAULT_NAME.to_string());
+    let extra: Vec<_> = sent
+        .referrers
+        .iter()
+        .map(|r| (r.digest.clone(), r.descriptor()))
+        .collect();
     for o in outputs {
         match o {
             Output::Oci { .. } | Output::Docker { .. } => {
                 let p = (platforms.len() == 1).then(|| &platforms[0]);
-                super::image::export_index(store, &built.index, &name, o, p)?;
+                super::image::export_index(store, &built.index, &name, o, p, &extra)?;
             }
             Output::Local { dest, split } => {
                 let split = split.unwrap_or(platforms.len() > 1);
@@ -697,7 +791,7 @@ fn write_outputs(
                 }
             }
             Output::Image { .. } => {
-                super::build_push::image_output(store, built, o, tags, insecure)?
+                super::build_push::image_output(store, sent, o, tags, insecure)?
             }
         }
     }

@@ -10,6 +10,8 @@ use std::path::PathBuf;
 use xx::Platform;
 
 use super::output::{csv_fields, parse_bool};
+use crate::attest::Request;
+use crate::attest::provenance::Mode;
 use crate::engine::SecretSource;
 use crate::image::annotations::Annotations;
 
@@ -69,63 +71,94 @@ fn type_and_platform<'a>(a: &str, t: &'a str) -> Result<(&'a str, Option<Platfor
     Ok((typ, Some(p)))
 }
 
-/// `--provenance`, `--sbom` and `--attest type=…`: mxbuild makes no
-/// attestations, so each is accepted only when it turns one off
-/// (`false`, `disabled=true`); asking for one is refused.
+/// `--provenance`, `--sbom` and `--attest type=…` as buildx reads them: a
+/// boolean, or attributes. `--sbom` takes `disabled=`; `--provenance`
+/// takes `mode=min|max` (default min, as buildx), `builder-id=URI`,
+/// `version=v1` and `disabled=`. A custom SBOM `generator=` image and SLSA
+/// v0.2 are refused, as is any other attribute.
 pub fn attestations(
     provenance: Option<&str>,
     sbom: Option<&str>,
     attest: &[String],
-) -> Result<(), String> {
-    let mut wanted = Vec::new();
-    for (flag, v) in [("--provenance", provenance), ("--sbom", sbom)] {
+) -> Result<Request, String> {
+    let mut specs = Vec::new();
+    for (flag, typ, v) in [
+        ("--provenance", "provenance", provenance),
+        ("--sbom", "sbom", sbom),
+    ] {
         let Some(v) = v else { continue };
-        // buildx: a boolean, or attributes (mode=max, generator=IMAGE).
-        let on = match parse_bool(flag, v) {
-            Ok(b) => b,
-            Err(_) => attest_on(flag, &format!("type={},{v}", &flag[2..]))?,
-        };
-        if on {
-            wanted.push(format!("{flag}={v}"));
+        match parse_bool(flag, v) {
+            Ok(on) => specs.push((flag, format!("type={typ},disabled={}", !on))),
+            Err(_) => specs.push((flag, format!("type={typ},{v}"))),
         }
     }
     for a in attest {
-        if attest_on("--attest", a)? {
-            wanted.push(format!("--attest {a}"));
-        }
+        specs.push(("--attest", a.clone()));
     }
-    if wanted.is_empty() {
-        return Ok(());
+    let mut req = Request::default();
+    for (flag, spec) in specs {
+        apply(flag, &spec, &mut req)?;
     }
-    Err(format!(
-        "{}: attestations (provenance, SBOM) are not yet supported\nhint: drop the flag, or pass --provenance=false --sbom=false (the image is built without attestations)",
-        wanted.join(", ")
-    ))
+    Ok(req)
 }
 
-/// Whether one `--attest` spec asks for an attestation.
-fn attest_on(flag: &str, spec: &str) -> Result<bool, String> {
+/// Applies one attestation spec (`type=…,KEY=VALUE…`) to `req`.
+fn apply(flag: &str, spec: &str, req: &mut Request) -> Result<(), String> {
     let mut typ = None;
     let mut disabled = false;
+    let mut mode = Mode::Min;
+    let mut builder_id = None;
     for f in csv_fields(spec).map_err(|e| format!("{flag} {e}"))? {
-        match f.split_once('=') {
-            Some(("type", t @ ("provenance" | "sbom"))) => typ = Some(t.to_string()),
-            Some(("type", t)) => {
+        let Some((k, v)) = f.split_once('=') else {
+            return Err(format!("{flag} {spec:?}: {f:?} is not KEY=VALUE"));
+        };
+        match (k, v) {
+            ("type", "provenance" | "sbom") => typ = Some(v.to_string()),
+            ("type", t) => {
                 return Err(format!(
                     "{flag} {spec:?}: unknown attestation type {t:?}; hint: provenance or sbom"
                 ));
             }
-            Some(("disabled", v)) => disabled = parse_bool("disabled", v)?,
-            Some(_) => {}
-            None => return Err(format!("{flag} {spec:?}: {f:?} is not KEY=VALUE")),
+            ("disabled", v) => disabled = parse_bool("disabled", v)?,
+            ("mode", "min") => mode = Mode::Min,
+            ("mode", "max") => mode = Mode::Max,
+            ("mode", m) => {
+                return Err(format!("{flag} {spec:?}: mode={m}: expected min or max"));
+            }
+            ("builder-id", id) => builder_id = Some(id.to_string()),
+            ("version", "v1" | "1") => {}
+            ("version", v) => {
+                return Err(format!(
+                    "{flag} {spec:?}: SLSA provenance {v} is not supported\nhint: version=v1 (the default), or leave version out"
+                ));
+            }
+            ("generator", _) => {
+                return Err(format!(
+                    "{flag} {spec:?}: custom SBOM generator images are not supported: mxbuild scans the image itself (dpkg, apk, Go build info, cargo-auditable, Cargo.lock)\nhint: drop generator="
+                ));
+            }
+            _ => {
+                return Err(format!(
+                    "{flag} {spec:?}: attribute {k:?} is not supported\nhint: sbom takes disabled=; provenance takes mode=min|max, builder-id=, version=v1, disabled="
+                ));
+            }
         }
     }
-    if typ.is_none() {
-        return Err(format!(
-            "{flag} {spec:?}: missing type= (provenance or sbom)"
-        ));
+    match typ.as_deref() {
+        Some("sbom") => req.sbom = !disabled,
+        Some(_) => {
+            req.provenance = (!disabled).then_some(mode);
+            if builder_id.is_some() {
+                req.builder_id = builder_id;
+            }
+        }
+        None => {
+            return Err(format!(
+                "{flag} {spec:?}: missing type= (provenance or sbom)"
+            ));
+        }
     }
-    Ok(!disabled)
+    Ok(())
 }
 
 /// `--secret` as buildx reads it: `id=ID[,src=FILE|,env=VAR][,type=file|env]`.
@@ -207,14 +240,32 @@ mod tests {
     }
 
     #[test]
-    fn attestations_only_off() {
-        assert!(attestations(Some("false"), Some("false"), &[]).is_ok());
-        assert!(attestations(None, None, &s(&["type=provenance,disabled=true"])).is_ok());
-        assert!(attestations(Some("true"), None, &[]).is_err());
-        assert!(attestations(Some("mode=max"), None, &[]).is_err());
-        assert!(attestations(None, Some("generator=x"), &[]).is_err());
-        assert!(attestations(None, None, &s(&["type=sbom"])).is_err());
-        assert!(attestations(None, None, &s(&["disabled=true"])).is_err());
+    fn attestation_flags_as_buildx() {
+        let off = attestations(Some("false"), Some("false"), &[]).unwrap();
+        assert!(!off.any());
+        let r = attestations(Some("true"), Some("true"), &[]).unwrap();
+        assert!(r.sbom);
+        assert_eq!(r.provenance, Some(Mode::Min));
+        let r = attestations(Some("mode=max,builder-id=https://ci/1"), None, &[]).unwrap();
+        assert_eq!(r.provenance, Some(Mode::Max));
+        assert_eq!(r.builder_id.as_deref(), Some("https://ci/1"));
+        let r = attestations(None, None, &s(&["type=sbom", "type=provenance,mode=max"])).unwrap();
+        assert!(r.sbom && r.provenance == Some(Mode::Max));
+        assert!(
+            !attestations(None, None, &s(&["type=provenance,disabled=true"]))
+                .unwrap()
+                .any()
+        );
+        for bad in [
+            (None, Some("generator=x"), vec![]),
+            (Some("version=v0.2"), None, vec![]),
+            (Some("mode=all"), None, vec![]),
+            (None, None, s(&["disabled=true"])),
+            (None, None, s(&["type=vex"])),
+            (None, None, s(&["type=sbom,scan-stage=true"])),
+        ] {
+            assert!(attestations(bad.0, bad.1, &bad.2).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

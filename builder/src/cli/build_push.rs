@@ -11,14 +11,24 @@ use crate::engine;
 use crate::registry::reference;
 use crate::store::Store;
 
+/// What a build hands its image outputs: the images and their attestations.
+#[derive(Debug)]
+pub struct Sent<'a> {
+    /// The build's result.
+    pub built: &'a engine::Built,
+    /// Attestations (OCI referrers of the platform manifests).
+    pub referrers: &'a [crate::attest::referrer::Referrer],
+}
+
 /// Writes one image output.
 pub fn image_output(
     store: &Store,
-    built: &engine::Built,
+    sent: &Sent,
     o: &Output,
     tags: &[String],
     insecure: bool,
 ) -> Result<(), String> {
+    let built = sent.built;
     let Output::Image {
         name,
         push,
@@ -79,6 +89,46 @@ pub fn image_output(
             r
         };
         super::image::push_index(store, &built.index, &target, *i || insecure)?;
+        push_referrers(store, sent.referrers, &target, *i || insecure)?;
+    }
+    Ok(())
+}
+
+/// Pushes the attestations after the image: each referrer manifest, then,
+/// for registries without the referrers API, the fallback tag index.
+fn push_referrers(
+    store: &Store,
+    referrers: &[crate::attest::referrer::Referrer],
+    r: &Reference,
+    insecure: bool,
+) -> Result<(), String> {
+    if referrers.is_empty() {
+        return Ok(());
+    }
+    let session = crate::registry::Session::new(r, insecure).map_err(|e| e.to_string())?;
+    for a in referrers {
+        let fallback = session
+            .push_referrer(
+                &store.blobs,
+                &store.origins,
+                r,
+                &a.digest,
+                &a.subject,
+                &a.descriptor(),
+            )
+            .map_err(|e| e.to_string())?;
+        let how = if fallback {
+            format!(
+                "listed under tag {}",
+                crate::registry::referrers::fallback_tag(&a.subject)
+            )
+        } else {
+            "indexed by the registry's referrers API".to_string()
+        };
+        println!(
+            "pushed {} attestation of {} as {} ({how})",
+            a.artifact_type, a.platform, a.digest
+        );
     }
     Ok(())
 }

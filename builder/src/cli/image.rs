@@ -371,20 +371,22 @@ fn export(spec: &str, platform: Option<&str>, name: &str) -> Result<(), String> 
     let store = open(Mode::Shared)?;
     let (norm, idx) = lookup(&store, name)?;
     let platform = platform.map(|p| one_platform(Some(p))).transpose()?;
-    export_index(&store, &idx, &norm, &out, platform.as_ref())
+    export_index(&store, &idx, &norm, &out, platform.as_ref(), &[])
 }
 
-/// Writes a stored index to an OCI or docker output (shared with `build -o`).
+/// Writes a stored index to an OCI or docker output (shared with `build -o`),
+/// an OCI layout with the `extra` referrers (attestations) beside it.
 pub fn export_index(
     store: &Store,
     idx: &Digest,
     name: &str,
     out: &Output,
     platform: Option<&Platform>,
+    extra: &[(Digest, serde_json::Value)],
 ) -> Result<(), String> {
     match out {
         Output::Oci { dest, .. } => {
-            export::oci_layout(store, idx, name, dest).map_err(|e| e.to_string())
+            export::oci_layout(store, idx, name, dest, extra).map_err(|e| e.to_string())
         }
         Output::Docker { dest, .. } => export::docker(store, idx, name, platform, dest),
         Output::Local { .. } | Output::Tar { .. } | Output::Image { .. } => Err(

@@ -9,6 +9,7 @@ mod build_load;
 mod build_push;
 mod build_summary;
 pub mod image;
+pub mod imagetools;
 pub mod output;
 pub mod plan;
 pub mod verify;
@@ -50,6 +51,13 @@ enum Command {
     },
     /// Print the platform each Raspberry Pi model needs (usable as --platform aliases).
     Platforms,
+    /// Inspect an image in a registry or OCI layout: platforms and attestations.
+    Imagetools {
+        #[command(subcommand)]
+        command: imagetools::ImagetoolsCommand,
+    },
+    /// Print the SPDX SBOM attached to an image (registry or oci-layout://DIR).
+    Sbom(imagetools::SbomArgs),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -63,6 +71,8 @@ pub fn run() -> ExitCode {
         Command::Build(args) => build::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Binfmt(args) => binfmt::run(args),
+        Command::Imagetools { command } => imagetools::run(command),
+        Command::Sbom(args) => imagetools::sbom(args),
     }
 }
 

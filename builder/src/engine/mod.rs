@@ -30,6 +30,7 @@ pub mod output;
 mod planning;
 pub mod progress;
 pub mod prune;
+pub mod record;
 pub mod resolve;
 pub mod run;
 mod schedule;
@@ -149,6 +150,8 @@ pub struct Built {
     /// Steps that ran, came from the cache, or were shared with another
     /// instance of this build.
     pub counts: Counts,
+    /// What each platform's image used and made, for attestations.
+    pub record: record::Record,
 }
 
 /// Runs a build.
@@ -283,5 +286,6 @@ fn write_images(ctx: &Ctx) -> Result<Built, BuildError> {
         index,
         images,
         counts,
+        record: record::of(ctx)?,
     })
 }

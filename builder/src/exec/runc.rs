@@ -228,34 +228,7 @@ pub fn config(
         all.push(bind(INIT_PATH, init, &["ro"]));
     }
     for m in mounts {
-        all.push(match m {
-            MountSpec::Bind {
-                source,
-                destination,
-                readonly,
-            } => bind(destination, source, if *readonly { &["ro"] } else { &[] }),
-            MountSpec::Tmpfs { destination, size } => {
-                let mut t = Mount::default();
-                let mut opts = vec![
-                    "nosuid".to_string(),
-                    "nodev".to_string(),
-                    "mode=1777".to_string(),
-                ];
-                if *size > 0 {
-                    opts.push(format!("size={size}"));
-                }
-                t.set_destination(PathBuf::from(destination))
-                    .set_typ(Some("tmpfs".to_string()))
-                    .set_source(Some(PathBuf::from("tmpfs")))
-                    .set_options(Some(opts));
-                t
-            }
-            MountSpec::Secret { .. } => {
-                return Err(ExecError(
-                    "internal: a secret reached the runtime config without its file".to_string(),
-                ));
-            }
-        });
+        all.push(step_mount(m)?);
     }
     s.set_mounts(Some(all));
     if let Some(linux) = s.linux_mut() {
@@ -288,6 +261,38 @@ pub fn config(
         insecure::apply(&mut s);
     }
     Ok(s)
+}
+
+/// The runtime mount for one of the step's mounts.
+fn step_mount(m: &MountSpec) -> Result<Mount, ExecError> {
+    Ok(match m {
+        MountSpec::Bind {
+            source,
+            destination,
+            readonly,
+        } => bind(destination, source, if *readonly { &["ro"] } else { &[] }),
+        MountSpec::Tmpfs { destination, size } => {
+            let mut t = Mount::default();
+            let mut opts = vec![
+                "nosuid".to_string(),
+                "nodev".to_string(),
+                "mode=1777".to_string(),
+            ];
+            if *size > 0 {
+                opts.push(format!("size={size}"));
+            }
+            t.set_destination(PathBuf::from(destination))
+                .set_typ(Some("tmpfs".to_string()))
+                .set_source(Some(PathBuf::from("tmpfs")))
+                .set_options(Some(opts));
+            t
+        }
+        MountSpec::Secret { .. } => {
+            return Err(ExecError(
+                "internal: a secret reached the runtime config without its file".to_string(),
+            ));
+        }
+    })
 }
 
 /// The step's `/etc/hosts`: BuildKit's lines, then each `--add-host`.

@@ -153,8 +153,29 @@ pub fn closure(blobs: &Blobs, index: &Digest) -> Result<Vec<Digest>, ImageError>
     super::manifest::closure(blobs, index)
 }
 
+/// The closure of `index` and of the `extra` manifests.
+fn closure_with(
+    blobs: &Blobs,
+    index: &Digest,
+    extra: &[(Digest, serde_json::Value)],
+) -> Result<Vec<Digest>, ImageError> {
+    let mut all = closure(blobs, index)?;
+    for (d, _) in extra {
+        all.extend(closure(blobs, d)?);
+    }
+    all.sort();
+    all.dedup();
+    Ok(all)
+}
+
 /// The top `index.json` of a layout: one entry, the image index, tagged `tag`.
-fn layout_index(blobs: &Blobs, index: &Digest, size: u64, tag: &str) -> Result<String, ImageError> {
+fn layout_index(
+    blobs: &Blobs,
+    index: &Digest,
+    size: u64,
+    tag: &str,
+    extra: &[(Digest, serde_json::Value)],
+) -> Result<String, ImageError> {
     // A pulled image keeps the registry's bytes, which may be a Docker list.
     let bytes = blobs.read(index)?;
     serde_json::from_slice::<serde_json::Value>(&bytes).map_err(spec)?;
@@ -174,36 +195,59 @@ fn layout_index(blobs: &Blobs, index: &Digest, size: u64, tag: &str) -> Result<S
         )
         .build()
         .map_err(spec)?;
-    ImageIndexBuilder::default()
+    let top = ImageIndexBuilder::default()
         .schema_version(2u32)
         .media_type(MediaType::ImageIndex)
         .manifests(vec![desc])
         .build()
         .map_err(spec)?
         .to_string()
-        .map_err(spec)
+        .map_err(spec)?;
+    if extra.is_empty() {
+        return Ok(top);
+    }
+    // Referrers (attestations) are listed beside the image, without a
+    // ref.name, as OCI image-layout 1.1 allows.
+    let mut v: serde_json::Value = serde_json::from_str(&top).map_err(spec)?;
+    if let Some(list) = v["manifests"].as_array_mut() {
+        list.extend(extra.iter().map(|(_, d)| d.clone()));
+    }
+    serde_json::to_string(&v).map_err(spec)
 }
 
 const OCI_LAYOUT: &str = "{\"imageLayoutVersion\":\"1.0.0\"}";
 
-/// Writes an OCI image layout directory for the index at `dest`.
-pub fn export_dir(blobs: &Blobs, index: &Digest, tag: &str, dest: &Path) -> Result<(), ImageError> {
+/// Writes an OCI image layout directory for the index at `dest`, with the
+/// `extra` manifests (referrers: digest and their descriptor) beside it.
+pub fn export_dir(
+    blobs: &Blobs,
+    index: &Digest,
+    tag: &str,
+    dest: &Path,
+    extra: &[(Digest, serde_json::Value)],
+) -> Result<(), ImageError> {
     let size = blobs.verify(index)?;
     fs::create_dir_all(dest.join("blobs/sha256"))?;
-    for d in closure(blobs, index)? {
+    for d in closure_with(blobs, index, extra)? {
         blobs.verify(&d)?;
         fs::copy(blobs.path(&d), dest.join("blobs/sha256").join(d.hex()))?;
     }
     fs::write(dest.join("oci-layout"), OCI_LAYOUT)?;
     fs::write(
         dest.join("index.json"),
-        layout_index(blobs, index, size, tag)?,
+        layout_index(blobs, index, size, tag, extra)?,
     )?;
     Ok(())
 }
 
 /// Writes the same layout as a tar archive (`oci-archive:`), deterministic.
-pub fn export_tar(blobs: &Blobs, index: &Digest, tag: &str, dest: &Path) -> Result<(), ImageError> {
+pub fn export_tar(
+    blobs: &Blobs,
+    index: &Digest,
+    tag: &str,
+    dest: &Path,
+    extra: &[(Digest, serde_json::Value)],
+) -> Result<(), ImageError> {
     let size = blobs.verify(index)?;
     let tmp = dest.with_extension("partial");
     {
@@ -223,9 +267,9 @@ pub fn export_tar(blobs: &Blobs, index: &Digest, tag: &str, dest: &Path) -> Resu
             &mut OCI_LAYOUT.as_bytes(),
             OCI_LAYOUT.len() as u64,
         )?;
-        let idx = layout_index(blobs, index, size, tag)?;
+        let idx = layout_index(blobs, index, size, tag, extra)?;
         add("index.json", &mut idx.as_bytes(), idx.len() as u64)?;
-        for d in closure(blobs, index)? {
+        for d in closure_with(blobs, index, extra)? {
             let len = blobs.verify(&d)?;
             let mut f = fs::File::open(blobs.path(&d))?;
             add(&format!("blobs/sha256/{}", d.hex()), &mut f, len)?;

@@ -11,16 +11,23 @@ use crate::store::Store;
 use crate::store::digest::Digest;
 
 /// An OCI layout of index `idx`, tagged with `name`'s tag (`latest` when it
-/// has none).
-pub fn oci_layout(store: &Store, idx: &Digest, name: &str, dest: &Path) -> Result<(), ImageError> {
+/// has none), with the `extra` referrer manifests (attestations) listed
+/// beside it.
+pub fn oci_layout(
+    store: &Store,
+    idx: &Digest,
+    name: &str,
+    dest: &Path,
+    extra: &[(Digest, serde_json::Value)],
+) -> Result<(), ImageError> {
     let tag = reference::parse(name)
         .ok()
         .and_then(|r| r.tag().map(str::to_string))
         .unwrap_or_else(|| "latest".to_string());
     if dest.extension().is_some_and(|e| e == "tar") {
-        oci::export_tar(&store.blobs, idx, &tag, dest)
+        oci::export_tar(&store.blobs, idx, &tag, dest, extra)
     } else {
-        oci::export_dir(&store.blobs, idx, &tag, dest)
+        oci::export_dir(&store.blobs, idx, &tag, dest, extra)
     }
 }
 

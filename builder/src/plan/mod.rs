@@ -167,6 +167,13 @@ pub struct Instance {
     /// What its first step's key chains to.
     #[serde(skip)]
     pub base_key: keys::Base,
+    /// Selected for the SBOM by `BUILDKIT_SBOM_SCAN_STAGE` (its final
+    /// filesystem is scanned too when `--sbom` is on).
+    #[serde(skip)]
+    pub sbom_scan: bool,
+    /// `BUILDKIT_SBOM_SCAN_CONTEXT` selects it (context scans are refused).
+    #[serde(skip)]
+    pub sbom_scan_context: bool,
 }
 
 /// Totals over unique keys.

@@ -46,6 +46,23 @@ pub(super) struct At<'w> {
     pub path: &'w mut Vec<usize>,
 }
 
+/// BuildKit's build arguments that select stages, and the build context,
+/// for the SBOM scanner.
+const SBOM_SCAN_STAGE: &str = "BUILDKIT_SBOM_SCAN_STAGE";
+const SBOM_SCAN_CONTEXT: &str = "BUILDKIT_SBOM_SCAN_CONTEXT";
+
+/// Whether a stage's `BUILDKIT_SBOM_SCAN_STAGE` value selects it: `true`,
+/// or a comma-separated list that names it (BuildKit's rule).
+fn scans_stage(value: Option<&str>, name: Option<&str>) -> bool {
+    match value.map(str::trim) {
+        None | Some("" | "false") => false,
+        Some("true") => true,
+        Some(list) => {
+            name.is_some_and(|n| list.split(',').any(|s| s.trim().eq_ignore_ascii_case(n)))
+        }
+    }
+}
+
 pub(super) struct Planner<'a> {
     pub df: &'a Dockerfile,
     pub opts: &'a Options,
@@ -191,21 +208,35 @@ impl<'a> Planner<'a> {
             memo,
             path,
         };
-        let (steps, key, reads_target) = self.steps(&body, &base, &mut at)?;
+        let (steps, key, reads_target, scope) = self.steps(&body, &base, &mut at)?;
         path.pop();
+        let global = self.global_scope(p)?;
+        // The stage's own ARG, else the global one (BuildKit propagates it).
+        let selects = |name: &str| {
+            let v = match scope.args.get(name) {
+                Some(v) => v.clone(),
+                None => global.args.get(name).cloned().flatten(),
+            };
+            scans_stage(v.as_deref(), stage.name.as_deref())
+        };
+        let scan_stage = selects(SBOM_SCAN_STAGE);
+        let scan_context = selects(SBOM_SCAN_CONTEXT);
         let idx = self.register(index, p, base, steps, key, reads_target);
+        self.instances[idx].sbom_scan |= scan_stage;
+        self.instances[idx].sbom_scan_context |= scan_context;
         memo.insert(index, idx);
         Ok(idx)
     }
 
     /// Plans the steps of an instance after its base: returns them, the
-    /// last key, and whether any read a TARGET* variable.
+    /// last key, whether any read a TARGET* variable, and the variables
+    /// after the last step.
     fn steps(
         &mut self,
         body: &[Located],
         base: &Base,
         at: &mut At,
-    ) -> Result<(Vec<Step>, String, bool), PlanError> {
+    ) -> Result<(Vec<Step>, String, bool, Scope), PlanError> {
         let emulated = !platform_args::runs_natively(&self.opts.host, at.run_as);
         let qemu_cpu = emulated
             .then(|| self.opts.qemu_cpus.cpu(at.run_as))
@@ -252,7 +283,7 @@ impl<'a> Planner<'a> {
                 fields: parts.fields,
             });
         }
-        Ok((steps, key, reads_target))
+        Ok((steps, key, reads_target, state.scope))
     }
 
     /// Adds the instance, or adds target `p` to the equal one already planned.
@@ -285,6 +316,8 @@ impl<'a> Planner<'a> {
             reads_target_args: reads_target,
             source: base.source,
             base_key: base.key,
+            sbom_scan: false,
+            sbom_scan_context: false,
         });
         self.by_key.insert(key, self.instances.len() - 1);
         self.instances.len() - 1
@@ -337,5 +370,41 @@ mod tests {
             before,
             "rpi-zero's core is the arm/v6 default"
         );
+    }
+
+    /// `BUILDKIT_SBOM_SCAN_STAGE` as BuildKit reads it: a stage's own ARG,
+    /// else the global one; `true`, or a list of stage names.
+    #[test]
+    fn sbom_scan_stage_selects_stages() {
+        let scanned = |text: &str, args: &[(&str, &str)]| {
+            let df = crate::dockerfile::parse(text, "Dockerfile").unwrap();
+            let mut opts = Options::for_test(&["linux/amd64"]);
+            for (k, v) in args {
+                opts.build_args.insert(k.to_string(), v.to_string());
+            }
+            let plan = crate::plan::plan(&df, &opts).unwrap();
+            let mut v: Vec<String> = plan
+                .instances
+                .iter()
+                .filter(|i| i.sbom_scan)
+                .map(|i| i.stage.clone())
+                .collect();
+            v.sort();
+            v
+        };
+        let own = "FROM scratch AS a\nARG BUILDKIT_SBOM_SCAN_STAGE=true\nCOPY x /x\nFROM scratch AS b\nCOPY --from=a /x /y\n";
+        assert_eq!(scanned(own, &[]), ["a"]);
+        assert_eq!(
+            scanned(own, &[("BUILDKIT_SBOM_SCAN_STAGE", "false")]),
+            Vec::<String>::new()
+        );
+        let global = "ARG BUILDKIT_SBOM_SCAN_STAGE=a\nFROM scratch AS a\nCOPY x /x\nFROM scratch AS b\nCOPY --from=a /x /y\n";
+        assert_eq!(scanned(global, &[]), ["a"]);
+        assert_eq!(
+            scanned(global, &[("BUILDKIT_SBOM_SCAN_STAGE", "true")]),
+            ["a", "b"]
+        );
+        assert!(super::scans_stage(Some("x, A"), Some("a")));
+        assert!(!super::scans_stage(Some("x"), None));
     }
 }

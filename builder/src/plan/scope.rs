@@ -61,11 +61,14 @@ impl Scope {
         expand::expand_words(word, &lookup, escape)
     }
 
-    /// The environment a RUN step sees: declared ARGs with values, then ENV.
+    /// The environment a RUN step sees: declared ARGs with values, then
+    /// ENV. BuildKit's SBOM scanner arguments are not variables of the
+    /// build (its documentation says so) and stay out.
     pub fn run_env(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = self
             .args
             .iter()
+            .filter(|(k, _)| !k.starts_with("BUILDKIT_SBOM_SCAN_"))
             .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v)))
             .filter(|(k, _)| !self.env.iter().any(|(e, _)| e == k))
             .collect();

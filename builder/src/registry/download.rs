@@ -428,6 +428,60 @@ impl Download {
         }
     }
 
+    /// A small JSON document at `url` (at most 4 MiB), or `None` when the
+    /// registry answers 404.
+    async fn optional_json(
+        &self,
+        url: &str,
+        accept: &str,
+        what: &str,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        let resp = self.get(url, Some(accept), true).await?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !resp.status().is_success() {
+            return Err(self.failed(what, resp).await);
+        }
+        match read_capped(resp, MAX_METADATA).await {
+            Ok(b) => Ok(Some(b)),
+            Err(Capped::TooLong(n) | Capped::Declared(n)) => Err(RegistryError::Remote(format!(
+                "the registry sent {what} of {n} bytes or more, over the limit of {} MiB; refusing it",
+                MAX_METADATA >> 20
+            ))),
+            Err(Capped::Http(e)) => Err(RegistryError::Remote(format!(
+                "download of {what} failed: {}",
+                causes(&e)
+            ))),
+        }
+    }
+
+    /// The referrers API's index for `subject`, or `None` when the
+    /// registry does not implement the API (404).
+    pub async fn referrers_api(&self, subject: &Digest) -> Result<Option<Vec<u8>>, RegistryError> {
+        let url = format!("{}/referrers/{subject}", self.base);
+        self.optional_json(
+            &url,
+            media::OCI_INDEX,
+            &format!("the referrers of {subject}"),
+        )
+        .await
+    }
+
+    /// Manifest `reference`, or `None` when the registry has no such tag.
+    pub async fn optional_manifest(
+        &self,
+        reference: &str,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        let url = format!("{}/manifests/{reference}", self.base);
+        self.optional_json(
+            &url,
+            &media::ACCEPTED.join(", "),
+            &format!("manifest {reference}"),
+        )
+        .await
+    }
+
     /// Fetches a small blob (a config) into memory: at most `d.size` bytes,
     /// checked against its descriptor.
     pub async fn small_blob(&self, d: &Desc) -> Result<Vec<u8>, RegistryError> {

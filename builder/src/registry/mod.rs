@@ -15,6 +15,7 @@ pub mod error;
 pub mod pull;
 pub mod push;
 pub mod reference;
+pub mod referrers;
 
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::OciDistributionError;

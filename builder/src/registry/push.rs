@@ -55,7 +55,7 @@ impl Session {
         Ok(())
     }
 
-    async fn push_one_blob(
+    pub(super) async fn push_one_blob(
         &self,
         blobs: &Blobs,
         origins: &Origins,
@@ -97,7 +97,7 @@ impl Session {
         Ok(())
     }
 
-    async fn put_manifest(
+    pub(super) async fn put_manifest(
         &self,
         r: &Reference,
         bytes: &[u8],

@@ -62,9 +62,9 @@ fn skopeo_and_umoci_read_our_multi_platform_layout() {
     }
     let (index, _) = oci::write_index(&blobs, manifests).unwrap();
     let dir = t.join("layout");
-    oci::export_dir(&blobs, &index, "latest", &dir).unwrap();
+    oci::export_dir(&blobs, &index, "latest", &dir, &[]).unwrap();
     let archive = t.join("image.oci.tar");
-    oci::export_tar(&blobs, &index, "latest", &archive).unwrap();
+    oci::export_tar(&blobs, &index, "latest", &archive, &[]).unwrap();
 
     // The raw index lists the three platforms.
     let raw = ok(Command::new("skopeo")
@@ -134,7 +134,7 @@ fn skopeo_and_umoci_read_our_multi_platform_layout() {
 
     // Exporting again gives the same bytes (deterministic archive).
     let again = t.join("again.oci.tar");
-    oci::export_tar(&blobs, &index, "latest", &again).unwrap();
+    oci::export_tar(&blobs, &index, "latest", &again, &[]).unwrap();
     assert_eq!(fs::read(&archive).unwrap(), fs::read(&again).unwrap());
     let _ = fs::remove_dir_all(&t);
 }

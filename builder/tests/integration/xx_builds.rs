@@ -65,18 +65,31 @@ const THREE: &str = "linux/amd64,linux/arm64,linux/arm/v7";
 /// `mxbuild build --platform P --build-context xx=XX --verify strict
 /// --smoke-test SMOKE CTX`: must succeed; returns its output.
 fn build_xx_way(platforms: &str, xx: &Path, smoke: &str, ctx: &Path) -> String {
-    let o = mx(&[
+    build_xx_way_with(platforms, xx, smoke, ctx, &[])
+}
+
+fn build_xx_way_with(
+    platforms: &str,
+    xx: &Path,
+    smoke: &str,
+    ctx: &Path,
+    extra: &[&str],
+) -> String {
+    let xx_ctx = format!("xx={}", xx.display());
+    let mut args = vec![
         "build",
         "--platform",
         platforms,
         "--build-context",
-        &format!("xx={}", xx.display()),
+        &xx_ctx,
         "--verify",
         "strict",
         "--smoke-test",
         smoke,
-        ctx.to_str().unwrap(),
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    args.push(ctx.to_str().unwrap());
+    let o = mx(&args);
     let out = text(&o);
     assert!(o.status.success(), "{out}");
     out
@@ -178,7 +191,12 @@ fn hello_rust_for_three_platforms_is_verified_and_runs_everywhere() {
     }
     let Some(xx) = xx_context() else { return };
     let ctx = repo().join("testdata/hello-rust");
-    let out = build_xx_way(THREE, &xx, "hello-rust", &ctx);
+    // The demo's image, with its SBOM (the check: Debian packages
+    // with versions and the crates of hello-rust, valid SPDX 2.3).
+    let t = tmp("hello-rust-sbom");
+    let layout = t.path().join("layout");
+    let oci = format!("type=oci,dest={}", layout.display());
+    let out = build_xx_way_with(THREE, &xx, "hello-rust", &ctx, &["--sbom=true", "-o", &oci]);
     for (arch, bits) in [("x86_64", 64), ("aarch64", 64), ("arm", 32)] {
         assert!(
             out.contains(&format!("hello from Rust on {arch} ({bits}-bit, glibc)")),
@@ -189,6 +207,38 @@ fn hello_rust_for_three_platforms_is_verified_and_runs_everywhere() {
         out.contains("/usr/local/bin/hello-rust: ELF 32-bit LSB ARM, ARMv7"),
         "{out}"
     );
+    if !require(
+        tool("pyspdxtools"),
+        "pyspdxtools is needed (scripts/setup.sh installs it)",
+    ) {
+        return;
+    }
+    let o = mx(&["sbom", &format!("oci-layout://{}", layout.display())]);
+    assert!(o.status.success(), "{}", text(&o));
+    let sbom: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for (platform, arch) in [
+        ("linux/amd64", "amd64"),
+        ("linux/arm64", "arm64"),
+        ("linux/arm/v7", "armhf"),
+    ] {
+        let v = &sbom[platform];
+        crate::support::spdx::assert_valid(t.path(), arch, &v["SPDX"]);
+        let pkgs = crate::support::spdx::packages(&v["SPDX"]);
+        assert!(
+            pkgs.iter().any(|p| p.0 == "libc6"
+                && p.1.starts_with("2.36-")
+                && p.2.contains(&format!("arch={arch}"))),
+            "{platform}: {pkgs:?}"
+        );
+        let stage = &v["AdditionalSPDXs"][0];
+        crate::support::spdx::assert_valid(t.path(), &format!("{arch}-build"), stage);
+        assert!(
+            crate::support::spdx::packages(stage)
+                .iter()
+                .any(|p| p.2 == "pkg:cargo/hello-rust@0.1.0"),
+            "{platform}: the build stage's Cargo.lock"
+        );
+    }
 }
 
 #[test]

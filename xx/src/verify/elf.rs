@@ -411,6 +411,65 @@ fn read_arm_attributes(
     Ok(Some(arm_attributes::parse(&data, !ctx.le.is_little())))
 }
 
+/// The contents of the sections named in `names` (at most `cap` bytes
+/// each; a larger one is an error), in the order they appear in the file.
+/// For the metadata toolchains embed in binaries: Go's `.go.buildinfo`,
+/// cargo-auditable's `.dep-v0`. A file without section headers has none.
+pub fn named_sections(
+    file: &File,
+    len: u64,
+    names: &[&str],
+    cap: u64,
+) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let r = Ranged { file, len };
+    let head = r.read(
+        0,
+        len.min(header::header64::SIZEOF_EHDR as u64),
+        "the ELF header",
+    )?;
+    let hdr = Elf::parse_header(&head).map_err(|e| format!("bad ELF header: {e}"))?;
+    let container = hdr.container().map_err(|e| format!("bad ELF class: {e}"))?;
+    let le = hdr
+        .endianness()
+        .map_err(|e| format!("bad ELF byte order: {e}"))?;
+    let ctx = Ctx::new(container, le);
+    let count = hdr.e_shnum as usize;
+    let size = SectionHeader::size(ctx);
+    if count == 0 || hdr.e_shoff == 0 || hdr.e_shentsize as usize != size {
+        return Ok(Vec::new());
+    }
+    let bytes = r.read(hdr.e_shoff, (count * size) as u64, "the section headers")?;
+    let shdrs = SectionHeader::parse_from(&bytes, 0, count, ctx)
+        .map_err(|e| format!("bad section headers: {e}"))?;
+    let Some(strtab) = shdrs.get(hdr.e_shstrndx as usize) else {
+        return Ok(Vec::new());
+    };
+    let strings = r.read(strtab.sh_offset, strtab.sh_size, "the section names")?;
+    let mut out = Vec::new();
+    for sh in &shdrs {
+        let start = sh.sh_name;
+        let Some(rest) = strings.get(start..) else {
+            continue;
+        };
+        let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+        let Ok(name) = std::str::from_utf8(&rest[..end]) else {
+            continue;
+        };
+        // SHT_NOBITS (8) occupies no bytes in the file.
+        if !names.contains(&name) || sh.sh_type == 8 {
+            continue;
+        }
+        if sh.sh_size > cap {
+            return Err(format!(
+                "section {name} is implausibly large ({} bytes)",
+                sh.sh_size
+            ));
+        }
+        out.push((name.to_string(), r.read(sh.sh_offset, sh.sh_size, name)?));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -434,5 +493,20 @@ mod tests {
         assert_eq!(note_os(&note, true), Some("FreeBSD"));
         assert_eq!(note_os(&note[..10], true), None);
         assert_eq!(note_os(&[0xff; 40], true), None);
+    }
+
+    /// Sections by name from a real ELF file: this test binary.
+    #[test]
+    fn named_sections_of_a_real_binary() {
+        let f = File::open("/proc/self/exe").unwrap();
+        let len = f.metadata().unwrap().len();
+        let got = named_sections(&f, len, &[".text", ".no-such"], 1 << 30).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, ".text");
+        assert!(!got[0].1.is_empty());
+        assert!(
+            named_sections(&f, len, &[".text"], 16).is_err(),
+            "over the cap"
+        );
     }
 }

@@ -22,7 +22,7 @@ use std::path::Path;
 use serde::Serialize;
 
 pub use arm_attributes::ArmAttributes;
-pub use elf::ElfInfo;
+pub use elf::{ElfInfo, named_sections};
 pub use expect::{Expectation, Options};
 pub use object::Binary;
 pub use rootfs::RootFs;

@@ -9,6 +9,7 @@
 mod abi_verify;
 mod add_git;
 mod add_url;
+mod attestations;
 mod basics;
 mod contexts_cache;
 mod emulated_cpu;

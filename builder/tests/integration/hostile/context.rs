@@ -423,7 +423,7 @@ fn private_layout(t: &Path, dir: &Path, canary: &str) -> Vec<String> {
     )
     .unwrap();
     let (index, _) = oci::write_index(&blobs, vec![m]).unwrap();
-    oci::export_dir(&blobs, &index, "latest", dir).unwrap();
+    oci::export_dir(&blobs, &index, "latest", dir, &[]).unwrap();
     fs::read_dir(dir.join("blobs/sha256"))
         .unwrap()
         .flatten()

@@ -17,6 +17,7 @@ pub mod layout;
 pub mod mxbuild;
 pub mod raw_http;
 pub mod registry;
+pub mod spdx;
 
 /// Held by every test that builds in (or inspects the state of) the shared
 /// test store. These tests were one binary per topic, each with its own
