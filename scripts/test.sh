@@ -38,8 +38,8 @@ passed=${passed:-0} failed=${failed:-0}
 [ "$cargo_status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
 
 # The README's main command is a test too: scripts/demo.sh must build
-# hello-rust for three platforms, verify it and print each platform's
-# smoke-test line. It runs cold in its own store, pruned like the test store.
+# hello-rust for three platforms, verify it, print each platform's
+# smoke-test line and the crates its SBOM lists. It runs cold in its own store, pruned like the test store.
 log "scripts/demo.sh (the README's main command)"
 demo_store=${MXBUILD_TEST_CACHE:-/var/cache/mxbuild-test}/demo-store
 if [ -d "$demo_store" ]; then
@@ -50,8 +50,10 @@ MXBUILD_ROOT=$demo_store scripts/demo.sh 2>&1 | tee target/demo-output.log || de
 for arch in x86_64 aarch64 arm; do
   grep -q "hello from Rust on $arch " target/demo-output.log || demo_ok=0
 done
+# Its attestations: the arm/v7 SBOM lists the crate of hello-rust's Cargo.lock.
+grep -q "pkg:cargo/hello-rust@0.1.0" target/demo-output.log || demo_ok=0
 if [ "$demo_ok" -eq 1 ]; then
-  echo "demo: ok (three platforms built, verified and smoke-tested)"
+  echo "demo: ok (three platforms built, verified, smoke-tested and attested)"
   passed=$((passed + 1))
 else
   echo "demo: FAILED (see target/demo-output.log)"

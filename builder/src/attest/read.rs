@@ -26,7 +26,8 @@ pub struct Found {
 
 /// Where an image is read from.
 pub enum Source {
-    /// An OCI layout directory and the tag of the image in it.
+    /// An OCI layout (a directory, or an archive of one) and the tag of
+    /// the image in it.
     Layout(PathBuf, Option<String>),
     /// A registry reference.
     Registry(Box<oci_client::Reference>, Box<Session>),
@@ -41,17 +42,51 @@ impl std::fmt::Debug for Source {
     }
 }
 
-fn read_layout_file(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
-    xx::verify::open::read_small(path, false, cap).ok_or_else(|| {
-        format!(
-            "{}: missing, not a regular file, or over {cap} bytes",
-            path.display()
-        )
-    })
+/// Most entries looked at in an OCI archive.
+const MAX_ARCHIVE_ENTRIES: usize = 100_000;
+
+/// A file of a layout: `rel` under the directory `layout`, or the entry
+/// `rel` of the archive `layout` (`-o type=oci,dest=FILE.tar`).
+fn read_layout_file(layout: &Path, rel: &str, cap: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let what = || format!("{}: {rel}", layout.display());
+    if !layout.is_file() {
+        return xx::verify::open::read_small(&layout.join(rel), false, cap).ok_or_else(|| {
+            format!(
+                "{}: missing, not a regular file, or over {cap} bytes",
+                what()
+            )
+        });
+    }
+    let (file, _) = xx::verify::open::regular(layout, true)
+        .map_err(|e| format!("{}: cannot open the archive ({e:?})", what()))?;
+    let mut archive = tar::Archive::new(file);
+    let entries = archive
+        .entries_with_seek()
+        .map_err(|e| format!("{}: {e}", what()))?;
+    for entry in entries.take(MAX_ARCHIVE_ENTRIES) {
+        let entry = entry.map_err(|e| format!("{}: {e}", what()))?;
+        let matches =
+            entry.path_bytes().as_ref() == rel.as_bytes() && entry.header().entry_type().is_file();
+        if !matches {
+            continue;
+        }
+        if entry.size() > cap {
+            return Err(format!("{}: over {cap} bytes", what()));
+        }
+        let mut out = Vec::new();
+        entry
+            .take(cap)
+            .read_to_end(&mut out)
+            .map_err(|e| format!("{}: {e}", what()))?;
+        return Ok(out);
+    }
+    Err(format!("{}: not in the archive", what()))
 }
 
 impl Source {
-    /// `oci-layout://DIR[:TAG]`, or a registry reference.
+    /// `oci-layout://DIR[:TAG]` (DIR may be an OCI archive), or a
+    /// registry reference.
     pub fn parse(s: &str, insecure: bool) -> Result<Source, String> {
         if let Some(rest) = s.strip_prefix("oci-layout://") {
             let (dir, tag) = match rest.rsplit_once(':') {
@@ -68,7 +103,7 @@ impl Source {
     fn blob(&self, d: &Digest, size: u64) -> Result<Vec<u8>, String> {
         match self {
             Source::Layout(dir, _) => {
-                let b = read_layout_file(&dir.join("blobs/sha256").join(d.hex()), size)?;
+                let b = read_layout_file(dir, &format!("blobs/sha256/{}", d.hex()), size)?;
                 if Digest::of(&b) != *d {
                     return Err(format!(
                         "{}: blob {d} does not match its digest",
@@ -96,7 +131,7 @@ impl Source {
     pub fn platforms(&self) -> Result<Vec<(String, Digest)>, String> {
         let top = match self {
             Source::Layout(dir, tag) => {
-                let idx = read_layout_file(&dir.join("index.json"), MAX_METADATA)?;
+                let idx = read_layout_file(dir, "index.json", MAX_METADATA)?;
                 let v: Value = serde_json::from_slice(&idx)
                     .map_err(|e| format!("{}/index.json: {e}", dir.display()))?;
                 let entries = v["manifests"].as_array().cloned().unwrap_or_default();
@@ -141,7 +176,7 @@ impl Source {
     fn referrers(&self, subject: &Digest) -> Result<Vec<(Digest, u64, String)>, String> {
         let descriptors: Vec<Value> = match self {
             Source::Layout(dir, _) => {
-                let idx = read_layout_file(&dir.join("index.json"), MAX_METADATA)?;
+                let idx = read_layout_file(dir, "index.json", MAX_METADATA)?;
                 let v: Value = serde_json::from_slice(&idx).map_err(|e| e.to_string())?;
                 let mut out = Vec::new();
                 for e in v["manifests"].as_array().into_iter().flatten() {
