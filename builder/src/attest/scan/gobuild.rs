@@ -75,9 +75,11 @@ pub fn modules(data: &[u8], found_in: &str) -> Vec<Package> {
         ),
     };
     let mut out: Vec<Package> = Vec::new();
+    let mut main_path = None;
     for line in info.lines() {
         let f: Vec<&str> = line.split('\t').collect();
         match f.as_slice() {
+            ["path", path] => main_path = Some(path.to_string()),
             ["mod" | "dep", path, version, ..] => out.push(package(path, version)),
             ["=>", path, version, ..] => {
                 if let Some(last) = out.last_mut() {
@@ -86,6 +88,12 @@ pub fn modules(data: &[u8], found_in: &str) -> Vec<Package> {
             }
             _ => {}
         }
+    }
+    // Built outside module mode (GOPATH, as Debian builds Go packages): no
+    // `mod` line, only the main package's path, listed as `go version -m`
+    // shows it.
+    if let (true, Some(p)) = (out.is_empty(), main_path) {
+        out.push(package(&p, "(devel)"));
     }
     if let Some(v) = go_version.strip_prefix("go") {
         out.push(package("stdlib", &format!("v{v}")));
@@ -135,6 +143,14 @@ mod tests {
         );
         assert_eq!(p[1].purl, "pkg:golang/golang.org/x/sys@v0.2.0");
         assert!(modules(b"\xff Go buildinf:\x08\x00", "/x").is_empty());
+        // GOPATH mode: the main package's path only.
+        let gopath = format!(
+            "{}path\tgithub.com/o/u/cmd/u\nbuild\tGOOS=linux\n{}",
+            "0123456789abcdef", "\n0123456789abcde"
+        );
+        let p = modules(&section("go1.19.8", &gopath), "/u");
+        assert_eq!(p[0].name, "github.com/o/u/cmd/u");
+        assert_eq!(p[0].version, "(devel)");
         assert!(modules(&[0xff; 40], "/x").is_empty());
     }
 }

@@ -85,7 +85,7 @@ fn check_sbom(t: &std::path::Path, v: &Value, what: &str) {
     let n = names(main);
     for want in [
         "bash",
-        "github.com/opencontainers/umoci",
+        "github.com/opencontainers/umoci/cmd/umoci",
         "stdlib",
         "audited-app",
         "serde",
