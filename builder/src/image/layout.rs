@@ -140,12 +140,18 @@ pub fn import(blobs: &Blobs, spec: &str) -> Result<Digest, ImageError> {
         .as_array()
         .map(Vec::as_slice)
         .unwrap_or(&[]);
+    // Referrers (attestations, with an artifactType) sit beside images in
+    // an OCI 1.1 layout; without a tag, the one image is meant.
+    let images = entries
+        .iter()
+        .filter(|m| m["artifactType"].is_null())
+        .count();
     let chosen = entries
         .iter()
         .find(|m| match (want, tag) {
             (Some(d), _) => m["digest"] == d,
             (None, Some(t)) => m["annotations"]["org.opencontainers.image.ref.name"] == t,
-            (None, None) => entries.len() == 1,
+            (None, None) => images == 1 && m["artifactType"].is_null(),
         })
         .ok_or_else(|| {
             ImageError::Spec(format!(

@@ -276,6 +276,9 @@ fn sbom_and_provenance_are_referrers_that_round_trip() {
     ]);
     assert!(o.status.success(), "{}", text(&o));
     check_sbom(t, &serde_json::from_slice(&o.stdout).unwrap(), "layout");
+    // The layout's one image is still found without a tag beside its referrers.
+    let o = mx(&["verify", &format!("oci-layout://{}", layout.display())]);
+    assert!(o.status.success(), "{}", text(&o));
 
     // Outputs that cannot carry attestations are refused, not stripped.
     for (flag, spec) in [
