@@ -84,7 +84,7 @@ pub fn attach(
         let name = facts.names.first().map(String::as_str).unwrap_or("image");
         if let (true, Some(stage)) = (req.sbom, &record.scan_context) {
             return Err(format!(
-                "stage {stage}: BUILDKIT_SBOM_SCAN_CONTEXT (scanning the build context for the SBOM) is not supported\nhint: set BUILDKIT_SBOM_SCAN_STAGE=true in a stage that copies what you want listed (a Cargo.lock, go.mod's binaries), or drop the ARG"
+                "stage {stage}: BUILDKIT_SBOM_SCAN_CONTEXT (scanning the build context for the SBOM) is not supported\nhint: set BUILDKIT_SBOM_SCAN_STAGE=true in a stage that copies what you want listed (a Cargo.lock, the binaries), or drop the ARG"
             ));
         }
         if req.sbom {

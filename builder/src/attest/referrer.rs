@@ -120,23 +120,13 @@ pub fn write(
 }
 
 /// The layers of a referrer manifest: media type, digest, size (for
-/// reading attestations back).
+/// reading attestations back); none when it is not an image manifest.
 pub fn layers_of(manifest: &[u8]) -> Vec<(String, Digest, u64)> {
-    let Ok(v) = serde_json::from_slice::<Value>(manifest) else {
-        return Vec::new();
-    };
-    v["layers"]
-        .as_array()
-        .map(|ls| {
-            ls.iter()
-                .filter_map(|l| {
-                    Some((
-                        l["mediaType"].as_str()?.to_string(),
-                        l["digest"].as_str()?.parse().ok()?,
-                        l["size"].as_u64()?,
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    match crate::image::manifest::parse(manifest) {
+        Ok(crate::image::manifest::Node::Manifest { layers, .. }) => layers
+            .into_iter()
+            .map(|l| (l.media_type, l.digest, l.size))
+            .collect(),
+        _ => Vec::new(),
+    }
 }

@@ -35,6 +35,15 @@ pub struct Record {
     pub git: BTreeMap<String, String>,
 }
 
+/// A stage as progress labels name it: its `AS` name, else `stage-N`.
+fn stage_name(label: &str) -> String {
+    if !label.is_empty() && label.bytes().all(|b| b.is_ascii_digit()) {
+        format!("stage-{label}")
+    } else {
+        label.to_string()
+    }
+}
+
 /// The record of the build `ctx` just ran.
 pub(super) fn of(ctx: &Ctx) -> Result<Record, String> {
     let plan = ctx.plan;
@@ -68,20 +77,18 @@ pub(super) fn of(ctx: &Ctx) -> Result<Record, String> {
         let mut scan_context = None;
         for &i in &serving {
             let inst = &plan.instances[i];
-            steps.push(format!(
-                "[{} {}] FROM {}",
-                inst.stage, inst.platform, inst.base
-            ));
+            let stage = stage_name(&inst.stage);
+            steps.push(format!("[{stage} {}] FROM {}", inst.platform, inst.base));
             steps.extend(
                 inst.steps
                     .iter()
-                    .map(|s| format!("[{} {}] {}", inst.stage, inst.platform, s.text)),
+                    .map(|s| format!("[{stage} {}] {}", inst.platform, s.text)),
             );
             if inst.sbom_scan && i != fi {
-                scans.push((inst.stage.clone(), ctx.state_of_instance(i)?));
+                scans.push((stage.clone(), ctx.state_of_instance(i)?));
             }
             if inst.sbom_scan_context {
-                scan_context = Some(inst.stage.clone());
+                scan_context = Some(stage.clone());
             }
         }
         platforms.push(PlatformRecord {
@@ -100,4 +107,14 @@ pub(super) fn of(ctx: &Ctx) -> Result<Record, String> {
             .collect(),
         git: ctx.git.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unnamed_stages_are_stage_n() {
+        assert_eq!(super::stage_name("0"), "stage-0");
+        assert_eq!(super::stage_name("build"), "build");
+        assert_eq!(super::stage_name("a1"), "a1");
+    }
 }

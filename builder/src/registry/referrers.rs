@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::download::Download;
 use super::{RegistryError, Session};
-use crate::image::manifest::{Desc, media};
+use crate::image::manifest::{self, Desc, Node, media};
 use crate::store::blobs::Blobs;
 use crate::store::digest::Digest;
 use crate::store::origins::Origins;
@@ -113,22 +113,12 @@ impl Session {
         descriptor: &Value,
     ) -> Result<bool, RegistryError> {
         let bytes = blobs.read(manifest)?;
-        let v: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| RegistryError::Remote(format!("referrer {manifest}: {e}")))?;
-        let mut parts = vec![&v["config"]];
-        parts.extend(v["layers"].as_array().into_iter().flatten());
-        let descs: Vec<Desc> = parts
-            .iter()
-            .filter_map(|d| {
-                Some(Desc {
-                    media_type: d["mediaType"].as_str()?.to_string(),
-                    digest: d["digest"].as_str()?.parse().ok()?,
-                    size: d["size"].as_u64()?,
-                    platform: None,
-                    attestation: false,
-                })
-            })
-            .collect();
+        let Node::Manifest { config, layers } = manifest::parse(&bytes)? else {
+            return Err(RegistryError::Remote(format!(
+                "referrer {manifest} is not an image manifest"
+            )));
+        };
+        let descs: Vec<Desc> = std::iter::once(config).chain(layers).collect();
         let by_digest = Reference::with_digest(
             r.registry().to_string(),
             r.repository().to_string(),

@@ -240,9 +240,10 @@ fn sbom_and_provenance_are_referrers_that_round_trip() {
     assert!(
         slsa["buildDefinition"]["internalParameters"]["buildConfig"]["steps"]
             .as_array()
-            .is_some_and(|s| s
-                .iter()
-                .any(|x| x.as_str().unwrap().contains("COPY --from=build"))),
+            .is_some_and(|s| s.iter().any(|x| x
+                .as_str()
+                .unwrap()
+                .contains("[stage-1 linux/arm64] COPY --from=build"))),
         "{slsa}"
     );
     assert_eq!(
