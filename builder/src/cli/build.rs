@@ -746,7 +746,7 @@ fn check_attestation_outputs(
         .any(|o| matches!(o, Output::Oci { .. } | Output::Image { push: true, .. }));
     if !carried {
         return Err(format!(
-            "--sbom/--provenance: no output of this build carries attestations (the local store keeps images, not their referrers)\n{hint}"
+            "--sbom/--provenance/--attest: no output of this build carries attestations (the local store keeps images, not their referrers)\n{hint}"
         ));
     }
     Ok(())
