@@ -189,9 +189,22 @@ impl Source {
                     ) else {
                         continue;
                     };
-                    let m: Value = serde_json::from_slice(&self.blob(&d, size.min(MAX_METADATA))?)
-                        .map_err(|e| e.to_string())?;
-                    if m["subject"]["digest"].as_str() == Some(&subject.to_string()) {
+                    // containerd's annotation names the subject; else the
+                    // referrer manifest itself is read.
+                    let named = &e["annotations"][super::referrer::LAYOUT_SUBJECT_ANNOTATION];
+                    let of = match named.as_str() {
+                        Some(s) => s.to_string(),
+                        None => {
+                            let m: Value =
+                                serde_json::from_slice(&self.blob(&d, size.min(MAX_METADATA))?)
+                                    .map_err(|e| e.to_string())?;
+                            m["subject"]["digest"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .to_string()
+                        }
+                    };
+                    if of == subject.to_string() {
                         out.push(e.clone());
                     }
                 }

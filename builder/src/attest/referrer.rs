@@ -60,6 +60,21 @@ impl Referrer {
     }
 }
 
+/// The annotation containerd and BuildKit put on a referrer's entry in an
+/// OCI layout's `index.json`, naming its subject (buildx's `imagetools
+/// inspect oci-layout://` finds referrers by it).
+pub const LAYOUT_SUBJECT_ANNOTATION: &str = "io.containerd.manifest.subject";
+
+impl Referrer {
+    /// Its entry in an OCI layout's `index.json`: the descriptor, with its
+    /// subject named by [`LAYOUT_SUBJECT_ANNOTATION`].
+    pub fn layout_descriptor(&self) -> Value {
+        let mut d = self.descriptor();
+        d["annotations"][LAYOUT_SUBJECT_ANNOTATION] = Value::String(self.subject.to_string());
+        d
+    }
+}
+
 fn annotations(a: &[(String, String)]) -> Value {
     Value::Object(
         a.iter()

@@ -769,7 +769,7 @@ fn write_outputs(
     let extra: Vec<_> = sent
         .referrers
         .iter()
-        .map(|r| (r.digest.clone(), r.descriptor()))
+        .map(|r| (r.digest.clone(), r.layout_descriptor()))
         .collect();
     for o in outputs {
         match o {

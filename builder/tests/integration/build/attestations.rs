@@ -277,6 +277,37 @@ fn sbom_and_provenance_are_referrers_that_round_trip() {
     ]);
     assert!(o.status.success(), "{}", text(&o));
     check_sbom(t, &serde_json::from_slice(&o.stdout).unwrap(), "layout");
+    // Each referrer's entry names its subject as containerd and buildx expect.
+    let top: Value = serde_json::from_slice(&fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let image_index = top["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .replacen("sha256:", "", 1);
+    let image_index: Value =
+        serde_json::from_slice(&fs::read(layout.join("blobs/sha256").join(image_index)).unwrap())
+            .unwrap();
+    let platform_digests: BTreeSet<String> = image_index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["digest"].as_str().unwrap().to_string())
+        .collect();
+    let subjects: Vec<&str> = top["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| !e["artifactType"].is_null())
+        .map(|e| {
+            e["annotations"]["io.containerd.manifest.subject"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(subjects.len(), 2, "one SBOM per platform: {top}");
+    assert!(
+        subjects.iter().all(|s| platform_digests.contains(*s)),
+        "{top}"
+    );
     // The layout's one image is still found without a tag beside its referrers.
     let o = mx(&["verify", &format!("oci-layout://{}", layout.display())]);
     assert!(o.status.success(), "{}", text(&o));
