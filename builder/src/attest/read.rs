@@ -127,9 +127,9 @@ impl Source {
         }
     }
 
-    /// The image's per-platform manifests (platform, digest).
-    pub fn platforms(&self) -> Result<Vec<(String, Digest)>, String> {
-        let top = match self {
+    /// The bytes of the manifest or index the source names, as stored.
+    pub fn top(&self) -> Result<Vec<u8>, String> {
+        Ok(match self {
             Source::Layout(dir, tag) => {
                 let idx = read_layout_file(dir, "index.json", MAX_METADATA)?;
                 let v: Value = serde_json::from_slice(&idx)
@@ -161,7 +161,31 @@ impl Source {
                 self.blob(&d, MAX_METADATA)?
             }
             Source::Registry(r, s) => s.top_manifest(r).map_err(|e| e.to_string())?,
+        })
+    }
+
+    /// A manifest (or index) of the image by digest, checked.
+    pub fn manifest(&self, d: &Digest) -> Result<Vec<u8>, String> {
+        match self {
+            Source::Layout(..) => self.blob(d, MAX_METADATA),
+            Source::Registry(r, s) => s.manifest_by_digest(r, d).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// The config of the image manifest `d`, parsed.
+    pub fn config(&self, d: &Digest) -> Result<Value, String> {
+        let Node::Manifest { config, .. } =
+            manifest::parse(&self.manifest(d)?).map_err(|e| e.to_string())?
+        else {
+            return Err(format!("{d} is an index, not an image manifest"));
         };
+        let bytes = self.blob(&config.digest, config.size.min(MAX_METADATA))?;
+        serde_json::from_slice(&bytes).map_err(|e| format!("config {}: {e}", config.digest))
+    }
+
+    /// The image's per-platform manifests (platform, digest).
+    pub fn platforms(&self) -> Result<Vec<(String, Digest)>, String> {
+        let top = self.top()?;
         match manifest::parse(&top).map_err(|e| e.to_string())? {
             Node::Index(list) => Ok(list
                 .into_iter()
@@ -233,7 +257,7 @@ impl Source {
         let mut out = Vec::new();
         for (d, size, artifact_type) in self.referrers(subject)? {
             let m = match self {
-                Source::Registry(r, s) => s.manifest_by_digest(r, &d).map_err(|e| e.to_string())?,
+                Source::Registry(..) => self.manifest(&d)?,
                 Source::Layout(..) => self.blob(&d, size.min(MAX_METADATA))?,
             };
             let mut layers = Vec::new();

@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::attest::read::{Found, Source};
 use crate::attest::{PROVENANCE_ARTIFACT_TYPE, SBOM_ARTIFACT_TYPE, provenance, spdx};
+use crate::store::digest::Digest;
 
 /// `mxbuild imagetools` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -21,9 +22,13 @@ pub enum ImagetoolsCommand {
 /// `mxbuild imagetools inspect` flags.
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
-    /// `{{json .SBOM}}` or `{{json .Provenance}}` (as buildx).
+    /// A template as buildx takes it: `{{json .Manifest}}`, `{{json .Image}}`,
+    /// `{{json .SBOM}}`, `{{json .Provenance}}`, `{{.Name}}`, `{{.Manifest}}`.
     #[arg(long)]
     format: Option<String>,
+    /// Print the manifest or index exactly as stored.
+    #[arg(long, conflicts_with = "format")]
+    raw: bool,
     /// Plain http for this registry.
     #[arg(long)]
     insecure: bool,
@@ -49,6 +54,11 @@ pub struct SbomArgs {
 enum Field {
     Sbom,
     Provenance,
+    Manifest,
+    Image,
+    Name,
+    /// `{{.Manifest}}`: the summary, as buildx prints it.
+    Summary,
 }
 
 fn field_of(format: &str) -> Result<Field, String> {
@@ -56,8 +66,12 @@ fn field_of(format: &str) -> Result<Field, String> {
     match compact.as_str() {
         "{{json.SBOM}}" => Ok(Field::Sbom),
         "{{json.Provenance}}" => Ok(Field::Provenance),
+        "{{json.Manifest}}" => Ok(Field::Manifest),
+        "{{json.Image}}" => Ok(Field::Image),
+        "{{.Name}}" => Ok(Field::Name),
+        "{{.Manifest}}" => Ok(Field::Summary),
         _ => Err(format!(
-            "--format {format:?} is not supported\nhint: '{{{{json .SBOM}}}}' or '{{{{json .Provenance}}}}', or no --format for a summary"
+            "--format {format:?} is not supported\nhint: one of '{{{{json .Manifest}}}}', '{{{{json .Image}}}}', '{{{{json .SBOM}}}}', '{{{{json .Provenance}}}}', '{{{{.Name}}}}', '{{{{.Manifest}}}}' (buildx's templates, one field each)"
         )),
     }
 }
@@ -84,6 +98,7 @@ fn value_of(found: &[Found], field: Field) -> Value {
                 out.insert("AdditionalSPDXs".into(), Value::Array(rest));
             }
         }
+        Field::Manifest | Field::Image | Field::Name | Field::Summary => {}
         Field::Provenance => {
             let statement = found
                 .iter()
@@ -107,7 +122,11 @@ fn collect(source: &Source, field: Field, only: Option<&str>) -> Result<Value, S
         if only.is_some_and(|o| o != p) {
             continue;
         }
-        by_platform.insert(p.clone(), value_of(&source.attestations(d)?, field));
+        let v = match field {
+            Field::Image => source.config(d)?,
+            _ => value_of(&source.attestations(d)?, field),
+        };
+        by_platform.insert(p.clone(), v);
     }
     if let Some(o) = only {
         return by_platform.remove(o).ok_or_else(|| {
@@ -128,25 +147,101 @@ fn collect(source: &Source, field: Field, only: Option<&str>) -> Result<Value, S
     Ok(Value::Object(by_platform))
 }
 
+/// Lines `key value` with the values aligned one space after the longest
+/// key, as Go's tabwriter (padding 1) lays out buildx's summary.
+fn aligned(prefix: &str, rows: &[(&str, String)]) -> String {
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    rows.iter()
+        .map(|(k, v)| format!("{prefix}{k:<width$} {v}\n"))
+        .collect()
+}
+
+/// buildx's summary: the name, media type and digest, then per manifest
+/// its name, media type and platform; mxbuild adds the attestations each
+/// platform manifest has as referrers.
 fn summary(source: &Source, name: &str) -> Result<(), String> {
-    println!("Name:      {name}");
-    println!("Manifests:");
-    for (p, d) in source.platforms()? {
-        println!("  {p:<14} {d}");
-        for f in source.attestations(&d)? {
-            println!(
-                "    attestation {} ({} layer{})",
-                f.artifact_type,
-                f.layers.len(),
-                if f.layers.len() == 1 { "" } else { "s" }
-            );
+    let top = source.top()?;
+    let media = crate::image::manifest::media_type(&top).unwrap_or_default();
+    emit(
+        aligned(
+            "",
+            &[
+                ("Name:", name.to_string()),
+                ("MediaType:", media),
+                ("Digest:", Digest::of(&top).to_string()),
+            ],
+        )
+        .as_bytes(),
+    );
+    let crate::image::manifest::Node::Index(list) =
+        crate::image::manifest::parse(&top).map_err(|e| e.to_string())?
+    else {
+        return Ok(());
+    };
+    let base = name.split('@').next().unwrap_or(name);
+    emit(b"\nManifests:\n");
+    for (i, m) in list.iter().enumerate() {
+        if i > 0 {
+            emit(b"\n");
         }
+        let mut rows = vec![
+            ("Name:", format!("{base}@{}", m.digest)),
+            ("MediaType:", m.media_type.clone()),
+        ];
+        if let Some(p) = &m.platform {
+            rows.push(("Platform:", p.to_string()));
+        }
+        let attestations: Vec<String> = source
+            .attestations(&m.digest)?
+            .iter()
+            .map(|f| f.artifact_type.clone())
+            .collect();
+        if !attestations.is_empty() {
+            rows.push(("Attestations:", attestations.join(", ")));
+        }
+        emit(aligned("  ", &rows).as_bytes());
     }
     Ok(())
 }
 
+/// `.Manifest` as buildx gives it: an index with its own digest and size
+/// added; a manifest as stored.
+fn manifest_value(top: &[u8]) -> Result<Value, String> {
+    let mut v: Value = serde_json::from_slice(top).map_err(|e| e.to_string())?;
+    if v.get("manifests").is_some() {
+        let m = json!({
+            "schemaVersion": v["schemaVersion"],
+            "mediaType": v["mediaType"],
+            "digest": Digest::of(top).to_string(),
+            "size": top.len(),
+            "manifests": v["manifests"].take(),
+        });
+        let mut m = m;
+        if let Some(a) = v.get("annotations") {
+            m["annotations"] = a.clone();
+        }
+        return Ok(m);
+    }
+    Ok(v)
+}
+
+/// Writes to stdout; when the reader went away (`| head`), stops quietly
+/// with the status a shell gives a process killed by SIGPIPE, instead of
+/// the panic `println!` would raise.
+fn emit(bytes: &[u8]) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
 fn print_json(v: &Value) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    emit(format!("{}\n", serde_json::to_string_pretty(v).unwrap_or_default()).as_bytes());
 }
 
 /// Runs `mxbuild imagetools`.
@@ -154,10 +249,26 @@ pub fn run(cmd: &ImagetoolsCommand) -> ExitCode {
     let ImagetoolsCommand::Inspect(a) = cmd;
     let r = (|| {
         let source = Source::parse(&a.reference, a.insecure)?;
-        match a.format.as_deref() {
-            None => summary(&source, &a.reference),
-            Some(f) => {
-                print_json(&collect(&source, field_of(f)?, None)?);
+        if a.raw {
+            // As buildx: the stored bytes, no newline (their digest is the image's).
+            emit(&source.top()?);
+            return Ok(());
+        }
+        let Some(f) = a.format.as_deref() else {
+            return summary(&source, &a.reference);
+        };
+        match field_of(f)? {
+            Field::Summary => summary(&source, &a.reference),
+            Field::Name => {
+                emit(format!("{}\n", a.reference).as_bytes());
+                Ok(())
+            }
+            Field::Manifest => {
+                print_json(&manifest_value(&source.top()?)?);
+                Ok(())
+            }
+            field => {
+                print_json(&collect(&source, field, None)?);
                 Ok(())
             }
         }
@@ -206,7 +317,23 @@ mod tests {
     fn templates() {
         assert_eq!(field_of("{{json .SBOM}}"), Ok(Field::Sbom));
         assert_eq!(field_of("{{ json .Provenance }}"), Ok(Field::Provenance));
-        assert!(field_of("{{.Manifest}}").is_err());
+        assert_eq!(field_of("{{.Manifest}}"), Ok(Field::Summary));
+        assert_eq!(field_of("{{json .Manifest}}"), Ok(Field::Manifest));
+        assert!(field_of("{{range .Manifest.Manifests}}{{.Digest}}{{end}}").is_err());
+    }
+
+    #[test]
+    fn summary_columns_align_like_tabwriter() {
+        let t = aligned("  ", &[("Name:", "a".into()), ("MediaType:", "b".into())]);
+        assert_eq!(t, "  Name:      a\n  MediaType: b\n");
+    }
+
+    #[test]
+    fn index_manifest_gains_digest_and_size() {
+        let top = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#;
+        let v = manifest_value(top).unwrap();
+        assert_eq!(v["digest"], Digest::of(top).to_string());
+        assert_eq!(v["size"], top.len());
     }
 
     #[test]
