@@ -436,7 +436,7 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
         progress.line(&format!("loaded into {}", l.name()));
     }
     if let Some(f) = &args.metadata_file {
-        write_metadata(&built, &tags, f)?;
+        write_metadata(&store, &built, &image_names(&outputs, &tags), f)?;
     }
     if args.progress == "quiet" {
         println!("{}", built.index);
@@ -807,16 +807,49 @@ fn files_of(built: &engine::Built) -> Vec<(Platform, engine::state::State)> {
         .collect()
 }
 
-/// `--metadata-file`: the index and per-platform digests as JSON.
-fn write_metadata(built: &engine::Built, tags: &[String], f: &Path) -> Result<(), String> {
+/// The names the result was given: an image output's `name=`, else the
+/// `-t` names (what buildx writes as `image.name`).
+fn image_names(outputs: &[Output], tags: &[String]) -> Vec<String> {
+    let named: Vec<String> = outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Image { name: Some(n), .. } => Some(n.clone()),
+            _ => None,
+        })
+        .collect();
+    if named.is_empty() {
+        tags.to_vec()
+    } else {
+        named
+    }
+}
+
+/// `--metadata-file`: the keys buildx writes (`containerimage.digest`,
+/// `containerimage.descriptor`, `image.name`), and each platform's
+/// manifest digest.
+fn write_metadata(
+    store: &Store,
+    built: &engine::Built,
+    names: &[String],
+    f: &Path,
+) -> Result<(), String> {
     let per: Vec<serde_json::Value> = built
         .images
         .iter()
         .map(|(p, d, _)| serde_json::json!({"platform": p.to_string(), "digest": d}))
         .collect();
+    let size = store
+        .blobs
+        .verify(&built.index)
+        .map_err(|e| e.to_string())?;
     let meta = serde_json::json!({
         "containerimage.digest": built.index.to_string(),
-        "image.name": tags.join(","),
+        "containerimage.descriptor": {
+            "mediaType": crate::image::manifest::media::OCI_INDEX,
+            "digest": built.index.to_string(),
+            "size": size,
+        },
+        "image.name": names.join(","),
         "mxbuild.platforms": per,
     });
     std::fs::write(f, serde_json::to_string_pretty(&meta).unwrap_or_default())

@@ -85,6 +85,11 @@ pub enum ImageCommand {
     },
 }
 
+/// The store, shared (for commands that only add blobs to it).
+pub fn open_shared() -> Result<Store, String> {
+    open(Mode::Shared)
+}
+
 fn open(mode: Mode) -> Result<Store, String> {
     let root = default_root();
     Store::open(&root, mode).map_err(|e| {

@@ -17,6 +17,8 @@ use crate::store::digest::Digest;
 pub enum ImagetoolsCommand {
     /// Show an image's platforms and attestations (registry or oci-layout://DIR[:TAG]).
     Inspect(InspectArgs),
+    /// Make one index of per-platform images in a registry and push it (as buildx).
+    Create(super::imagetools_create::CreateArgs),
 }
 
 /// `mxbuild imagetools inspect` flags.
@@ -228,7 +230,7 @@ fn manifest_value(top: &[u8]) -> Result<Value, String> {
 /// Writes to stdout; when the reader went away (`| head`), stops quietly
 /// with the status a shell gives a process killed by SIGPIPE, instead of
 /// the panic `println!` would raise.
-fn emit(bytes: &[u8]) {
+pub(super) fn emit(bytes: &[u8]) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
@@ -246,7 +248,10 @@ fn print_json(v: &Value) {
 
 /// Runs `mxbuild imagetools`.
 pub fn run(cmd: &ImagetoolsCommand) -> ExitCode {
-    let ImagetoolsCommand::Inspect(a) = cmd;
+    let a = match cmd {
+        ImagetoolsCommand::Inspect(a) => a,
+        ImagetoolsCommand::Create(c) => return done(super::imagetools_create::run(c)),
+    };
     let r = (|| {
         let source = Source::parse(&a.reference, a.insecure)?;
         if a.raw {

@@ -10,6 +10,7 @@ mod build_push;
 mod build_summary;
 pub mod image;
 pub mod imagetools;
+mod imagetools_create;
 pub mod output;
 pub mod plan;
 pub mod verify;

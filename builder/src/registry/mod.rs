@@ -10,6 +10,7 @@
 //! tokio runtime so no async leaks out of this module.
 
 pub mod auth;
+pub mod copy;
 pub mod download;
 pub mod error;
 pub mod pull;

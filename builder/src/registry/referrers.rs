@@ -71,6 +71,17 @@ impl Session {
         self.rt.block_on(dl.small_blob(d))
     }
 
+    /// Puts index `bytes` under `r`'s tag.
+    pub fn put_index(&self, r: &Reference, bytes: &[u8]) -> Result<(), RegistryError> {
+        self.rt.block_on(async {
+            self.client
+                .auth(r, &self.auth, oci_client::RegistryOperation::Push)
+                .await
+                .map_err(|e| super::remote("cannot log in to push to", r, e))?;
+            self.put_manifest(r, bytes, media::OCI_INDEX).await
+        })
+    }
+
     /// The manifest or index `r` names (its tag, else `latest`, or its
     /// digest, checked), at most 4 MiB.
     pub fn top_manifest(&self, r: &Reference) -> Result<Vec<u8>, RegistryError> {
@@ -136,6 +147,19 @@ impl Session {
             self.put_manifest(&by_digest, &bytes, media::OCI_MANIFEST)
                 .await
         })?;
+        self.list_referrer(r, subject, descriptor)
+    }
+
+    /// After a referrer of `subject` was put in `r`'s repository: nothing
+    /// when the registry indexes referrers itself (its API answers), else
+    /// `descriptor` added to the fallback tag index. Returns whether the
+    /// fallback tag was written.
+    pub fn list_referrer(
+        &self,
+        r: &Reference,
+        subject: &Digest,
+        descriptor: &Value,
+    ) -> Result<bool, RegistryError> {
         let listing = self.referrers(r, subject)?;
         if listing.api {
             return Ok(false);

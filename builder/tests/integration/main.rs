@@ -16,6 +16,7 @@ mod build;
 mod compat;
 mod conformance;
 mod differential;
+mod distributed;
 mod dockerignore;
 mod fuzz_frontend;
 mod hostile;
