@@ -94,10 +94,12 @@ pub struct BuildArgs {
     /// platform, the host's unless --platform names one.
     #[arg(long)]
     load: bool,
-    /// Import cached steps: type=local,src=DIR (repeatable).
+    /// Import cached steps: type=registry,ref=REF (or a bare REF), or
+    /// type=local,src=DIR (repeatable).
     #[arg(long = "cache-from")]
     cache_from: Vec<String>,
-    /// Export this build's cached steps: type=local,dest=DIR.
+    /// Export this build's cached steps: type=registry,ref=REF or
+    /// type=local,dest=DIR [,mode=min|max][,ignore-error=BOOL].
     #[arg(long = "cache-to")]
     cache_to: Option<String>,
     /// Do not reuse cached steps.
@@ -176,54 +178,7 @@ fn kv_list(items: &[String], flag: &str) -> Result<BTreeMap<String, String>, Str
     Ok(m)
 }
 
-/// The keys `--cache-from` takes: the one list [`cache_dir`] checks, and
-/// the list the README's compatibility table is tested against.
-pub const CACHE_FROM_KEYS: &[&str] = &["type", "src"];
-/// The keys `--cache-to` takes (`mode=max` only: every step of the build is
-/// exported, as BuildKit's `mode=max`).
-pub const CACHE_TO_KEYS: &[&str] = &["type", "dest", "mode"];
-
-/// `type=local,src=DIR` / `type=local,dest=DIR`. A bare value is a registry
-/// reference in buildx, so it is refused (registry caches are not
-/// supported), as is any key not in [`CACHE_FROM_KEYS`]/[`CACHE_TO_KEYS`].
-fn cache_dir(spec: &str, key: &str, flag: &str) -> Result<PathBuf, String> {
-    if !spec.contains('=') {
-        return Err(format!(
-            "{flag} {spec:?}: a bare value is a registry cache reference, which is not supported\nhint: use type=local,{key}=DIR"
-        ));
-    }
-    let allowed = if key == "src" {
-        CACHE_FROM_KEYS
-    } else {
-        CACHE_TO_KEYS
-    };
-    let mut dir = None;
-    for part in spec.split(',') {
-        let (k, v) = part
-            .split_once('=')
-            .ok_or_else(|| format!("{flag} {spec:?}: {part:?} is not KEY=VALUE"))?;
-        if !allowed.contains(&k) {
-            return Err(format!(
-                "{flag} {spec:?}: key {k:?} is not supported\nhint: {flag} type=local,{key}=DIR"
-            ));
-        }
-        match (k, v) {
-            ("type", "local") | ("mode", "max") => {}
-            ("type", t) => {
-                return Err(format!(
-                    "{flag} type={t} is not supported; hint: use type=local,{key}=DIR"
-                ));
-            }
-            ("mode", m) => {
-                return Err(format!(
-                    "{flag} mode={m} is not supported: every step of the build is exported\nhint: use mode=max, or leave mode out"
-                ));
-            }
-            (_, v) => dir = Some(PathBuf::from(v)),
-        }
-    }
-    dir.ok_or_else(|| format!("{flag} {spec:?}: missing {key}=DIR"))
-}
+pub use super::build_cache::{CACHE_FROM_KEYS, CACHE_TO_KEYS};
 
 /// Every long flag of `mxbuild build` (without `--`), from clap's own
 /// definition: the list the README's compatibility table is tested against.
@@ -574,12 +529,12 @@ fn engine_options(
         cache_from: args
             .cache_from
             .iter()
-            .map(|c| cache_dir(c, "src", "--cache-from"))
+            .map(|c| super::build_cache::cache_from(c, args.insecure))
             .collect::<Result<_, _>>()?,
         cache_to: args
             .cache_to
             .as_deref()
-            .map(|c| cache_dir(c, "dest", "--cache-to"))
+            .map(|c| super::build_cache::cache_to(c, args.insecure))
             .transpose()?,
         network: entitlements::parse_network(&args.network)?,
         allow: entitlements::Entitlements::parse(&args.allow)?,
@@ -859,28 +814,6 @@ fn write_metadata(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cache_specs_take_only_their_keys() {
-        assert_eq!(
-            cache_dir("type=local,src=/c", "src", "--cache-from"),
-            Ok(PathBuf::from("/c"))
-        );
-        assert_eq!(
-            cache_dir("type=local,dest=/c,mode=max", "dest", "--cache-to"),
-            Ok(PathBuf::from("/c"))
-        );
-        for (spec, key, flag) in [
-            ("user/app:cache", "src", "--cache-from"),
-            ("type=local,dest=/c,mode=min", "dest", "--cache-to"),
-            ("type=local,dest=/c,compression=zstd", "dest", "--cache-to"),
-            ("type=local,dest=/c,ignore-error=true", "dest", "--cache-to"),
-            ("type=local,src=/c,mode=max", "src", "--cache-from"),
-            ("type=registry,ref=x", "src", "--cache-from"),
-        ] {
-            assert!(cache_dir(spec, key, flag).is_err(), "{spec}");
-        }
-    }
 
     #[test]
     fn flag_names_come_from_clap() {

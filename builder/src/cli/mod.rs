@@ -2,6 +2,7 @@
 
 pub mod binfmt;
 pub mod build;
+mod build_cache;
 mod build_check;
 mod build_context;
 mod build_flags;

@@ -99,10 +99,10 @@ pub struct Options {
     pub network: Network,
     /// `--allow`: entitlements granted to RUN steps.
     pub allow: crate::plan::entitlements::Entitlements,
-    /// `--cache-from type=local,src=DIR`.
-    pub cache_from: Vec<PathBuf>,
-    /// `--cache-to type=local,dest=DIR`.
-    pub cache_to: Option<PathBuf>,
+    /// `--cache-from type=local,src=DIR` / `type=registry,ref=REF`.
+    pub cache_from: Vec<cache::CacheLocation>,
+    /// `--cache-to`.
+    pub cache_to: Option<cache::CacheTo>,
     /// `--label K=V`: set on the final image's config, over the
     /// Dockerfile's LABELs (BuildKit's `finalizeResultImage`).
     pub labels: BTreeMap<String, String>,

@@ -9,6 +9,7 @@
 //! The rest of mxbuild is synchronous; each operation runs on a private
 //! tokio runtime so no async leaks out of this module.
 
+pub mod artifact;
 pub mod auth;
 pub mod copy;
 pub mod download;

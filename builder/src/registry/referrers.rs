@@ -32,6 +32,18 @@ pub struct Listing {
     pub api: bool,
 }
 
+/// `bytes` if they hash to `d`'s digest.
+pub(super) fn verified(d: &Desc, bytes: Vec<u8>) -> Result<Vec<u8>, RegistryError> {
+    let got = Digest::of(&bytes);
+    if got != d.digest {
+        return Err(RegistryError::Remote(format!(
+            "the registry sent blob {} with content that hashes to {got}; refusing it",
+            d.digest
+        )));
+    }
+    Ok(bytes)
+}
+
 fn descriptors_of(index: &[u8]) -> Result<Vec<Value>, RegistryError> {
     let v: Value = serde_json::from_slice(index)
         .map_err(|e| RegistryError::Remote(format!("a referrers index is not JSON: {e}")))?;
@@ -68,7 +80,8 @@ impl Session {
     /// against its descriptor.
     pub fn small_blob(&self, r: &Reference, d: &Desc) -> Result<Vec<u8>, RegistryError> {
         let dl = self.download(r)?;
-        self.rt.block_on(dl.small_blob(d))
+        let bytes = self.rt.block_on(dl.small_blob(d))?;
+        verified(d, bytes)
     }
 
     /// Puts index `bytes` under `r`'s tag.

@@ -16,6 +16,7 @@ mod emulated_cpu;
 mod failures;
 mod onbuild;
 mod outputs;
+mod registry_cache;
 mod reinclude;
 mod ssh_mount;
 

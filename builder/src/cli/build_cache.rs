@@ -1,0 +1,188 @@
+//! `--cache-from` and `--cache-to` as buildx reads them: CSV specs
+//! `type=local,src|dest=DIR` and `type=registry,ref=REF`; a bare value is a
+//! registry reference. Every key buildx documents for these types either
+//! does what it does there or is refused; the lists below are also what the
+//! README's compatibility table is tested against.
+
+use std::path::PathBuf;
+
+use super::output::{csv_fields, parse_bool};
+use crate::engine::cache::{CacheLocation, CacheTo};
+
+/// The keys `--cache-from` takes.
+pub const CACHE_FROM_KEYS: &[&str] = &["type", "src", "ref", "registry.insecure"];
+/// The keys `--cache-to` takes.
+pub const CACHE_TO_KEYS: &[&str] = &[
+    "type",
+    "dest",
+    "ref",
+    "mode",
+    "ignore-error",
+    "oci-mediatypes",
+    "image-manifest",
+    "registry.insecure",
+];
+
+/// The key/value pairs of a spec; a bare value is `type=registry,ref=VALUE`.
+fn fields(flag: &str, spec: &str) -> Result<Vec<(String, String)>, String> {
+    if !spec.contains('=') {
+        return Ok(vec![
+            ("type".into(), "registry".into()),
+            ("ref".into(), spec.to_string()),
+        ]);
+    }
+    csv_fields(spec)
+        .map_err(|e| format!("{flag} {e}"))?
+        .into_iter()
+        .map(|f| {
+            f.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| format!("{flag} {spec:?}: {f:?} is not KEY=VALUE"))
+        })
+        .collect()
+}
+
+/// What both flags share: the type, its location, and `registry.insecure`.
+fn location(
+    flag: &str,
+    spec: &str,
+    kv: &[(String, String)],
+    dir_key: &str,
+    insecure: bool,
+) -> Result<CacheLocation, String> {
+    let get = |k: &str| kv.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    let insecure = insecure
+        || get("registry.insecure")
+            .map(|v| parse_bool("registry.insecure", v))
+            .transpose()?
+            .unwrap_or(false);
+    match get("type").unwrap_or("") {
+        "local" => get(dir_key)
+            .map(|d| CacheLocation::Local(PathBuf::from(d)))
+            .ok_or_else(|| format!("{flag} {spec:?}: missing {dir_key}=DIR")),
+        "registry" => {
+            let r = get("ref").ok_or_else(|| format!("{flag} {spec:?}: missing ref=REF"))?;
+            crate::registry::reference::parse(r).map_err(|e| format!("{flag} ref={r}: {e}"))?;
+            Ok(CacheLocation::Registry {
+                reference: r.to_string(),
+                insecure,
+            })
+        }
+        "" => Err(format!(
+            "{flag} {spec:?}: missing type= (local or registry)"
+        )),
+        t => Err(format!(
+            "{flag} type={t} is not supported\nhint: type=registry,ref=REF or type=local,{dir_key}=DIR (gha, s3, azblob and inline caches are not supported)"
+        )),
+    }
+}
+
+fn check_keys(
+    flag: &str,
+    spec: &str,
+    kv: &[(String, String)],
+    allowed: &[&str],
+) -> Result<(), String> {
+    for (k, _) in kv {
+        if !allowed.contains(&k.as_str()) {
+            return Err(format!(
+                "{flag} {spec:?}: key {k:?} is not supported\nhint: {flag} takes {}",
+                allowed.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One `--cache-from`.
+pub fn cache_from(spec: &str, insecure: bool) -> Result<CacheLocation, String> {
+    let kv = fields("--cache-from", spec)?;
+    check_keys("--cache-from", spec, &kv, CACHE_FROM_KEYS)?;
+    location("--cache-from", spec, &kv, "src", insecure)
+}
+
+/// The `--cache-to`.
+pub fn cache_to(spec: &str, insecure: bool) -> Result<CacheTo, String> {
+    let flag = "--cache-to";
+    let kv = fields(flag, spec)?;
+    check_keys(flag, spec, &kv, CACHE_TO_KEYS)?;
+    let mut to = CacheTo {
+        location: location(flag, spec, &kv, "dest", insecure)?,
+        max: false,
+        ignore_error: false,
+    };
+    for (k, v) in &kv {
+        match k.as_str() {
+            "mode" => {
+                to.max = match v.as_str() {
+                    "min" => false,
+                    "max" => true,
+                    m => return Err(format!("{flag} mode={m}: expected min or max")),
+                }
+            }
+            "ignore-error" => to.ignore_error = parse_bool(k, v)?,
+            // What mxbuild always writes: an OCI image manifest with OCI types.
+            "oci-mediatypes" | "image-manifest" => {
+                if !parse_bool(k, v)? {
+                    return Err(format!(
+                        "{flag} {k}=false is not supported: the cache is always an OCI image manifest with OCI media types"
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_as_buildx() {
+        assert_eq!(
+            cache_from("type=local,src=/c", false),
+            Ok(CacheLocation::Local(PathBuf::from("/c")))
+        );
+        assert_eq!(
+            cache_from("user/app:cache", false),
+            Ok(CacheLocation::Registry {
+                reference: "user/app:cache".into(),
+                insecure: false
+            })
+        );
+        let to = cache_to(
+            "type=registry,ref=r:5000/a:c,mode=max,registry.insecure=true",
+            false,
+        )
+        .unwrap();
+        assert!(to.max);
+        assert_eq!(
+            to.location,
+            CacheLocation::Registry {
+                reference: "r:5000/a:c".into(),
+                insecure: true
+            }
+        );
+        assert!(
+            !cache_to("type=local,dest=/c", false).unwrap().max,
+            "min is the default"
+        );
+        for (spec, from) in [
+            ("type=gha", true),
+            ("type=local,dest=/c,compression=zstd", false),
+            ("type=local,src=/c,mode=max", true),
+            ("type=registry", true),
+            ("type=registry,ref=a,oci-mediatypes=false", false),
+            ("type=local,dest=/c,mode=all", false),
+        ] {
+            let r = if from {
+                cache_from(spec, false).map(|_| ())
+            } else {
+                cache_to(spec, false).map(|_| ())
+            };
+            assert!(r.is_err(), "{spec}");
+        }
+    }
+}
