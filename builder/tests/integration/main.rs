@@ -18,6 +18,7 @@ mod conformance;
 mod differential;
 mod distributed;
 mod dockerignore;
+mod examples;
 mod fuzz_frontend;
 mod hostile;
 mod layers;
