@@ -10,6 +10,19 @@ use clap::Parser;
 
 use crate::support::mxbuild::repo;
 
+/// The subcommands a command line in an example may start with.
+const SUBCOMMANDS: &[&str] = &[
+    "build",
+    "plan",
+    "image",
+    "verify",
+    "binfmt",
+    "prune",
+    "platforms",
+    "imagetools",
+    "sbom",
+];
+
 /// Values for the variables the examples use (anything else becomes `x`).
 fn var(name: &str) -> String {
     match name {
@@ -90,14 +103,15 @@ fn ci_commands(text: &str) -> Vec<Vec<String>> {
     let mut i = 0;
     while i < lines.len() {
         let l = lines[i];
-        let Some(pos) = l.find("mxbuild ") else {
+        // A command: `mxbuild` then one of its subcommands (not prose such
+        // as a step's name, nor `cargo install … mxbuild`).
+        let Some(pos) = l.find("mxbuild ").filter(|&p| {
+            let next = l[p + 8..].split_whitespace().next().unwrap_or("");
+            SUBCOMMANDS.contains(&next) && !l.trim_start().starts_with('#')
+        }) else {
             i += 1;
             continue;
         };
-        if l.trim_start().starts_with('#') || l[..pos].contains("install") {
-            i += 1;
-            continue;
-        }
         let indent = l.len() - l.trim_start().len();
         let folded = i > 0 && lines[i - 1].trim_end().ends_with('>');
         let mut cmd = l[pos..].to_string();
