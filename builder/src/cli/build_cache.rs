@@ -122,12 +122,10 @@ pub fn cache_to(spec: &str, insecure: bool) -> Result<CacheTo, String> {
             }
             "ignore-error" => to.ignore_error = parse_bool(k, v)?,
             // What mxbuild always writes: an OCI image manifest with OCI types.
-            "oci-mediatypes" | "image-manifest" => {
-                if !parse_bool(k, v)? {
-                    return Err(format!(
-                        "{flag} {k}=false is not supported: the cache is always an OCI image manifest with OCI media types"
-                    ));
-                }
+            "oci-mediatypes" | "image-manifest" if !parse_bool(k, v)? => {
+                return Err(format!(
+                    "{flag} {k}=false is not supported: the cache is always an OCI image manifest with OCI media types"
+                ));
             }
             _ => {}
         }

@@ -195,20 +195,21 @@ pub fn import_registry(
 ) -> Result<Option<usize>, String> {
     let r = crate::registry::reference::parse(reference)?;
     let session = crate::registry::Session::new(&r, insecure).map_err(|e| e.to_string())?;
-    let Some((manifest, config)) = session
+    let Some(pulled) = session
         .pull_artifact(&store.blobs, &r)
         .map_err(|e| e.to_string())?
     else {
         return Ok(None);
     };
-    let v: serde_json::Value = serde_json::from_slice(&manifest).map_err(|e| e.to_string())?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&pulled.manifest).map_err(|e| e.to_string())?;
     if v["config"]["mediaType"] != CACHE_CONFIG {
         return Err(format!(
             "{reference} is not an mxbuild cache (its config is {})",
             v["config"]["mediaType"]
         ));
     }
-    put_records(&store.blobs, cache, &config).map(Some)
+    put_records(&store.blobs, cache, &pulled.config).map(Some)
 }
 
 /// `--cache-from type=local,src=DIR`: records and blobs from an export,

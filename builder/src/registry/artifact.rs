@@ -13,6 +13,15 @@ use crate::image::manifest::{self, Node, media};
 use crate::store::blobs::Blobs;
 use crate::store::origins::Origins;
 
+/// A pulled artifact: its manifest's bytes and its config's.
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    /// The manifest as the registry sent it (checked, at most 4 MiB).
+    pub manifest: Vec<u8>,
+    /// The config blob (checked against its descriptor).
+    pub config: Vec<u8>,
+}
+
 impl Session {
     /// Pushes the stored manifest `bytes` (its config and layers are stored
     /// blobs) under `r`'s tag.
@@ -48,7 +57,7 @@ impl Session {
         &self,
         blobs: &Blobs,
         r: &Reference,
-    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, RegistryError> {
+    ) -> Result<Option<Artifact>, RegistryError> {
         let dl = Download::new(r, self.insecure, &self.auth)?;
         let reference = r
             .digest()
@@ -77,7 +86,10 @@ impl Session {
                     dl.blob(blobs, l).await?;
                 }
             }
-            Ok(Some((bytes, config)))
+            Ok(Some(Artifact {
+                manifest: bytes,
+                config,
+            }))
         })
     }
 }
