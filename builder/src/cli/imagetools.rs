@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use serde_json::{Map, Value, json};
 
+use super::stdout::emit;
 use crate::attest::read::{Found, Source};
 use crate::attest::{PROVENANCE_ARTIFACT_TYPE, SBOM_ARTIFACT_TYPE, provenance, spdx};
 use crate::store::digest::Digest;
@@ -225,21 +226,6 @@ fn manifest_value(top: &[u8]) -> Result<Value, String> {
         return Ok(m);
     }
     Ok(v)
-}
-
-/// Writes to stdout; when the reader went away (`| head`), stops quietly
-/// with the status a shell gives a process killed by SIGPIPE, instead of
-/// the panic `println!` would raise.
-pub(super) fn emit(bytes: &[u8]) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(141);
-        }
-        eprintln!("error: cannot write to stdout: {e}");
-        std::process::exit(1);
-    }
 }
 
 fn print_json(v: &Value) {

@@ -304,8 +304,8 @@ pub fn run(a: &CreateArgs) -> Result<(), String> {
         &annotations.manifest_descriptor,
     );
     if a.dry_run {
-        super::imagetools::emit(&index);
-        super::imagetools::emit(b"\n");
+        super::stdout::emit(&index);
+        super::stdout::emit(b"\n");
         return Ok(());
     }
     push(a, &entries, &index)

@@ -14,6 +14,7 @@ pub mod imagetools;
 mod imagetools_create;
 pub mod output;
 pub mod plan;
+mod stdout;
 pub mod verify;
 
 use std::process::ExitCode;
