@@ -84,16 +84,9 @@ impl Distro {
         for rel in ["etc/os-release", "usr/lib/os-release"] {
             if let Ok(text) = fs::read_to_string(root.join(rel)) {
                 let fields = parse_os_release(&text);
-                let get = |k: &str| {
-                    fields
-                        .iter()
-                        .find(|(key, _)| key == k)
-                        .map(|(_, v)| v.clone())
-                        .unwrap_or_default()
-                };
                 return Distro {
-                    id: get("ID"),
-                    version_id: get("VERSION_ID"),
+                    id: field(&fields, "ID"),
+                    version_id: field(&fields, "VERSION_ID"),
                     has_os_release: true,
                     alpine_release,
                 };
@@ -133,6 +126,15 @@ fn redhat_release_id(text: &str) -> &'static str {
     } else {
         "rhel"
     }
+}
+
+/// The value of `key` among parsed os-release fields (empty if absent).
+pub fn field(fields: &[(String, String)], key: &str) -> String {
+    fields
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
 }
 
 /// The value of `key` in the os-release file of the root (empty if absent).

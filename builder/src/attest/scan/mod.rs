@@ -95,16 +95,9 @@ pub fn scan_root(root: &Path) -> Scan {
         .or_else(|| read_in_root(root, "/usr/lib/os-release", 1 << 16))
         .map(|b| {
             let fields = xx::distro::parse_os_release(&String::from_utf8_lossy(&b));
-            let get = |k: &str| {
-                fields
-                    .iter()
-                    .find(|(key, _)| key == k)
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default()
-            };
             Distro {
-                id: get("ID"),
-                version_id: get("VERSION_ID"),
+                id: xx::distro::field(&fields, "ID"),
+                version_id: xx::distro::field(&fields, "VERSION_ID"),
             }
         })
         .unwrap_or_default();
