@@ -1,6 +1,7 @@
 //! `--cache-from` and `--cache-to` as buildx reads them: CSV specs
-//! `type=local,src|dest=DIR` and `type=registry,ref=REF`; a bare value is a
-//! registry reference. Every key buildx documents for these types either
+//! `type=local,src|dest=DIR`, `type=registry,ref=REF` and (`--cache-to`
+//! only) `type=inline`; a bare value is a registry reference, which may
+//! name a cache or an image built with an inline cache. Every key buildx documents for these types either
 //! does what it does there or is refused; the lists below are also what the
 //! README's compatibility table is tested against.
 
@@ -68,11 +69,22 @@ fn location(
                 insecure,
             })
         }
+        "inline" if flag == "--cache-to" => {
+            if let Some((k, _)) = kv.iter().find(|(k, _)| k != "type") {
+                return Err(format!(
+                    "{flag} {spec:?}: type=inline takes no {k}=\nhint: an inline cache holds the steps of the final stages (mode=min, as BuildKit's); use type=registry,ref=REF,mode=max for every step"
+                ));
+            }
+            Ok(CacheLocation::Inline)
+        }
+        "inline" => Err(format!(
+            "{flag} type=inline is not a cache source\nhint: name the image: {flag} type=registry,ref=IMAGE (as buildx)"
+        )),
         "" => Err(format!(
-            "{flag} {spec:?}: missing type= (local or registry)"
+            "{flag} {spec:?}: missing type= (local, registry or inline)"
         )),
         t => Err(format!(
-            "{flag} type={t} is not supported\nhint: type=registry,ref=REF or type=local,{dir_key}=DIR (gha, s3, azblob and inline caches are not supported)"
+            "{flag} type={t} is not supported\nhint: type=registry,ref=REF, type=inline or type=local,{dir_key}=DIR (gha, s3 and azblob caches are not supported)"
         )),
     }
 }
@@ -167,6 +179,10 @@ mod tests {
             !cache_to("type=local,dest=/c", false).unwrap().max,
             "min is the default"
         );
+        assert_eq!(
+            cache_to("type=inline", false).map(|t| t.location),
+            Ok(CacheLocation::Inline)
+        );
         for (spec, from) in [
             ("type=gha", true),
             ("type=local,dest=/c,compression=zstd", false),
@@ -174,6 +190,8 @@ mod tests {
             ("type=registry", true),
             ("type=registry,ref=a,oci-mediatypes=false", false),
             ("type=local,dest=/c,mode=all", false),
+            ("type=inline,mode=max", false),
+            ("type=inline", true),
         ] {
             let r = if from {
                 cache_from(spec, false).map(|_| ())

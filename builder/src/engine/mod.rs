@@ -238,6 +238,41 @@ fn set_labels(labels: &mut Vec<(String, String)>, extra: &BTreeMap<String, Strin
     }
 }
 
+/// With `--cache-to type=inline`, the config field holding the records of
+/// final instance `fi`'s steps whose layers are in the image.
+fn inline_cache(
+    ctx: &Ctx,
+    fi: usize,
+    platform: &xx::Platform,
+    layers: &[crate::image::layer::Layer],
+) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    let mut fields = serde_json::Map::new();
+    let Some(to) = &ctx.opts.cache_to else {
+        return Ok(fields);
+    };
+    if to.location != cache::CacheLocation::Inline {
+        return Ok(fields);
+    }
+    let keys: Vec<String> = ctx.plan.instances[fi]
+        .steps
+        .iter()
+        .map(|s| s.key.clone())
+        .collect();
+    let blobs: Vec<_> = layers.iter().map(|l| l.digest.clone()).collect();
+    match cache::inline::records_for(&ctx.cache, &keys, &blobs)? {
+        Some((records, n)) => {
+            fields.insert(cache::inline::CONFIG_KEY.to_string(), records);
+            ctx.progress.line(&format!(
+                "exported {n} cached steps inline in the {platform} image"
+            ));
+        }
+        None => ctx.progress.line(&format!(
+            "warning: --cache-to type=inline: no step of the {platform} image has all its layers in it (a recompressed output has other blobs); nothing is cached inline"
+        )),
+    }
+    Ok(fields)
+}
+
 /// One image per target platform from its final state (with `--label`s,
 /// annotations and the layer policy of the outputs), and the index.
 fn write_images(ctx: &Ctx) -> Result<Built, BuildError> {
@@ -261,6 +296,10 @@ fn write_images(ctx: &Ctx) -> Result<Built, BuildError> {
             .collect::<Result<Vec<_>, _>>()?;
         let mut config = st.config.clone();
         set_labels(&mut config.labels, &opts.labels);
+        let extras = oci::Extras {
+            annotations: Annotations::for_platform(&opts.annotations.manifest, p),
+            config_fields: inline_cache(ctx, fi, p, &layers)?,
+        };
         let d = oci::write_image_annotated(
             &ctx.store.blobs,
             p,
@@ -268,7 +307,7 @@ fn write_images(ctx: &Ctx) -> Result<Built, BuildError> {
             &config,
             &st.history,
             Some(&created),
-            &Annotations::for_platform(&opts.annotations.manifest, p),
+            &extras,
         )
         .map_err(|e| e.to_string())?;
         per_desc.push(Annotations::for_platform(

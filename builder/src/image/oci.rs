@@ -55,11 +55,22 @@ pub fn write_image(
         run,
         history,
         created,
-        &BTreeMap::new(),
+        &Extras::default(),
     )
 }
 
-/// [`write_image`] with `annotations` on the manifest.
+/// What a build adds to an image beyond its layers, runtime config and
+/// history.
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    /// Annotations of the manifest (`--annotation manifest:...`).
+    pub annotations: BTreeMap<String, String>,
+    /// Top-level config fields (the inline build cache): every reader of
+    /// an image config ignores fields it does not know.
+    pub config_fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// [`write_image`] with the build's [`Extras`].
 pub fn write_image_annotated(
     blobs: &Blobs,
     platform: &Platform,
@@ -67,10 +78,17 @@ pub fn write_image_annotated(
     run: &RunConfig,
     history: &[History],
     created: Option<&str>,
-    annotations: &BTreeMap<String, String>,
+    extras: &Extras,
 ) -> Result<Descriptor, ImageError> {
     let diff_ids: Vec<Digest> = layers.iter().map(|l| l.diff_id.clone()).collect();
-    let config_json = super::config::config_json(platform, &diff_ids, run, history, created)?;
+    let mut config_json = super::config::config_json(platform, &diff_ids, run, history, created)?;
+    if !extras.config_fields.is_empty() {
+        let mut v: serde_json::Value = serde_json::from_str(&config_json).map_err(spec)?;
+        if let Some(obj) = v.as_object_mut() {
+            obj.extend(extras.config_fields.clone());
+        }
+        config_json = serde_json::to_string(&v).map_err(spec)?;
+    }
     let (config_digest, config_size) = blobs.put(config_json.as_bytes())?;
 
     let layer_descs = layers
@@ -96,7 +114,7 @@ pub fn write_image_annotated(
         .map_err(spec)?
         .to_string()
         .map_err(spec)?;
-    let manifest = add_to_json(manifest, annotations).map_err(spec)?;
+    let manifest = add_to_json(manifest, &extras.annotations).map_err(spec)?;
     let (digest, size) = blobs.put(manifest.as_bytes())?;
     DescriptorBuilder::default()
         .media_type(MediaType::ImageManifest)

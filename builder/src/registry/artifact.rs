@@ -1,26 +1,19 @@
 //! A manifest whose config and layers are blobs of the store, pushed under
-//! a tag and pulled back (the registry cache of `--cache-to/--cache-from
-//! type=registry`): bytes go out as stored; what comes back is bounded and
-//! verified like any pull (manifest and config at most 4 MiB, each layer
-//! its descriptor's size and digest) before the store keeps it.
+//! a tag, and the pieces to read one back (the registry cache of
+//! `--cache-to/--cache-from type=registry`, inline caches in images): bytes
+//! go out as stored; what comes back is bounded and verified like any pull
+//! (manifests at most 4 MiB, each blob its descriptor's size and digest)
+//! before the store keeps it.
 
 use oci_client::Reference;
 
 use super::download::Download;
 use super::{RegistryError, Session};
 use crate::image::checks::MAX_METADATA;
-use crate::image::manifest::{self, Node, media};
+use crate::image::manifest::{self, Desc, Node, media};
 use crate::store::blobs::Blobs;
+use crate::store::digest::Digest;
 use crate::store::origins::Origins;
-
-/// A pulled artifact: its manifest's bytes and its config's.
-#[derive(Debug, Clone)]
-pub struct Artifact {
-    /// The manifest as the registry sent it (checked, at most 4 MiB).
-    pub manifest: Vec<u8>,
-    /// The config blob (checked against its descriptor).
-    pub config: Vec<u8>,
-}
 
 impl Session {
     /// Pushes the stored manifest `bytes` (its config and layers are stored
@@ -50,46 +43,51 @@ impl Session {
         })
     }
 
-    /// The manifest `r` names with its config, its layers fetched into
-    /// `blobs` (each checked against its descriptor); `None` when the
-    /// registry has no such tag.
-    pub fn pull_artifact(
-        &self,
-        blobs: &Blobs,
-        r: &Reference,
-    ) -> Result<Option<Artifact>, RegistryError> {
+    /// The manifest or index `r` names (at most 4 MiB; by digest, checked
+    /// against it); `None` when the registry has no such tag or digest.
+    pub fn optional_manifest(&self, r: &Reference) -> Result<Option<Vec<u8>>, RegistryError> {
         let dl = Download::new(r, self.insecure, &self.auth)?;
         let reference = r
             .digest()
             .map(str::to_string)
             .unwrap_or_else(|| r.tag().unwrap_or("latest").to_string());
-        self.rt.block_on(async {
-            let Some(bytes) = dl.optional_manifest(&reference).await? else {
-                return Ok(None);
-            };
-            if bytes.len() as u64 > MAX_METADATA {
+        let Some(bytes) = self.rt.block_on(dl.optional_manifest(&reference))? else {
+            return Ok(None);
+        };
+        if bytes.len() as u64 > MAX_METADATA {
+            return Err(RegistryError::Remote(format!(
+                "{}: the manifest is over {} MiB",
+                r.whole(),
+                MAX_METADATA >> 20
+            )));
+        }
+        if let Some(d) = r.digest() {
+            if Digest::of(&bytes).to_string() != d {
                 return Err(RegistryError::Remote(format!(
-                    "{}: the manifest is over {} MiB",
-                    r.whole(),
-                    MAX_METADATA >> 20
+                    "the registry sent a manifest for {d} whose content hashes to {}",
+                    Digest::of(&bytes)
                 )));
             }
-            let Node::Manifest { config, layers } = manifest::parse(&bytes)? else {
-                return Err(RegistryError::Remote(format!(
-                    "{} is an index, not a single manifest",
-                    r.whole()
-                )));
-            };
-            let config = super::referrers::verified(&config, dl.small_blob(&config).await?)?;
-            for l in &layers {
-                if !blobs.contains(&l.digest) {
-                    dl.blob(blobs, l).await?;
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Fetches each of `descs` that `blobs` lacks from `r`'s repository,
+    /// each checked against its descriptor's size and digest.
+    pub fn fetch_blobs(
+        &self,
+        blobs: &Blobs,
+        r: &Reference,
+        descs: &[Desc],
+    ) -> Result<(), RegistryError> {
+        let dl = Download::new(r, self.insecure, &self.auth)?;
+        self.rt.block_on(async {
+            for d in descs {
+                if !blobs.contains(&d.digest) {
+                    dl.blob(blobs, d).await?;
                 }
             }
-            Ok(Some(Artifact {
-                manifest: bytes,
-                config,
-            }))
+            Ok(())
         })
     }
 }

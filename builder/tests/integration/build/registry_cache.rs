@@ -3,7 +3,10 @@
 //! one cache ref; fresh stores (as on a new CI runner) build from it. With
 //! `mode=max` every step of both platforms is a cache hit and the index
 //! digest is the same; with `mode=min` only the final stage's steps are.
-//! A missing cache ref is a warning, not a failure.
+//! A missing cache ref is a warning, not a failure; a corrupt one too (its
+//! blobs fail their digests), and the build runs without it. With
+//! `--cache-to type=inline` the pushed image carries the cache: a fresh
+//! store building from that image reruns only the non-final stage.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -23,7 +26,7 @@ COPY --from=build /out /out
 RUN cat /out > /copied
 ";
 
-fn build_in(store: &Path, ctx: &Path, base: &str, cache: &[&str]) -> Output {
+fn build_in(store: &Path, ctx: &Path, base: &str, extra: &[&str]) -> Output {
     let mut args = vec![
         "build",
         "--progress",
@@ -34,7 +37,7 @@ fn build_in(store: &Path, ctx: &Path, base: &str, cache: &[&str]) -> Output {
     ];
     let base_arg = format!("BASE={base}");
     args.push(&base_arg);
-    args.extend_from_slice(cache);
+    args.extend_from_slice(extra);
     args.push(ctx.to_str().unwrap());
     Command::new(env!("CARGO_BIN_EXE_mxbuild"))
         .args(&args)
@@ -130,4 +133,123 @@ fn registry_cache_serves_every_platform_to_a_fresh_store() {
     assert_eq!(run_c, 2, "the build stage's RUN, once per target: {log}");
     assert!(log.contains("CACHED") && log.contains("cat /out"), "{log}");
     assert_eq!(digest_c, digest_a, "{log}");
+
+    // A corrupt cache: the registry serves a layer whose bytes do not match
+    // its digest. A warning, and every step runs; nothing from it is kept.
+    let layer = last_layer(&cache_ref);
+    let data = t
+        .join("data/docker/registry/v2/blobs/sha256")
+        .join(&layer[..2])
+        .join(&layer)
+        .join("data");
+    let mut bytes = std::fs::read(&data).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&data, bytes).unwrap();
+    let e = t.join("store-e");
+    let o = build_in(&e, &ctx, &base, &["--cache-from", &cache_ref]);
+    let log = text(&o);
+    assert!(
+        log.contains(&format!("warning: --cache-from {cache_ref}:"))
+            && log.contains("building without it"),
+        "{log}"
+    );
+    let (digest_e, run_e) = outcome(&o);
+    assert_eq!(run_e, run_a, "{log}");
+    assert_eq!(digest_e, digest_a, "{log}");
+}
+
+/// The digest (hex) of the last layer of the manifest `r` names.
+fn last_layer(r: &str) -> String {
+    let o = Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{r}"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let m: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    m["layers"].as_array().unwrap().last().unwrap()["digest"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("sha256:")
+        .to_string()
+}
+
+#[test]
+fn inline_cache_in_the_pushed_image_serves_a_fresh_store() {
+    let Some(s) = Scenario::start("inlinecache").filter(|_| {
+        require(
+            tool("docker-registry"),
+            "docker-registry is needed (scripts/setup.sh installs it)",
+        ) && require(
+            tool("skopeo"),
+            "skopeo is needed (scripts/setup.sh installs it)",
+        )
+    }) else {
+        return;
+    };
+    let t = s.dir.path();
+    let reg = Registry::start(t, None);
+    let base = format!("{}/library/debian:bookworm", reg.host());
+    let o = mx(&["image", "push", "debian:bookworm", &base]);
+    assert!(o.status.success(), "{}", text(&o));
+    let ctx = context_with(t, "ctx", DOCKERFILE);
+
+    let image = format!("{}/app/inline:1", reg.host());
+    let out = format!("type=image,name={image},push=true");
+    let o = build_in(
+        &t.join("store-a"),
+        &ctx,
+        &base,
+        &["--cache-to", "type=inline", "-o", &out],
+    );
+    let log = text(&o);
+    let (digest_a, _) = outcome(&o);
+    assert!(
+        log.contains("cached steps inline in the linux/arm64 image"),
+        "{log}"
+    );
+    // The record sits in each platform's config, under the documented key.
+    let o = Command::new("skopeo")
+        .args([
+            "inspect",
+            "--config",
+            "--raw",
+            "--tls-verify=false",
+            "--override-arch",
+            "arm64",
+        ])
+        .arg(format!("docker://{image}"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let config: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(config["architecture"], "arm64");
+    let records = config["io.mxbuild.cache.v1"]["records"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no inline cache in {config}"));
+    assert!(records.len() >= 2, "{config}");
+
+    // A fresh store builds from the image: the final stage is cached, the
+    // build stage (not in the image) runs once per target.
+    let out2 = format!("type=image,name={}/app/inline:2,push=true", reg.host());
+    let o = build_in(
+        &t.join("store-b"),
+        &ctx,
+        &base,
+        &[
+            "--cache-from",
+            &image,
+            "--cache-to",
+            "type=inline",
+            "-o",
+            &out2,
+        ],
+    );
+    let log = text(&o);
+    let (digest_b, run_b) = outcome(&o);
+    assert!(log.contains(&format!("cached steps from {image}")), "{log}");
+    assert_eq!(run_b, 2, "{log}");
+    assert!(log.contains("CACHED") && log.contains("cat /out"), "{log}");
+    assert_eq!(digest_b, digest_a, "same steps, same records, same image");
 }

@@ -1,8 +1,14 @@
 //! The step cache's records seen as image states (the cache itself is
 //! [`crate::store::steps`]): the blobs they keep alive for prune, and
-//! `--cache-to`/`--cache-from type=local` as an OCI layout.
+//! `--cache-to`/`--cache-from`: one manifest whose config holds the records
+//! and whose layers are their blobs, as an OCI layout ([`local`]) or under
+//! a registry tag ([`registry`]), or the records inside the image's own
+//! configs ([`inline`]).
 
-use std::fs;
+pub mod inline;
+pub mod local;
+pub mod registry;
+
 use std::path::Path;
 
 use super::state::State;
@@ -35,6 +41,8 @@ pub enum CacheLocation {
         /// Plain http (`--insecure`, or a loopback registry).
         insecure: bool,
     },
+    /// `--cache-to type=inline`: in each image's config.
+    Inline,
 }
 
 impl std::fmt::Display for CacheLocation {
@@ -42,6 +50,7 @@ impl std::fmt::Display for CacheLocation {
         match self {
             CacheLocation::Local(p) => write!(f, "{}", p.display()),
             CacheLocation::Registry { reference, .. } => write!(f, "{reference}"),
+            CacheLocation::Inline => write!(f, "the image (inline)"),
         }
     }
 }
@@ -100,76 +109,15 @@ fn records_manifest(
     Ok((bytes, n))
 }
 
-/// `--cache-to type=local,dest=DIR`: the records of `keys` and the layers
-/// they use, as an OCI image layout (one manifest whose config holds the
-/// records and whose layers are the blobs), so any OCI tool can copy it.
-pub fn export_local(
-    blobs: &crate::store::blobs::Blobs,
-    cache: &StepCache,
-    keys: &[String],
-    dest: &Path,
-) -> Result<usize, String> {
-    let (mbytes, n) = records_manifest(blobs, cache, keys)?;
-    let bdir = dest.join("blobs/sha256");
-    fs::create_dir_all(&bdir).map_err(|e| format!("{}: {e}", bdir.display()))?;
-    for d in
-        crate::image::manifest::closure(blobs, &Digest::of(&mbytes)).map_err(|e| e.to_string())?
-    {
-        let target = bdir.join(d.hex());
-        if !target.exists() {
-            fs::copy(blobs.path(&d), &target).map_err(|e| e.to_string())?;
-        }
-    }
-    let (md, ms) = (Digest::of(&mbytes), mbytes.len());
-    let index = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": [{
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "digest": md.to_string(), "size": ms,
-            "annotations": {"org.opencontainers.image.ref.name": "cache"},
-        }],
-    });
-    fs::write(
-        dest.join("index.json"),
-        serde_json::to_vec(&index).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| e.to_string())?;
-    fs::write(
-        dest.join("oci-layout"),
-        "{\"imageLayoutVersion\":\"1.0.0\"}",
-    )
-    .map_err(|e| e.to_string())?;
-    Ok(n)
-}
-
-/// `--cache-to type=registry,ref=REF`: the same manifest, pushed under REF.
-pub fn export_registry(
-    store: &crate::store::Store,
-    cache: &StepCache,
-    keys: &[String],
-    reference: &str,
-    insecure: bool,
-) -> Result<usize, String> {
-    let (mbytes, n) = records_manifest(&store.blobs, cache, keys)?;
-    let r = crate::registry::reference::parse(reference)?;
-    let session = crate::registry::Session::new(&r, insecure).map_err(|e| e.to_string())?;
-    session
-        .push_stored_manifest(&store.blobs, &store.origins, &r, &mbytes)
-        .map_err(|e| e.to_string())?;
-    Ok(n)
-}
-
-/// Step records from a cache config (`{"records": {KEY: State}}`) into
-/// the step cache, each only if every blob it names is in the store.
+/// Step records (`{KEY: State}`) into the step cache, each only if every
+/// blob it names is in the store (entries that do not parse are skipped).
 fn put_records(
     blobs: &crate::store::blobs::Blobs,
     cache: &StepCache,
-    config: &[u8],
+    records: &serde_json::Value,
 ) -> Result<usize, String> {
-    let config: serde_json::Value = serde_json::from_slice(config).map_err(|e| e.to_string())?;
     let mut n = 0;
-    for (k, v) in config["records"].as_object().into_iter().flatten() {
+    for (k, v) in records.as_object().into_iter().flatten() {
         let Ok(st) = serde_json::from_value::<State>(v.clone()) else {
             continue;
         };
@@ -185,84 +133,26 @@ fn put_records(
     Ok(n)
 }
 
-/// `--cache-from type=registry,ref=REF`: the records and their blobs,
-/// every blob checked against its digest; `None` when REF does not exist.
-pub fn import_registry(
-    store: &crate::store::Store,
-    cache: &StepCache,
-    reference: &str,
-    insecure: bool,
-) -> Result<Option<usize>, String> {
-    let r = crate::registry::reference::parse(reference)?;
-    let session = crate::registry::Session::new(&r, insecure).map_err(|e| e.to_string())?;
-    let Some(pulled) = session
-        .pull_artifact(&store.blobs, &r)
-        .map_err(|e| e.to_string())?
-    else {
-        return Ok(None);
-    };
-    let v: serde_json::Value =
-        serde_json::from_slice(&pulled.manifest).map_err(|e| e.to_string())?;
-    if v["config"]["mediaType"] != CACHE_CONFIG {
-        return Err(format!(
-            "{reference} is not an mxbuild cache (its config is {})",
-            v["config"]["mediaType"]
-        ));
-    }
-    put_records(&store.blobs, cache, &pulled.config).map(Some)
-}
-
-/// `--cache-from type=local,src=DIR`: records and blobs from an export,
-/// every blob verified against its digest on the way in.
-pub fn import_local(
-    blobs: &crate::store::blobs::Blobs,
-    cache: &StepCache,
-    src: &Path,
-) -> Result<usize, String> {
-    let read_json = |p: &Path| -> Result<serde_json::Value, String> {
-        serde_json::from_slice(&fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?)
-            .map_err(|e| format!("{}: {e}", p.display()))
-    };
-    let index = read_json(&src.join("index.json"))?;
-    let md: Digest = index["manifests"][0]["digest"]
-        .as_str()
-        .unwrap_or("")
-        .parse()?;
-    let bdir = src.join("blobs/sha256");
-    let manifest = read_json(&bdir.join(md.hex()))?;
-    if Digest::of(&fs::read(bdir.join(md.hex())).map_err(|e| e.to_string())?) != md {
-        return Err(format!("cache manifest {md} is corrupt"));
-    }
-    let cd: Digest = manifest["config"]["digest"]
-        .as_str()
-        .unwrap_or("")
-        .parse()?;
-    let cbytes = fs::read(bdir.join(cd.hex())).map_err(|e| e.to_string())?;
-    if Digest::of(&cbytes) != cd {
-        return Err(format!("cache config {cd} is corrupt"));
-    }
-    for l in manifest["layers"].as_array().into_iter().flatten() {
-        let d: Digest = l["digest"].as_str().unwrap_or("").parse()?;
-        if !blobs.contains(&d) {
-            let f = fs::File::open(bdir.join(d.hex())).map_err(|e| e.to_string())?;
-            blobs.put_stream(f, Some(&d)).map_err(|e| e.to_string())?;
-        }
-    }
-    put_records(blobs, cache, &cbytes)
-}
-
 /// `--cache-from`: every source given, into the build's step cache. A
 /// registry cache that is missing or unusable is a warning, as in
 /// BuildKit: the build runs without it (nothing unverified is kept).
 pub(crate) fn import_all(ctx: &super::Ctx) -> Result<(), String> {
     for src in &ctx.opts.cache_from {
         let n = match src {
-            CacheLocation::Local(dir) => import_local(&ctx.store.blobs, &ctx.cache, dir)
+            CacheLocation::Local(dir) => local::import(&ctx.store.blobs, &ctx.cache, dir)
                 .map_err(|e| format!("--cache-from {}: {e}", dir.display()))?,
+            // Only --cache-to takes type=inline (the CLI refuses it here).
+            CacheLocation::Inline => continue,
             CacheLocation::Registry {
                 reference,
                 insecure,
-            } => match import_registry(ctx.store, &ctx.cache, reference, *insecure) {
+            } => match registry::import(
+                ctx.store,
+                &ctx.cache,
+                reference,
+                *insecure,
+                &ctx.opts.platforms,
+            ) {
                 Ok(Some(n)) => n,
                 Ok(None) => {
                     ctx.progress.line(&format!(
@@ -302,11 +192,14 @@ pub(crate) fn export_plan(ctx: &super::Ctx) -> Result<(), String> {
     };
     let keys = export_keys(ctx.plan, to.max);
     let done = match &to.location {
-        CacheLocation::Local(dest) => export_local(&ctx.store.blobs, &ctx.cache, &keys, dest),
+        CacheLocation::Local(dest) => local::export(&ctx.store.blobs, &ctx.cache, &keys, dest),
         CacheLocation::Registry {
             reference,
             insecure,
-        } => export_registry(ctx.store, &ctx.cache, &keys, reference, *insecure),
+        } => registry::export(ctx.store, &ctx.cache, &keys, reference, *insecure),
+        // Written into each image's config as the images are (see
+        // write_images and inline::records_for).
+        CacheLocation::Inline => return Ok(()),
     };
     match done {
         Ok(n) => {
