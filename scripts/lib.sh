@@ -33,3 +33,30 @@ ensure_rust_components() {
     rustup component add rustfmt clippy
   fi
 }
+
+# start_registry DIR: a docker-registry on a free 127.0.0.1 port, storing in
+# DIR/registry and logging to DIR/registry.log. Sets `reg` (host:port) and
+# `reg_pid` (the caller kills it, e.g. in its EXIT trap).
+start_registry() {
+  local dir=$1 port
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  cat >"$dir/registry.yml" <<YAML
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $dir/registry
+http:
+  addr: 127.0.0.1:$port
+YAML
+  docker-registry serve "$dir/registry.yml" >"$dir/registry.log" 2>&1 &
+  reg_pid=$!
+  for _ in $(seq 50); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && break
+    sleep 0.2
+  done
+  reg=127.0.0.1:$port
+}
