@@ -99,8 +99,15 @@ MXBUILD_ROOT=$work/merge "$mx" verify "$reg/bench/ripgrep:1" >"$work/verify.log"
   cat "$work/verify.log" >&2
   exit 1
 }
-image_mb=$(skopeo inspect --tls-verify=false --override-arch arm64 "docker://$reg/bench/ripgrep:1" |
-  python3 -c 'import json, sys; m = json.load(sys.stdin); print("%.0f" % (sum(l["Size"] for l in m["LayersData"]) / 1e6))')
+# The arm64 image's layer bytes (skopeo 1.9: raw manifests only).
+raw() { skopeo inspect --raw --tls-verify=false "docker://$1"; }
+arm64_manifest=$(raw "$reg/bench/ripgrep:1" | python3 -c '
+import json, sys
+for m in json.load(sys.stdin)["manifests"]:
+    if m.get("platform", {}).get("architecture") == "arm64":
+        print(m["digest"])')
+image_mb=$(raw "$reg/bench/ripgrep@$arm64_manifest" |
+  python3 -c 'import json, sys; print("%.0f" % (sum(l["size"] for l in json.load(sys.stdin)["layers"]) / 1e6))')
 
 section=$work/section.md
 {
