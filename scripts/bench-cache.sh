@@ -125,7 +125,9 @@ section=$work/section.md
   echo "| cold, writing \`--cache-to type=registry,mode=max\` | $t_write | $(ratio "$t_plain" "$t_write") |"
   echo "| cold store, \`--cache-from type=registry\` (every step cached, same image digest as 2) | $t_read | $(ratio "$t_plain" "$t_read") |"
   echo
-  echo "A runner with the registry cache finishes $(ratio "$t_plain" "$t_read") faster than one without."
+  echo "A runner with the registry cache finishes $(ratio "$t_plain" "$t_read") faster than one without. Rows 1 and 2 differ"
+  echo "mostly by how fast apt and crates.io answered (both download everything; the export is a push"
+  echo "to a registry on this machine)."
   echo "What remains is pulling the base and the cached layers, writing the index and verifying"
   echo "every binary. Merging the two pushed-by-digest images (arm64 image ${image_mb} MB) into one index"
   echo "with \`mxbuild imagetools create\` (blobs mounted, not copied) took $t_merge s."
