@@ -76,7 +76,7 @@ fn alpine_root(tag: &str) -> Option<Chroot> {
     );
     let dir = root.dir.path();
     std::fs::create_dir_all(dir.join("bin")).unwrap();
-    std::fs::copy(busybox.unwrap(), dir.join("bin/busybox")).unwrap();
+    crate::support::link_or_copy(Path::new(busybox.unwrap()), &dir.join("bin/busybox"));
     std::fs::set_permissions(
         dir.join("usr/sbin/apk"),
         std::os::unix::fs::PermissionsExt::from_mode(0o755),

@@ -27,18 +27,22 @@ pub struct Chroot {
     pub dir: TempDir,
 }
 
+/// Puts the executable `from` at `to`: a hard link, not a copy, where it
+/// can. Writing an executable while another test thread forks leaves the
+/// write fd open in the child, and exec then fails with ETXTBSY ("Text
+/// file busy").
+pub fn link_or_copy(from: &Path, to: &Path) {
+    if std::fs::hard_link(from, to).is_err() {
+        std::fs::copy(from, to).unwrap();
+    }
+}
+
 impl Chroot {
     pub fn new(tag: &str, files: &[(&str, &str)]) -> Chroot {
         let dir = tmp(tag);
         let bin = dir.path().join("usr/bin");
         std::fs::create_dir_all(&bin).unwrap();
-        // A hard link, not a copy: writing an executable while another test
-        // thread forks leaves the write fd open in the child, and exec then
-        // fails with ETXTBSY ("Text file busy").
-        let exe = Path::new(env!("CARGO_BIN_EXE_xx"));
-        if std::fs::hard_link(exe, bin.join("xx")).is_err() {
-            std::fs::copy(exe, bin.join("xx")).unwrap();
-        }
+        link_or_copy(Path::new(env!("CARGO_BIN_EXE_xx")), &bin.join("xx"));
         let status = Command::new(bin.join("xx"))
             .args(["install-links"])
             .arg(&bin)
