@@ -61,14 +61,16 @@ impl Compression {
     ) -> io::Result<Box<dyn FinishWrite + 'a>> {
         Ok(match self {
             Compression::None => Box::new(Plain(w)),
-            // GzBuilder with no name, no mtime and OS "unknown": no varying header bytes.
+            // In parallel blocks, pigz-style; the same bytes whatever the
+            // number of cores (see pgzip), with no name, no mtime and OS
+            // "unknown" in the header.
             Compression::Gzip => {
                 let level = u32::try_from(level.unwrap_or(6).clamp(0, 9)).unwrap_or(6);
-                Box::new(
-                    flate2::GzBuilder::new()
-                        .operating_system(255)
-                        .write(w, flate2::Compression::new(level)),
-                )
+                Box::new(super::pgzip::ParGz::new(
+                    w,
+                    flate2::Compression::new(level),
+                    super::pgzip::threads(),
+                ))
             }
             Compression::Zstd => Box::new(zstd::Encoder::new(w, level.unwrap_or(3))?),
         })
@@ -136,7 +138,7 @@ impl<W: Write> FinishWrite for Plain<W> {
     }
 }
 
-impl<W: Write> FinishWrite for flate2::write::GzEncoder<W> {
+impl<W: Write> FinishWrite for super::pgzip::ParGz<W> {
     fn finish_box(self: Box<Self>) -> io::Result<()> {
         (*self).finish().map(|_| ())
     }

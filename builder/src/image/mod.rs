@@ -19,6 +19,7 @@ pub mod layout;
 pub mod limits;
 pub mod manifest;
 pub mod oci;
+pub mod pgzip;
 pub mod recompress;
 pub mod time;
 
