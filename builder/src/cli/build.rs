@@ -391,7 +391,7 @@ fn run_inner(args: &BuildArgs) -> Result<(), String> {
         progress.line(&format!("loaded into {}", l.name()));
     }
     if let Some(f) = &args.metadata_file {
-        write_metadata(&store, &built, &image_names(&outputs, &tags), f)?;
+        write_metadata(&store, &summary, &image_names(&outputs, &tags), f)?;
     }
     if args.progress == "quiet" {
         println!("{}", built.index);
@@ -780,14 +780,41 @@ fn image_names(outputs: &[Output], tags: &[String]) -> Vec<String> {
 }
 
 /// `--metadata-file`: the keys buildx writes (`containerimage.digest`,
-/// `containerimage.descriptor`, `image.name`), and each platform's
-/// manifest digest.
+/// `containerimage.descriptor`, `image.name`), each platform's manifest
+/// digest, and where the time went: every step shown (`mxbuild.steps`:
+/// start and duration in seconds from the build's start) and the critical
+/// path (`mxbuild.critical-path`).
 fn write_metadata(
     store: &Store,
-    built: &engine::Built,
+    summary: &build_summary::Summary<'_>,
     names: &[String],
     f: &Path,
 ) -> Result<(), String> {
+    let built = summary.built;
+    let secs = |d: std::time::Duration| (d.as_secs_f64() * 1000.0).round() / 1000.0;
+    let steps: Vec<serde_json::Value> = summary
+        .tally
+        .steps
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                "label": t.label, "text": t.text, "platform": t.platform,
+                "emulated": t.emulated, "cached": t.cached,
+                "start": secs(t.start), "duration": secs(t.took),
+            })
+        })
+        .collect();
+    let critical: Vec<serde_json::Value> = built
+        .critical
+        .links
+        .iter()
+        .map(|l| {
+            serde_json::json!({
+                "instance": l.label, "duration": secs(l.took),
+                "slowest": l.slowest.as_ref().map(|(s, d)| serde_json::json!({"step": s, "duration": secs(*d)})),
+            })
+        })
+        .collect();
     let per: Vec<serde_json::Value> = built
         .images
         .iter()
@@ -806,6 +833,8 @@ fn write_metadata(
         },
         "image.name": names.join(","),
         "mxbuild.platforms": per,
+        "mxbuild.steps": steps,
+        "mxbuild.critical-path": critical,
     });
     std::fs::write(f, serde_json::to_string_pretty(&meta).unwrap_or_default())
         .map_err(|e| format!("--metadata-file {}: {e}", f.display()))

@@ -1,7 +1,8 @@
 //! What a build says when it ends, in the words its progress lines used:
 //! the time and step counts (run, cached, shared), the time steps spent
-//! natively and under QEMU (with the slowest emulated step), and each
-//! platform's image digest. The same facts as Markdown for CI
+//! natively and under QEMU (with the slowest emulated step), the critical
+//! path (the stage instances the end waited on, each with its slowest
+//! step), and each platform's image digest. The same facts as Markdown for CI
 //! (`--summary-file`, and `$GITHUB_STEP_SUMMARY` when it is set), with
 //! the verification table.
 
@@ -43,6 +44,9 @@ impl Summary<'_> {
             c.shared
         )];
         out.push(format!("time in steps: {}", self.time_split()));
+        if let Some(c) = self.critical_path() {
+            out.push(format!("critical path: {c}"));
+        }
         for (p, digest, _) in &self.built.images {
             out.push(format!("  {:<16} {digest}", p.to_string()));
         }
@@ -63,17 +67,47 @@ impl Summary<'_> {
         s
     }
 
+    /// `[build amd64->arm64] 300.1s (slowest: [..] RUN make 290.0s) ->
+    /// [stage-1 arm64] 8.2s; 308.3s of 310.0s`; `None` when nothing ran.
+    fn critical_path(&self) -> Option<String> {
+        let c = &self.built.critical;
+        if c.links.iter().all(|l| l.slowest.is_none()) {
+            return None;
+        }
+        let links: Vec<String> = c
+            .links
+            .iter()
+            .map(|l| {
+                let mut s = format!("{} {:.1}s", l.label, l.took.as_secs_f64());
+                if let Some((step, took)) = &l.slowest {
+                    s.push_str(&format!(" (slowest: {step} {:.1}s)", took.as_secs_f64()));
+                }
+                s
+            })
+            .collect();
+        Some(format!(
+            "{}; {:.1}s of {:.1}s",
+            links.join(" -> "),
+            c.total().as_secs_f64(),
+            self.elapsed.as_secs_f64()
+        ))
+    }
+
     /// The Markdown report; `verification` is the table `--verify` printed.
     pub fn markdown(&self, verification: Option<&str>) -> String {
         let c = &self.built.counts;
         let mut md = format!(
-            "### mxbuild build\n\n{:.1}s; {} steps run, {} cached, {} shared; {}.\n\n| platform | image digest |\n|---|---|\n",
+            "### mxbuild build\n\n{:.1}s; {} steps run, {} cached, {} shared; {}.\n\n",
             self.elapsed.as_secs_f64(),
             c.ran,
             c.cached,
             c.shared,
             self.time_split().replace('|', "\\|")
         );
+        if let Some(path) = self.critical_path() {
+            md.push_str(&format!("Critical path: {}.\n\n", path.replace('|', "\\|")));
+        }
+        md.push_str("| platform | image digest |\n|---|---|\n");
         for (p, digest, _) in &self.built.images {
             md.push_str(&format!("| `{p}` | `{digest}` |\n"));
         }

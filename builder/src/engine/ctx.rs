@@ -65,6 +65,8 @@ pub(crate) struct Ctx<'a> {
     pub git: BTreeMap<String, String>,
     /// Each instance's final state, once it has finished.
     pub finals: Mutex<Vec<Option<State>>>,
+    /// When each instance started and ended (for the critical path).
+    pub spans: Mutex<Vec<Option<(std::time::Instant, std::time::Instant)>>>,
     /// Steps running now and run by this build (one run per step).
     pub inflight: InFlight,
     /// Set by the first failure: no new step starts.

@@ -13,6 +13,7 @@ pub mod cache;
 pub mod context_tree;
 pub mod contexts;
 pub mod copy;
+pub mod critical;
 mod ctx;
 mod dedup;
 pub mod downloads;
@@ -152,6 +153,8 @@ pub struct Built {
     pub counts: Counts,
     /// What each platform's image used and made, for attestations.
     pub record: record::Record,
+    /// The chain of stage instances the build's end waited on.
+    pub critical: critical::CriticalPath,
 }
 
 /// Runs a build.
@@ -215,6 +218,7 @@ pub fn build(
         urls,
         git,
         finals: Mutex::new(vec![None; plan.instances.len()]),
+        spans: Mutex::new(vec![None; plan.instances.len()]),
         inflight: dedup::InFlight::default(),
         abort: AtomicBool::new(false),
         counts: Mutex::new(Counts::default()),
@@ -326,5 +330,9 @@ fn write_images(ctx: &Ctx) -> Result<Built, BuildError> {
         images,
         counts,
         record: record::of(ctx)?,
+        critical: {
+            let spans = ctx.spans.lock().map(|s| s.clone()).unwrap_or_default();
+            critical::trace(ctx.plan, &ctx.labels, &spans, &ctx.progress.tally().steps)
+        },
     })
 }

@@ -36,7 +36,11 @@ pub(crate) fn schedule(ctx: &Ctx) -> Result<(), BuildError> {
                         running += 1;
                         let tx = tx.clone();
                         scope.spawn(move || {
+                            let t0 = std::time::Instant::now();
                             let r = super::instance::run_instance(ctx, i);
+                            if let Ok(mut s) = ctx.spans.lock() {
+                                s[i] = Some((t0, std::time::Instant::now()));
+                            }
                             let _ = tx.send((i, r));
                         });
                     }

@@ -121,6 +121,7 @@ impl Harness {
             urls: BTreeMap::new(),
             git: BTreeMap::new(),
             finals: Mutex::new(vec![None; self.plan.instances.len()]),
+            spans: Mutex::new(vec![None; self.plan.instances.len()]),
             inflight: dedup::InFlight::default(),
             abort: AtomicBool::new(false),
             counts: Mutex::new(Default::default()),
@@ -291,4 +292,42 @@ fn a_second_run_reuses_every_step_and_no_cache_runs_them_again() {
     instance::run_instance(&ctx, 0).unwrap();
     assert_eq!(fresh.runs().len(), 1, "--no-cache runs the step again");
     assert_eq!(fresh.runs()[0].cwd, "/w");
+}
+
+#[test]
+fn the_critical_path_follows_the_input_that_ended_last() {
+    // c starts from a and copies from b: a's 200 ms RUN is what c waited
+    // on, not b's quick one.
+    let df = "FROM scratch AS a\nRUN slow\nFROM scratch AS b\nRUN quick\nFROM a AS c\nCOPY --from=b /q /q\nRUN last\n";
+    let mut h = harness("critical", df, &[]);
+    h.opts.jobs = 2;
+    let fx = Recording::new(|spec| {
+        let cmd = spec.args.last().cloned().unwrap_or_default();
+        if cmd.contains("slow") {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        if cmd.contains("quick") {
+            fs::write(spec.rootfs.join("q"), "").unwrap();
+        }
+        (0, String::new())
+    });
+    let ctx = h.ctx(&fx);
+    super::schedule::schedule(&ctx).unwrap();
+    let spans = ctx.spans.lock().unwrap().clone();
+    let path = super::critical::trace(&h.plan, &ctx.labels, &spans, &h.progress.tally().steps);
+    // `[a amd64]`: the stage and the platform it ran as.
+    let stages: Vec<&str> = path
+        .links
+        .iter()
+        .filter_map(|l| l.label.strip_prefix('[')?.split(' ').next())
+        .collect();
+    assert_eq!(stages, ["a", "c"], "{path:#?}");
+    assert!(path.links.iter().all(|l| l.label.ends_with(']') && !l.label.contains('/')));
+    let (slowest, took) = path.links[0].slowest.clone().unwrap();
+    assert!(slowest.ends_with("RUN slow"), "{slowest}");
+    assert!(took >= std::time::Duration::from_millis(200));
+    assert!(path.total() >= took);
+    // Every step shown is in the tally, with its time.
+    let steps = h.progress.tally().steps;
+    assert!(steps.iter().any(|t| t.text == "RUN quick" && !t.cached));
 }

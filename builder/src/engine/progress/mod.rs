@@ -5,8 +5,9 @@
 //! running steps with timers and their last lines, finished ones collapsed
 //! to one line), [`rawjson`] (one JSON object per event, BuildKit's
 //! SolveStatus shape) and quiet. [`Progress`] also keeps the tally the
-//! summary reports: time native and under QEMU, and the slowest emulated
-//! step.
+//! summary reports: time native and under QEMU, the slowest emulated
+//! step, and when each step started and how long it took (for the
+//! critical path and `--metadata-file`).
 //!
 //! Every step is named by its label from the plan (see
 //! [`crate::plan::labels`]) and identified by its cache key: a step that
@@ -17,7 +18,7 @@ pub mod rawjson;
 pub mod tty;
 
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// One step as progress shows it.
 #[derive(Debug, Clone, Copy)]
@@ -68,12 +69,52 @@ pub struct Tally {
     pub emulated: Duration,
     /// The slowest step under QEMU: its label and text, and time.
     pub slowest_emulated: Option<(String, Duration)>,
+    /// Every step shown, in the order it finished.
+    pub steps: Vec<StepTime>,
+}
+
+/// One step's time, as `--metadata-file` records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepTime {
+    /// Its cache key.
+    pub id: String,
+    /// `[build amd64->arm64 3/8]`.
+    pub label: String,
+    /// The instruction as expanded.
+    pub text: String,
+    /// The platform it ran as.
+    pub platform: String,
+    /// Ran under QEMU.
+    pub emulated: bool,
+    /// Taken from an earlier build (it took no time).
+    pub cached: bool,
+    /// When it started, from the start of the build.
+    pub start: Duration,
+    /// How long it ran.
+    pub took: Duration,
+}
+
+impl StepTime {
+    fn of(step: &StepInfo<'_>, cached: bool, start: Duration, took: Duration) -> StepTime {
+        StepTime {
+            id: step.id.to_string(),
+            label: step.label.to_string(),
+            text: step.text.to_string(),
+            platform: step.platform.to_string(),
+            emulated: step.emulated,
+            cached,
+            start,
+            took,
+        }
+    }
 }
 
 /// The engine's progress reporter: a sink and the tally.
 pub struct Progress {
     sink: Box<dyn Sink>,
     tally: Mutex<Tally>,
+    /// When the build started (step times are counted from here).
+    t0: Instant,
 }
 
 impl std::fmt::Debug for Progress {
@@ -88,6 +129,7 @@ impl Progress {
         Progress {
             sink,
             tally: Mutex::new(Tally::default()),
+            t0: Instant::now(),
         }
     }
 
@@ -140,12 +182,18 @@ impl Progress {
             } else {
                 t.native += took;
             }
+            let start = self.t0.elapsed().saturating_sub(took);
+            t.steps.push(StepTime::of(step, false, start, took));
         }
         self.sink.done(step, took);
     }
 
     /// A step was reused from an earlier build.
     pub fn cached(&self, step: &StepInfo<'_>) {
+        if let Ok(mut t) = self.tally.lock() {
+            let now = self.t0.elapsed();
+            t.steps.push(StepTime::of(step, true, now, Duration::ZERO));
+        }
         self.sink.cached(step);
     }
 

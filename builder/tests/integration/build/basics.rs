@@ -175,6 +175,24 @@ fn every_instruction_and_flag() {
             .starts_with("sha256:")
     );
     assert_eq!(m["mxbuild.platforms"].as_array().unwrap().len(), 2);
+    // Where the time went: every step with its start and duration, and
+    // the critical path ending in the final stage.
+    let steps = m["mxbuild.steps"].as_array().unwrap();
+    assert!(steps.len() >= 4, "{m}");
+    for s in steps {
+        assert!(s["start"].as_f64().unwrap() >= 0.0, "{s}");
+        assert!(s["duration"].as_f64().unwrap() >= 0.0, "{s}");
+        assert!(s["label"].as_str().unwrap().starts_with('['), "{s}");
+    }
+    assert!(
+        steps
+            .iter()
+            .any(|s| s["emulated"] == true && s["platform"] == "linux/arm64"),
+        "{m}"
+    );
+    let path = m["mxbuild.critical-path"].as_array().unwrap();
+    assert!(!path.is_empty(), "{m}");
+    assert!(path.iter().all(|l| l["duration"].as_f64().is_some()), "{m}");
     let layout = format!("oci:{}:latest", out.display());
     for (arch, uname) in [("amd64", "x86_64"), ("arm64", "aarch64")] {
         let r = unpack(t, &layout, arch);
