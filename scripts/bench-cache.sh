@@ -25,17 +25,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-start_registry "$work"
-log "registry on $reg"
-
-seed=$work/seed
-scripts/base-images.sh "$seed" >/dev/null
-MXBUILD_ROOT=$seed "$mx" image push debian:bookworm "$reg/library/debian:bookworm" >/dev/null
-
+registry_with_base "$work" "$mx"
 xxctx=$work/xx
-mkdir -p "$xxctx/usr/bin"
-cp target/release/xx "$xxctx/usr/bin/xx"
-"$xxctx/usr/bin/xx" install-links "$xxctx/usr/bin"
+xx_context "$xxctx"
 
 # Fixed timestamps: the cached build must give the very same image.
 export SOURCE_DATE_EPOCH=1700000000
@@ -134,14 +126,4 @@ section=$work/section.md
   echo "<!-- /bench-cache -->"
 } >"$section"
 
-if grep -q '^<!-- bench-cache' BENCHMARKS.md 2>/dev/null; then
-  awk -v f="$section" '
-    /^<!-- bench-cache/ { while ((getline l < f) > 0) print l; skip = 1; next }
-    /^<!-- \/bench-cache -->/ { skip = 0; next }
-    !skip { print }
-  ' BENCHMARKS.md >"$work/b.md"
-  cp "$work/b.md" BENCHMARKS.md
-else
-  { echo; cat "$section"; } >>BENCHMARKS.md
-fi
-cat "$section"
+replace_bench_section bench-cache "$section"

@@ -110,14 +110,4 @@ section=$work/section.md
 } >"$section"
 
 # Replace the section in BENCHMARKS.md, or append it.
-if grep -q '^<!-- bench-network' BENCHMARKS.md 2>/dev/null; then
-  awk -v f="$section" '
-    /^<!-- bench-network/ { while ((getline l < f) > 0) print l; skip = 1; next }
-    /^<!-- \/bench-network -->/ { skip = 0; next }
-    !skip { print }
-  ' BENCHMARKS.md >"$work/b.md"
-  cp "$work/b.md" BENCHMARKS.md
-else
-  { echo; cat "$section"; } >>BENCHMARKS.md
-fi
-cat "$section"
+replace_bench_section bench-network "$section"

@@ -51,9 +51,7 @@ timeit() { # timeit VAR CMD...: runs CMD (output to the log), stores seconds in 
 }
 
 xxctx=$work/xx
-mkdir -p "$xxctx/usr/bin"
-cp target/release/xx "$xxctx/usr/bin/xx"
-"$xxctx/usr/bin/xx" install-links "$xxctx/usr/bin"
+xx_context "$xxctx"
 
 basic=testdata/dockerfiles/build/basic
 two=linux/amd64,linux/arm64

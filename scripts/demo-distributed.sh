@@ -22,18 +22,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_registry "$work"
-log "registry on $reg"
-
-# The base image on the registry, where the runners pull it from.
-seed=$work/seed
-scripts/base-images.sh "$seed" >/dev/null
-MXBUILD_ROOT=$seed "$mx" image push debian:bookworm "$reg/library/debian:bookworm" >/dev/null
-
+registry_with_base "$work" "$mx"
 xxctx=$work/xx
-mkdir -p "$xxctx/usr/bin"
-cp target/release/xx "$xxctx/usr/bin/xx"
-"$xxctx/usr/bin/xx" install-links "$xxctx/usr/bin"
+xx_context "$xxctx"
 
 for arch in amd64 arm64; do
   log "runner $arch: mxbuild build --platform linux/$arch, pushed by digest"

@@ -25,9 +25,7 @@ scripts/base-images.sh "$MXBUILD_ROOT" >/dev/null
 # its links (images/xx/Dockerfile builds the same thing as an image).
 xxctx=$(mktemp -d)
 trap 'rm -rf "$xxctx"' EXIT
-mkdir -p "$xxctx/usr/bin"
-cp target/release/xx "$xxctx/usr/bin/xx"
-"$xxctx/usr/bin/xx" install-links "$xxctx/usr/bin"
+xx_context "$xxctx"
 
 log "what the build will do"
 "$mx" plan --platform linux/amd64,linux/arm64,linux/arm/v7 --build-context xx="$xxctx" testdata/hello-rust

@@ -60,3 +60,42 @@ YAML
   done
   reg=127.0.0.1:$port
 }
+
+# registry_with_base WORK MX: a docker-registry (see start_registry) holding
+# debian:bookworm for every platform, as fresh stores (CI runners) pull it.
+# MX is the mxbuild binary; the base images are made in WORK/seed.
+registry_with_base() {
+  local work=$1 mx=$2
+  start_registry "$work"
+  log "registry on $reg"
+  scripts/base-images.sh "$work/seed" >/dev/null
+  MXBUILD_ROOT=$work/seed "$mx" image push debian:bookworm "$reg/library/debian:bookworm" >/dev/null
+}
+
+# xx_context DIR: the xx helpers for `COPY --from=xx / /` (this checkout's
+# static binary from target/release and its links) in DIR/usr/bin.
+xx_context() {
+  mkdir -p "$1/usr/bin"
+  cp target/release/xx "$1/usr/bin/xx"
+  "$1/usr/bin/xx" install-links "$1/usr/bin"
+}
+
+# replace_bench_section NAME FILE: puts FILE (a section opened by
+# `<!-- NAME` and closed by `<!-- /NAME -->`) into BENCHMARKS.md in place of
+# the section of that name, or at the end; then prints it.
+replace_bench_section() {
+  local name=$1 section=$2 tmp
+  if grep -q "^<!-- $name" BENCHMARKS.md 2>/dev/null; then
+    tmp=$(mktemp)
+    awk -v f="$section" -v start="^<!-- $name" -v stop="^<!-- /$name -->" '
+      $0 ~ start { while ((getline l < f) > 0) print l; skip = 1; next }
+      $0 ~ stop { skip = 0; next }
+      !skip { print }
+    ' BENCHMARKS.md >"$tmp"
+    cp "$tmp" BENCHMARKS.md
+    rm -f "$tmp"
+  else
+    { echo; cat "$section"; } >>BENCHMARKS.md
+  fi
+  cat "$section"
+}

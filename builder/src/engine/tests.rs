@@ -322,7 +322,11 @@ fn the_critical_path_follows_the_input_that_ended_last() {
         .filter_map(|l| l.label.strip_prefix('[')?.split(' ').next())
         .collect();
     assert_eq!(stages, ["a", "c"], "{path:#?}");
-    assert!(path.links.iter().all(|l| l.label.ends_with(']') && !l.label.contains('/')));
+    assert!(
+        path.links
+            .iter()
+            .all(|l| l.label.ends_with(']') && !l.label.contains('/'))
+    );
     let (slowest, took) = path.links[0].slowest.clone().unwrap();
     assert!(slowest.ends_with("RUN slow"), "{slowest}");
     assert!(took >= std::time::Duration::from_millis(200));

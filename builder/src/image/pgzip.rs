@@ -353,10 +353,17 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("x.gz");
         std::fs::write(&f, &gz).unwrap();
-        let out = std::process::Command::new("gzip").arg("-dc").arg(&f).output();
+        let out = std::process::Command::new("gzip")
+            .arg("-dc")
+            .arg(&f)
+            .output();
         let _ = std::fs::remove_dir_all(&dir);
         let out = out.expect("gzip is part of every Debian system");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert_eq!(out.stdout, data);
     }
 

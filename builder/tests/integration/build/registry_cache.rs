@@ -65,23 +65,40 @@ fn outcome(o: &Output) -> (String, usize) {
     (digest, run)
 }
 
-#[test]
-fn registry_cache_serves_every_platform_to_a_fresh_store() {
-    let Some(s) = Scenario::start("regcache").filter(|_| {
+/// A scenario with a registry holding the base image (fresh stores pull
+/// it from there) and the build context.
+struct Setup {
+    s: Scenario,
+    reg: Registry,
+    base: String,
+    ctx: std::path::PathBuf,
+}
+
+fn setup(tag: &str) -> Option<Setup> {
+    let s = Scenario::start(tag).filter(|_| {
         require(
             tool("docker-registry"),
             "docker-registry is needed (scripts/setup.sh installs it)",
+        ) && require(
+            tool("skopeo"),
+            "skopeo is needed (scripts/setup.sh installs it)",
         )
-    }) else {
-        return;
-    };
+    })?;
     let t = s.dir.path();
     let reg = Registry::start(t, None);
-    // The base image on the registry, so fresh stores can pull it.
     let base = format!("{}/library/debian:bookworm", reg.host());
     let o = mx(&["image", "push", "debian:bookworm", &base]);
     assert!(o.status.success(), "{}", text(&o));
     let ctx = context_with(t, "ctx", DOCKERFILE);
+    Some(Setup { s, reg, base, ctx })
+}
+
+#[test]
+fn registry_cache_serves_every_platform_to_a_fresh_store() {
+    let Some(Setup { s, reg, base, ctx }) = setup("regcache") else {
+        return;
+    };
+    let t = s.dir.path();
     let cache_ref = format!("{}/cache/app:buildcache", reg.host());
 
     // A missing cache: a warning, and the build runs.
@@ -177,23 +194,10 @@ fn last_layer(r: &str) -> String {
 
 #[test]
 fn inline_cache_in_the_pushed_image_serves_a_fresh_store() {
-    let Some(s) = Scenario::start("inlinecache").filter(|_| {
-        require(
-            tool("docker-registry"),
-            "docker-registry is needed (scripts/setup.sh installs it)",
-        ) && require(
-            tool("skopeo"),
-            "skopeo is needed (scripts/setup.sh installs it)",
-        )
-    }) else {
+    let Some(Setup { s, reg, base, ctx }) = setup("inlinecache") else {
         return;
     };
     let t = s.dir.path();
-    let reg = Registry::start(t, None);
-    let base = format!("{}/library/debian:bookworm", reg.host());
-    let o = mx(&["image", "push", "debian:bookworm", &base]);
-    assert!(o.status.success(), "{}", text(&o));
-    let ctx = context_with(t, "ctx", DOCKERFILE);
 
     let image = format!("{}/app/inline:1", reg.host());
     let out = format!("type=image,name={image},push=true");
