@@ -17,7 +17,7 @@ use crate::store::origins::Origins;
 
 impl Session {
     /// Pushes the stored manifest `bytes` (its config and layers are stored
-    /// blobs) under `r`'s tag.
+    /// blobs, pushed first) under `r`'s tag or digest.
     pub fn push_stored_manifest(
         &self,
         blobs: &Blobs,
@@ -26,9 +26,10 @@ impl Session {
         bytes: &[u8],
     ) -> Result<(), RegistryError> {
         let Node::Manifest { config, layers } = manifest::parse(bytes)? else {
-            return Err(RegistryError::Remote(
-                "internal: an index where a manifest was expected".to_string(),
-            ));
+            return Err(RegistryError::Remote(format!(
+                "{}: an index where an image manifest was expected",
+                r.whole()
+            )));
         };
         self.rt.block_on(async {
             self.client

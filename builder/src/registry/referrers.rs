@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::download::Download;
 use super::{RegistryError, Session};
-use crate::image::manifest::{self, Desc, Node, media};
+use crate::image::manifest::{Desc, media};
 use crate::store::blobs::Blobs;
 use crate::store::digest::Digest;
 use crate::store::origins::Origins;
@@ -137,29 +137,12 @@ impl Session {
         descriptor: &Value,
     ) -> Result<bool, RegistryError> {
         let bytes = blobs.read(manifest)?;
-        let Node::Manifest { config, layers } = manifest::parse(&bytes)? else {
-            return Err(RegistryError::Remote(format!(
-                "referrer {manifest} is not an image manifest"
-            )));
-        };
-        let descs: Vec<Desc> = std::iter::once(config).chain(layers).collect();
         let by_digest = Reference::with_digest(
             r.registry().to_string(),
             r.repository().to_string(),
             manifest.to_string(),
         );
-        self.rt.block_on(async {
-            self.client
-                .auth(r, &self.auth, oci_client::RegistryOperation::Push)
-                .await
-                .map_err(|e| super::remote("cannot log in to push to", r, e))?;
-            let mut out = super::push::Pushed::default();
-            for d in &descs {
-                self.push_one_blob(blobs, origins, r, d, &mut out).await?;
-            }
-            self.put_manifest(&by_digest, &bytes, media::OCI_MANIFEST)
-                .await
-        })?;
+        self.push_stored_manifest(blobs, origins, &by_digest, &bytes)?;
         self.list_referrer(r, subject, descriptor)
     }
 
