@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use super::output::{csv_fields, parse_bool};
+use super::output::{csv_fields, layer_key, parse_bool};
 use crate::engine::cache::{CacheLocation, CacheTo};
 
 /// The keys `--cache-from` takes.
@@ -22,6 +22,9 @@ pub const CACHE_TO_KEYS: &[&str] = &[
     "oci-mediatypes",
     "image-manifest",
     "registry.insecure",
+    "compression",
+    "compression-level",
+    "force-compression",
 ];
 
 /// The key/value pairs of a spec; a bare value is `type=registry,ref=VALUE`.
@@ -122,8 +125,12 @@ pub fn cache_to(spec: &str, insecure: bool) -> Result<CacheTo, String> {
         location: location(flag, spec, &kv, "dest", insecure)?,
         max: false,
         ignore_error: false,
+        layers: Default::default(),
     };
     for (k, v) in &kv {
+        if layer_key(flag, &mut to.layers, k, v)? {
+            continue;
+        }
         match k.as_str() {
             "mode" => {
                 to.max = match v.as_str() {
@@ -142,6 +149,9 @@ pub fn cache_to(spec: &str, insecure: bool) -> Result<CacheTo, String> {
             _ => {}
         }
     }
+    to.layers
+        .validate()
+        .map_err(|e| format!("{flag} {spec:?}: {e}"))?;
     Ok(to)
 }
 
@@ -183,9 +193,23 @@ mod tests {
             cache_to("type=inline", false).map(|t| t.location),
             Ok(CacheLocation::Inline)
         );
+        let z = cache_to(
+            "type=registry,ref=a,compression=zstd,compression-level=9,force-compression=true",
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            z.layers.compression,
+            Some(crate::image::compress::Compression::Zstd)
+        );
+        assert_eq!((z.layers.level, z.layers.force), (Some(9), true));
         for (spec, from) in [
             ("type=gha", true),
-            ("type=local,dest=/c,compression=zstd", false),
+            ("type=local,dest=/c,compression=brotli", false),
+            (
+                "type=registry,ref=a,compression=uncompressed,compression-level=3",
+                false,
+            ),
             ("type=local,src=/c,mode=max", true),
             ("type=registry", true),
             ("type=registry,ref=a,oci-mediatypes=false", false),

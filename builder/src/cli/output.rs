@@ -234,34 +234,6 @@ impl Fields<'_> {
             .ok_or_else(|| format!("--output type={} needs dest=PATH", self.kind))
     }
 
-    /// Reads the layer keys into `l`; false when `k` is not one of them.
-    fn layer_key(&self, l: &mut LayerOpts, k: &str, v: &str) -> Result<bool, String> {
-        match k {
-            "compression" => {
-                l.compression = Some(match v {
-                    "gzip" => Compression::Gzip,
-                    "zstd" => Compression::Zstd,
-                    "uncompressed" => Compression::None,
-                    _ => {
-                        return Err(format!(
-                            "--output compression={v:?} is not supported; hint: use gzip, zstd or uncompressed"
-                        ));
-                    }
-                })
-            }
-            "compression-level" => {
-                l.level = Some(
-                    v.parse()
-                        .map_err(|_| format!("--output compression-level={v:?} is not a number"))?,
-                )
-            }
-            "force-compression" => l.force = parse_bool(k, v)?,
-            "oci-mediatypes" if parse_bool(k, v)? => {}
-            _ => return Ok(false),
-        }
-        Ok(true)
-    }
-
     fn build(&self) -> Result<Output, String> {
         let mut layers = LayerOpts::default();
         let (mut name, mut push, mut by_digest, mut canonical, mut insecure) =
@@ -282,7 +254,7 @@ impl Fields<'_> {
             match (self.kind, k) {
                 (_, "dest") if !image => {}
                 ("oci" | "docker" | "image" | "registry", _)
-                    if self.layer_key(&mut layers, k, v)? => {}
+                    if layer_key("--output", &mut layers, k, v)? => {}
                 ("image" | "registry", "name") => name = Some(v.clone()),
                 ("image" | "registry", "push") => push = parse_bool(k, v)?,
                 ("image" | "registry", "push-by-digest") => by_digest = parse_bool(k, v)?,
@@ -340,6 +312,36 @@ impl Fields<'_> {
             )),
         }
     }
+}
+
+/// Reads the layer keys (`compression`, `compression-level`,
+/// `force-compression`, `oci-mediatypes=true`) of `flag` into `l`; false
+/// when `k` is not one of them. `-o` and `--cache-to` share them.
+pub fn layer_key(flag: &str, l: &mut LayerOpts, k: &str, v: &str) -> Result<bool, String> {
+    match k {
+        "compression" => {
+            l.compression = Some(match v {
+                "gzip" => Compression::Gzip,
+                "zstd" => Compression::Zstd,
+                "uncompressed" => Compression::None,
+                _ => {
+                    return Err(format!(
+                        "{flag} compression={v:?} is not supported; hint: use gzip, zstd or uncompressed"
+                    ));
+                }
+            })
+        }
+        "compression-level" => {
+            l.level = Some(
+                v.parse()
+                    .map_err(|_| format!("{flag} compression-level={v:?} is not a number"))?,
+            )
+        }
+        "force-compression" => l.force = parse_bool(k, v)?,
+        "oci-mediatypes" if parse_bool(k, v)? => {}
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 #[cfg(test)]

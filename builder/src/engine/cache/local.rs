@@ -5,6 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use super::{put_records, records_manifest};
+use crate::image::recompress::LayerPolicy;
 use crate::store::blobs::Blobs;
 use crate::store::digest::Digest;
 use crate::store::steps::StepCache;
@@ -17,8 +18,9 @@ pub fn export(
     cache: &StepCache,
     keys: &[String],
     dest: &Path,
+    layers: &LayerPolicy,
 ) -> Result<usize, String> {
-    let (mbytes, n) = records_manifest(blobs, cache, keys)?;
+    let (mbytes, n) = records_manifest(blobs, cache, keys, layers)?;
     let bdir = dest.join("blobs/sha256");
     fs::create_dir_all(&bdir).map_err(|e| format!("{}: {e}", bdir.display()))?;
     for d in

@@ -65,34 +65,59 @@ pub struct CacheTo {
     pub max: bool,
     /// `ignore-error=true`: a failed export is a warning.
     pub ignore_error: bool,
+    /// `compression=`, `compression-level=`, `force-compression=`: the
+    /// layers as the cache holds them (as an output's, see
+    /// [`crate::image::recompress`]).
+    pub layers: crate::image::recompress::LayerPolicy,
 }
 
 /// The cache of `keys` as one manifest: its config holds the step records
-/// (media type [`CACHE_CONFIG`]), its layers are the blobs they use. The
+/// (media type [`CACHE_CONFIG`]), its layers are the blobs they use, each
+/// compressed as `policy` wants (the records name the blobs as written). The
 /// config and manifest are written to `blobs`; returns the manifest's
 /// bytes and the number of records.
 fn records_manifest(
     blobs: &crate::store::blobs::Blobs,
     cache: &StepCache,
     keys: &[String],
+    policy: &crate::image::recompress::LayerPolicy,
 ) -> Result<(Vec<u8>, usize), String> {
+    let states: Vec<(String, State)> = keys
+        .iter()
+        .filter_map(|k| cache.get::<State>(k).map(|st| (k.clone(), st)))
+        .collect();
+    // The build's own layers (above some record's base image layers) take
+    // `compression=`; the base image's only with `force-compression`.
+    let built: std::collections::HashSet<String> = states
+        .iter()
+        .flat_map(|(_, st)| st.layers.iter().skip(st.base_layers))
+        .map(|l| l.digest.clone())
+        .collect();
+    let mut converted: Vec<(String, super::state::LayerRec)> = Vec::new();
     let mut records = serde_json::Map::new();
-    let mut layers: Vec<super::state::LayerRec> = Vec::new();
-    for k in keys {
-        if let Some(st) = cache.get::<State>(k) {
-            for l in &st.layers {
-                if !layers.iter().any(|x| x.digest == l.digest) {
-                    layers.push(l.clone());
+    for (k, mut st) in states {
+        for l in &mut st.layers {
+            let new = match converted.iter().find(|(d, _)| *d == l.digest) {
+                Some((_, n)) => n.clone(),
+                None => {
+                    blobs.verify(&l.blob()?).map_err(|e| e.to_string())?;
+                    let layer = policy
+                        .apply(blobs, &l.layer()?, built.contains(&l.digest))
+                        .map_err(|e| e.to_string())?;
+                    let n = super::state::LayerRec::of(&layer);
+                    converted.push((l.digest.clone(), n.clone()));
+                    n
                 }
-            }
-            records.insert(
-                k.clone(),
-                serde_json::to_value(&st).map_err(|e| e.to_string())?,
-            );
+            };
+            *l = new;
         }
+        records.insert(k, serde_json::to_value(&st).map_err(|e| e.to_string())?);
     }
-    for l in &layers {
-        blobs.verify(&l.blob()?).map_err(|e| e.to_string())?;
+    let mut layers: Vec<super::state::LayerRec> = Vec::new();
+    for (_, n) in converted {
+        if !layers.iter().any(|x| x.digest == n.digest) {
+            layers.push(n);
+        }
     }
     let n = records.len();
     let config = serde_json::to_vec(&serde_json::json!({ "records": records }))
@@ -192,11 +217,15 @@ pub(crate) fn export_plan(ctx: &super::Ctx) -> Result<(), String> {
     };
     let keys = export_keys(ctx.plan, to.max);
     let done = match &to.location {
-        CacheLocation::Local(dest) => local::export(&ctx.store.blobs, &ctx.cache, &keys, dest),
+        CacheLocation::Local(dest) => {
+            local::export(&ctx.store.blobs, &ctx.cache, &keys, dest, &to.layers)
+        }
         CacheLocation::Registry {
             reference,
             insecure,
-        } => registry::export(ctx.store, &ctx.cache, &keys, reference, *insecure),
+        } => registry::export(
+            ctx.store, &ctx.cache, &keys, reference, *insecure, &to.layers,
+        ),
         // Written into each image's config as the images are (see
         // write_images and inline::records_for).
         CacheLocation::Inline => return Ok(()),

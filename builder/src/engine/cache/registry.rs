@@ -8,6 +8,7 @@ use oci_client::Reference;
 
 use super::{CACHE_CONFIG, inline, put_records, records_manifest};
 use crate::image::manifest::{self, Desc, Node};
+use crate::image::recompress::LayerPolicy;
 use crate::registry::Session;
 use crate::store::Store;
 use crate::store::steps::StepCache;
@@ -21,8 +22,9 @@ pub fn export(
     keys: &[String],
     reference: &str,
     insecure: bool,
+    layers: &LayerPolicy,
 ) -> Result<usize, String> {
-    let (mbytes, n) = records_manifest(&store.blobs, cache, keys)?;
+    let (mbytes, n) = records_manifest(&store.blobs, cache, keys, layers)?;
     let r = crate::registry::reference::parse(reference)?;
     let session = Session::new(&r, insecure).map_err(|e| e.to_string())?;
     session

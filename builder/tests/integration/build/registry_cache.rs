@@ -2,7 +2,8 @@
 //! store A builds two platforms and exports its steps (`mode=max`) under
 //! one cache ref; fresh stores (as on a new CI runner) build from it. With
 //! `mode=max` every step of both platforms is a cache hit and the index
-//! digest is the same; with `mode=min` only the final stage's steps are.
+//! digest is the same; with `mode=min` only the final stage's steps are;
+//! `compression=zstd` writes the build's own layers as zstd.
 //! A missing cache ref is a warning, not a failure; a corrupt one too (its
 //! blobs fail their digests), and the build runs without it. With
 //! `--cache-to type=inline` the pushed image carries the cache: a fresh
@@ -151,6 +152,32 @@ fn registry_cache_serves_every_platform_to_a_fresh_store() {
     assert!(log.contains("CACHED") && log.contains("cat /out"), "{log}");
     assert_eq!(digest_c, digest_a, "{log}");
 
+    // compression=zstd: the build's own layers are zstd in the cache, the
+    // base image's stay gzip (no force-compression); a fresh store takes
+    // every step from it.
+    let zstd_ref = format!("{}/cache/app:zstd", reg.host());
+    let o = build_in(
+        &a,
+        &ctx,
+        &base,
+        &[
+            "--cache-to",
+            &format!("type=registry,ref={zstd_ref},mode=max,compression=zstd"),
+        ],
+    );
+    outcome(&o);
+    let types = layer_types(&zstd_ref);
+    assert!(types.iter().any(|t| t.ends_with("+zstd")), "{types:?}");
+    assert!(types.iter().any(|t| t.ends_with("+gzip")), "{types:?}");
+    let o = build_in(
+        &t.join("store-d"),
+        &ctx,
+        &base,
+        &["--cache-from", &zstd_ref],
+    );
+    let (_, run_d) = outcome(&o);
+    assert_eq!(run_d, 0, "{}", text(&o));
+
     // A corrupt cache: the registry serves a layer whose bytes do not match
     // its digest. A warning, and every step runs; nothing from it is kept.
     let layer = last_layer(&cache_ref);
@@ -176,15 +203,30 @@ fn registry_cache_serves_every_platform_to_a_fresh_store() {
     assert_eq!(digest_e, digest_a, "{log}");
 }
 
-/// The digest (hex) of the last layer of the manifest `r` names.
-fn last_layer(r: &str) -> String {
+/// The manifest `r` names, as skopeo reads it.
+fn raw_manifest(r: &str) -> serde_json::Value {
     let o = Command::new("skopeo")
         .args(["inspect", "--raw", "--tls-verify=false"])
         .arg(format!("docker://{r}"))
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
-    let m: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// The media types of the layers of the manifest `r` names.
+fn layer_types(r: &str) -> Vec<String> {
+    raw_manifest(r)["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["mediaType"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The digest (hex) of the last layer of the manifest `r` names.
+fn last_layer(r: &str) -> String {
+    let m = raw_manifest(r);
     m["layers"].as_array().unwrap().last().unwrap()["digest"]
         .as_str()
         .unwrap()
