@@ -35,8 +35,9 @@ if [ "$arch" != "$(dpkg --print-architecture)" ] && [ "$arch" != i386 ]; then
   scripts/setup-binfmt.sh >&2
 fi
 mkdir -p "$cache/rootfs"
-# One debootstrap per cache entry, even with parallel callers.
-exec 9>"$cache/rootfs/.lock"
+# One debootstrap per cache entry, even with parallel callers; different
+# entries (architectures) are made in parallel.
+exec 9>"$dir.lock"
 flock 9
 if [ -f "$dir/$done_marker" ]; then
   echo "$dir"

@@ -11,15 +11,27 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-scripts/setup.sh
+# part NAME: ends the previous part (printing how long it took) and starts NAME.
+part_name= part_start=$SECONDS
+part() {
+  [ -n "$part_name" ] && log "$part_name took $((SECONDS - part_start)) s"
+  part_name=$1 part_start=$SECONDS
+  [ -n "$part_name" ] && log "$part_name"
+  return 0
+}
 
-log "building mxbuild and the static xx"
+part "installing what is missing (packages, QEMU binfmt handlers)"
+scripts/setup.sh --demo
+
+part "building mxbuild and the static xx"
 cargo build --release --quiet -p mxbuild -p xx
 mx=$PWD/target/release/mxbuild
 
-# The store the demo builds in (mxbuild's default for root), with the base image.
+# The store the demo builds in (mxbuild's default for root), with the base
+# image for the three platforms built (debootstrapped in parallel if missing).
+part "debian:bookworm for amd64, arm64 and armhf (debootstrap once, cached)"
 export MXBUILD_ROOT=${MXBUILD_ROOT:-/var/lib/mxbuild}
-scripts/base-images.sh "$MXBUILD_ROOT" >/dev/null
+MXBUILD_BASE_ARCHES="amd64 arm64 armhf" scripts/base-images.sh "$MXBUILD_ROOT" >/dev/null
 
 # The xx helpers for `COPY --from=xx / /`: this checkout's static binary and
 # its links (images/xx/Dockerfile builds the same thing as an image).
@@ -27,10 +39,10 @@ xxctx=$(mktemp -d)
 trap 'rm -rf "$xxctx"' EXIT
 xx_context "$xxctx"
 
-log "what the build will do"
+part "what the build will do"
 "$mx" plan --platform linux/amd64,linux/arm64,linux/arm/v7 --build-context xx="$xxctx" testdata/hello-rust
 
-log "mxbuild build --platform linux/amd64,linux/arm64,linux/arm/v7 testdata/hello-rust"
+part "mxbuild build --platform linux/amd64,linux/arm64,linux/arm/v7 testdata/hello-rust"
 mkdir -p out
 "$mx" build --progress tty \
   --platform linux/amd64,linux/arm64,linux/arm/v7 \
@@ -42,7 +54,7 @@ mkdir -p out
   -o type=oci,dest=out/hello-rust.oci.tar \
   testdata/hello-rust
 
-log "the result, as skopeo sees it (the image tagged demo; its attestations sit beside it)"
+part "the result, as skopeo sees it (the image tagged demo; its attestations sit beside it)"
 skopeo inspect --raw oci-archive:out/hello-rust.oci.tar:demo | python3 -m json.tool
 ls -l out/hello-rust.oci.tar
 
@@ -60,3 +72,5 @@ for doc in [v["SPDX"]] + v.get("AdditionalSPDXs", []):
         if r.startswith("pkg:cargo/"):
             print("  " + r)
 '
+part ""
+log "demo done in $SECONDS s"

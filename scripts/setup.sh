@@ -6,6 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
+# --demo: only what scripts/demo.sh needs (runc, QEMU, debootstrap, skopeo),
+# not the test tools, and no test store: a fresh machine gets to the build
+# sooner.
+if [ "${1:-}" = --demo ]; then
+  ensure_packages coreutils ca-certificates debootstrap util-linux skopeo runc slirp4netns tini python3
+  scripts/setup-binfmt.sh
+  exit 0
+fi
+
 # coreutils: chroot for the xx-info distro tests; bc: test.sh's summary;
 # busybox-static: the shell of the fake Alpine root (xx-apk tests);
 # debootstrap: Debian root filesystems for the cross-compilation tests.
