@@ -38,10 +38,12 @@ impl CriticalPath {
     }
 }
 
-/// `[build amd64->arm64 3/8]` -> `[build amd64->arm64]`.
+/// `[build amd64->arm64 3/8]` -> `[build amd64->arm64]`, from the
+/// instance's last labelled step: its first steps may be shared with other
+/// targets' instances, and their labels name every target.
 fn instance_label(labels: &Labels, plan: &Plan, i: usize) -> String {
     let steps = plan.instances.get(i).map_or(0, |inst| inst.steps.len());
-    let first = (0..steps).find_map(|j| labels.step(i, j));
+    let first = (0..steps).rev().find_map(|j| labels.step(i, j));
     match first {
         Some(l) => match l.rsplit_once(' ') {
             Some((head, count)) if count.ends_with(']') && count.contains('/') => {
