@@ -18,16 +18,7 @@ scripts/setup.sh
 cargo build --release -q -p mxbuild -p xx
 mx=$PWD/target/release/mxbuild
 
-work=$(mktemp -d)
-reg_pid=
-cleanup() {
-  [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-registry_with_base "$work" "$mx"
-xxctx=$work/xx
-xx_context "$xxctx"
+registry_workspace "$mx"
 
 # Fixed timestamps: the cached build must give the very same image.
 export SOURCE_DATE_EPOCH=1700000000

@@ -14,17 +14,7 @@ log "building mxbuild and the static xx"
 cargo build --release --quiet -p mxbuild -p xx
 mx=$PWD/target/release/mxbuild
 
-work=$(mktemp -d)
-reg_pid=
-cleanup() {
-  [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-registry_with_base "$work" "$mx"
-xxctx=$work/xx
-xx_context "$xxctx"
+registry_workspace "$mx"
 
 for arch in amd64 arm64; do
   log "runner $arch: mxbuild build --platform linux/$arch, pushed by digest"

@@ -99,3 +99,16 @@ replace_bench_section() {
   fi
   cat "$section"
 }
+
+# registry_workspace MX: what the registry scripts (demo-distributed,
+# bench-cache) share: a scratch directory `work` removed on exit, a
+# registry `reg` holding debian:bookworm (killed on exit), and the xx
+# helpers in `xxctx`. MX is the mxbuild binary.
+registry_workspace() {
+  work=$(mktemp -d)
+  reg_pid=
+  trap '[ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null; rm -rf "$work"' EXIT
+  registry_with_base "$work" "$1"
+  xxctx=$work/xx
+  xx_context "$xxctx"
+}
