@@ -171,6 +171,7 @@ fn import_cmd(
             "none" => Compression::None,
             _ => Compression::Gzip,
         },
+        level: None,
         epoch: crate::image::time::source_date_epoch(),
         overlay: false,
     };

@@ -75,6 +75,8 @@ pub(crate) struct Ctx<'a> {
     pub counts: Mutex<Counts>,
     /// Each step's progress label (see [`crate::plan::labels`]).
     pub labels: crate::plan::labels::Labels,
+    /// The result's layers whose blobs are made while the build goes on.
+    pub ahead: super::ahead::Ahead,
     /// Per instance: its steps are not taken from earlier builds' cache
     /// (`--no-cache-filter`, see [`super::no_cache`]).
     pub no_cache: Vec<bool>,
@@ -158,8 +160,8 @@ impl Ctx<'_> {
         }
     }
 
-    /// Turns the diff of a finished step into a layer and appends it to
-    /// `st`; records history either way. An upperdir with nothing in it
+    /// Turns the diff of a finished step into a layer (a snapshot named by
+    /// its diff_id; no blob yet) and appends it to `st`; records history either way. An upperdir with nothing in it
     /// makes an empty layer when `always` (RUN and COPY, as BuildKit), else
     /// an `empty_layer` history entry.
     pub fn commit_upper(
@@ -180,17 +182,18 @@ impl Ctx<'_> {
             });
             return Ok(());
         }
-        let l = layer::from_dir(
+        // Only hashed: the blob is made if and when an export needs it
+        // (see `super::lazy`).
+        let diff_id = layer::diff_id_of(
             upper,
-            &self.store.blobs,
-            LayerOptions {
+            &LayerOptions {
                 epoch: self.epoch,
                 overlay: true,
                 ..LayerOptions::default()
             },
         )
         .map_err(|e| format!("creating layer: {e}"))?;
-        let rec = LayerRec::of(&l);
+        let rec = LayerRec::snapshot_only(&diff_id, self.epoch);
         self.snapshots.adopt(upper, &rec)?;
         st.layers.push(rec);
         st.history.push(History {

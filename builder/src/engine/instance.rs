@@ -28,8 +28,10 @@ pub(crate) fn run_instance(ctx: &Ctx, i: usize) -> Result<State, BuildError> {
             .env
             .push(crate::image::import::DEFAULT_PATH.to_string());
     }
+    super::ahead::queue_new(ctx, i, 0, &st);
     let mut cmd_set_here = false;
     for (k, step) in inst.steps.iter().enumerate() {
+        let before = st.layers.len();
         if ctx.abort.load(Ordering::SeqCst) {
             return Err(BuildError::Cancelled);
         }
@@ -68,6 +70,7 @@ pub(crate) fn run_instance(ctx: &Ctx, i: usize) -> Result<State, BuildError> {
                 ctx.count(outcome);
             }
             st = hit;
+            super::ahead::queue_new(ctx, i, before, &st);
             continue;
         }
         let t0 = Instant::now();
@@ -91,6 +94,7 @@ pub(crate) fn run_instance(ctx: &Ctx, i: usize) -> Result<State, BuildError> {
             .put(&step.key, &st)
             .map_err(|e| format!("writing the step cache: {e}"))?;
         ctx.inflight.mark_ran(&step.key);
+        super::ahead::queue_new(ctx, i, before, &st);
         // Counted as the lines show steps: metadata steps (ENV, ARG, …)
         // have no line and no count, as in BuildKit.
         if label.is_some() {
@@ -102,7 +106,8 @@ pub(crate) fn run_instance(ctx: &Ctx, i: usize) -> Result<State, BuildError> {
 
 /// The cached state after `step`, if it may be used: `fresh` (`--no-cache`,
 /// `--no-cache-filter`) skips what earlier builds recorded but not what this
-/// build ran, and a record whose blobs are gone (pruned) is a miss.
+/// build ran, and a record whose layers are gone (pruned: no
+/// snapshot and no blob) is a miss.
 fn cached(ctx: &Ctx, step: &Step, fresh: bool) -> Option<State> {
     if fresh && !ctx.inflight.ran(&step.key) {
         return None;
@@ -110,7 +115,7 @@ fn cached(ctx: &Ctx, step: &Step, fresh: bool) -> Option<State> {
     let hit: State = ctx.cache.get(&step.key)?;
     hit.layers
         .iter()
-        .all(|l| l.blob().is_ok_and(|d| ctx.store.blobs.contains(&d)))
+        .all(|l| ctx.snapshots.usable(&ctx.store.blobs, l))
         .then_some(hit)
 }
 

@@ -4,7 +4,8 @@
 //! `layer-<diff_id>` one build layer in overlay form (the upperdir of the
 //! step that made it, or the layer re-unpacked when only the blob is left).
 //! The directory handling itself (temp fill, atomic publish, sweep, prune)
-//! is [`crate::store::snapshots`].
+//! is [`crate::store::snapshots`]. A build layer's blob is made from its
+//! snapshot only when something needs it ([`super::lazy`]).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -13,8 +14,9 @@ use sha2::{Digest as _, Sha256};
 
 use super::state::{LayerRec, State};
 use crate::image::extract;
+use crate::image::layer::Layer;
 use crate::store::blobs::Blobs;
-use crate::store::digest::Digest;
+use crate::store::layer_blobs::LayerBlobs;
 use crate::store::snapshots::SnapshotDir;
 
 fn is_empty_dir(p: &Path) -> bool {
@@ -25,10 +27,14 @@ fn hex(s: &str) -> &str {
     s.strip_prefix("sha256:").unwrap_or(s)
 }
 
-/// The layer snapshots of a store.
+/// The layer snapshots of a store, and the blobs made from them.
 #[derive(Debug, Clone)]
 pub struct Snapshots {
     dir: SnapshotDir,
+    /// Which blob was made for which layer (see [`super::lazy`]).
+    pub(super) made: LayerBlobs,
+    /// One blob is made once per process however many want it at once.
+    pub(super) making: super::lazy::Making,
 }
 
 impl Snapshots {
@@ -36,6 +42,8 @@ impl Snapshots {
     pub fn open(root: &Path) -> std::io::Result<Snapshots> {
         Ok(Snapshots {
             dir: SnapshotDir::open(root)?,
+            made: LayerBlobs::open(root)?,
+            making: Default::default(),
         })
     }
 
@@ -70,21 +78,22 @@ impl Snapshots {
 
     /// Name of the snapshot of one build layer.
     pub fn layer_name(l: &LayerRec) -> String {
-        format!("layer-{}", hex(&l.diff_id))
+        Self::diff_name(&l.diff_id)
+    }
+
+    /// Name of the snapshot of the build layer with `diff_id`.
+    pub fn diff_name(diff_id: &str) -> String {
+        format!("layer-{}", hex(diff_id))
     }
 
     /// Applies one stored layer onto `dir`, checking the blob against its
     /// digest and the uncompressed stream against the config's diff_id: a
     /// snapshot is only ever published under an id its content has.
-    fn unpack(blobs: &Blobs, l: &LayerRec, dir: &Path, mode: extract::Mode) -> Result<(), String> {
-        let d = l.blob()?;
-        let diff_id: Digest = l
-            .diff_id
-            .parse()
-            .map_err(|e| format!("layer {d}: diff_id: {e}"))?;
-        blobs.verify(&d).map_err(|e| e.to_string())?;
-        let f = fs::File::open(blobs.path(&d)).map_err(|e| format!("layer {d}: {e}"))?;
-        extract::apply(f, dir, mode, Some(&diff_id)).map_err(|e| format!("layer {d}: {e}"))?;
+    fn unpack(blobs: &Blobs, l: &Layer, dir: &Path, mode: extract::Mode) -> Result<(), String> {
+        let d = &l.digest;
+        blobs.verify(d).map_err(|e| e.to_string())?;
+        let f = fs::File::open(blobs.path(d)).map_err(|e| format!("layer {d}: {e}"))?;
+        extract::apply(f, dir, mode, Some(&l.diff_id)).map_err(|e| format!("layer {d}: {e}"))?;
         Ok(())
     }
 
@@ -94,7 +103,7 @@ impl Snapshots {
         self.dir.ensure(&name, |tmp| {
             layers
                 .iter()
-                .try_for_each(|l| Self::unpack(blobs, l, tmp, extract::Mode::Layer))
+                .try_for_each(|l| Self::unpack(blobs, &l.layer()?, tmp, extract::Mode::Layer))
         })?;
         Ok(name)
     }
@@ -113,12 +122,13 @@ impl Snapshots {
     ) -> Result<String, String> {
         let name = Self::copy_name(l, copy);
         self.dir.ensure(&name, |tmp| {
-            Self::unpack(blobs, l, tmp, extract::Mode::Overlay)
+            let blob = self.blob_to_unpack(blobs, l, copy)?;
+            Self::unpack(blobs, &blob, tmp, extract::Mode::Overlay)
         })?;
         Ok(name)
     }
 
-    fn copy_name(l: &LayerRec, copy: usize) -> String {
+    pub(super) fn copy_name(l: &LayerRec, copy: usize) -> String {
         match copy {
             0 => Self::layer_name(l),
             k => format!("{}.{k}", Self::layer_name(l)),
@@ -212,10 +222,11 @@ mod tests {
         let bytes = tar.into_inner().unwrap();
         let (d, size) = blobs.put(&bytes).unwrap();
         let l = LayerRec {
-            digest: d.to_string(),
+            digest: Some(d.to_string()),
             diff_id: d.to_string(),
             size,
             media_type: "application/vnd.oci.image.layer.v1.tar".to_string(),
+            epoch: None,
         };
         let snaps = Snapshots::open(&root).unwrap();
         let barrier = std::sync::Barrier::new(8);

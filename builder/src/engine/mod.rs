@@ -9,6 +9,7 @@
 //! of each target platform becomes an image, and the images one index. Every
 //! host side effect goes through [`crate::exec::effects::Effects`].
 
+mod ahead;
 pub mod cache;
 pub mod context_tree;
 pub mod contexts;
@@ -24,6 +25,7 @@ pub mod git;
 mod inspect;
 mod instance;
 pub mod layers;
+pub mod lazy;
 pub mod meta;
 mod mounts;
 mod no_cache;
@@ -62,7 +64,7 @@ pub use error::BuildError;
 pub use inspect::{added_layer_dirs, smoke_test, with_view};
 pub use planning::{check, key_inputs};
 use progress::Progress;
-use state::State;
+use state::{LayerRec, State};
 
 /// What to build.
 #[derive(Debug, Clone)]
@@ -198,6 +200,7 @@ pub fn build(
             "warning: --no-cache-filter {name}: no stage of this build has that name"
         ));
     }
+    let (ahead, queue) = ahead::Ahead::new();
     let snapshots = layers::Snapshots::open(&store.root).map_err(|e| e.to_string())?;
     // Half-unpacked snapshots of builds killed mid-unpack (a full disk
     // included) would hold their space until a prune.
@@ -224,11 +227,30 @@ pub fn build(
         counts: Mutex::new(Counts::default()),
         labels: crate::plan::labels::Labels::of(&plan),
         no_cache,
+        ahead,
     };
     cache::import_all(&ctx)?;
-    schedule::schedule(&ctx)?;
-    cache::export_plan(&ctx)?;
-    write_images(&ctx)
+    std::thread::scope(|s| {
+        s.spawn(|| ahead::work(&ctx, queue));
+        run_and_write(&ctx)
+    })
+}
+
+/// Runs the plan, exports the cache, writes the images (the blobs of their
+/// layers are being made meanwhile, see [`ahead`]).
+fn run_and_write(ctx: &Ctx) -> Result<Built, BuildError> {
+    let ran = schedule::schedule(ctx).and_then(|()| Ok(cache::export_plan(ctx)?));
+    // A failed build stops the worker too (it skips what is queued).
+    let stop = |failed: bool| {
+        if failed {
+            ctx.abort.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    };
+    stop(ran.is_err());
+    ctx.ahead.close();
+    let built = ran.and_then(|()| write_images(ctx));
+    stop(built.is_err());
+    built
 }
 
 /// `--label`s over the image's own labels (a new key is appended, an
@@ -262,8 +284,7 @@ fn inline_cache(
         .iter()
         .map(|s| s.key.clone())
         .collect();
-    let blobs: Vec<_> = layers.iter().map(|l| l.digest.clone()).collect();
-    match cache::inline::records_for(&ctx.cache, &keys, &blobs)? {
+    match cache::inline::records_for(&ctx.cache, &keys, layers)? {
         Some((records, n)) => {
             fields.insert(cache::inline::CONFIG_KEY.to_string(), records);
             ctx.progress.line(&format!(
@@ -271,7 +292,7 @@ fn inline_cache(
             ));
         }
         None => ctx.progress.line(&format!(
-            "warning: --cache-to type=inline: no step of the {platform} image has all its layers in it (a recompressed output has other blobs); nothing is cached inline"
+            "warning: --cache-to type=inline: no step of the {platform} image has all its layers in it; nothing is cached inline"
         )),
     }
     Ok(fields)
@@ -287,17 +308,32 @@ fn write_images(ctx: &Ctx) -> Result<Built, BuildError> {
     let mut images = Vec::new();
     for (p, &fi) in opts.platforms.iter().zip(&ctx.plan.finals) {
         let st = ctx.state_of_instance(fi)?;
+        let mut st = st;
+        let t0 = std::time::Instant::now();
         let layers = st
             .layers
             .iter()
             .enumerate()
             .map(|(i, l)| {
-                let layer = l.layer()?;
-                opts.layers
-                    .apply(&ctx.store.blobs, &layer, i >= st.base_layers)
-                    .map_err(|e| e.to_string())
+                ctx.snapshots.blob_for_output(
+                    &ctx.store.blobs,
+                    l,
+                    i >= st.base_layers,
+                    &opts.layers,
+                )
             })
             .collect::<Result<Vec<_>, _>>()?;
+        // Blobs made here, or waited for, are export time the steps' own
+        // durations do not show.
+        let took = t0.elapsed();
+        if took.as_millis() >= 100 {
+            ctx.progress.line(&format!(
+                "exporting layers of the {p} image: {:.1}s",
+                took.as_secs_f64()
+            ));
+        }
+        // The result's states name the blobs its images have.
+        st.layers = layers.iter().map(LayerRec::of).collect();
         let mut config = st.config.clone();
         set_labels(&mut config.labels, &opts.labels);
         let extras = oci::Extras {

@@ -1,6 +1,7 @@
 //! `mxbuild prune`. The mark half is here: what the store must keep. Blobs
 //! are reachable from an image name (through its manifests) or from a
-//! cached build step (its layers); snapshots from a cached step. The sweep
+//! cached build step (its layers, and the blobs made for layers that are
+//! only snapshots in its record); snapshots from a cached step. The sweep
 //! half is `store::sweep`, which knows no manifests. The caller holds the
 //! store's exclusive lock.
 
@@ -11,6 +12,7 @@ use super::state::State;
 use crate::image::manifest;
 use crate::store::Store;
 use crate::store::digest::Digest;
+use crate::store::layer_blobs::LayerBlobs;
 use crate::store::steps::StepCache;
 use crate::store::sweep::{Swept, sweep};
 
@@ -41,6 +43,17 @@ pub fn mark(store: &Store) -> Result<Marked, String> {
             }
         }
         out.snapshots.extend(Snapshots::names(&st));
+    }
+    // A blob made from a kept snapshot is kept with it (the next export
+    // reuses it instead of compressing again).
+    let made = LayerBlobs::open(&store.root).map_err(|e| e.to_string())?;
+    for (diff_id, m) in made.all() {
+        if out
+            .snapshots
+            .contains(&Snapshots::diff_name(&diff_id.to_string()))
+        {
+            out.blobs.insert(m.digest);
+        }
     }
     Ok(out)
 }
@@ -88,6 +101,9 @@ pub fn prune(store: &Store, all: bool) -> Result<Pruned, String> {
     store
         .origins
         .retain(&|d| keep.contains(d))
+        .map_err(|e| e.to_string())?;
+    LayerBlobs::open(&store.root)
+        .and_then(|made| made.retain(&|d| keep.contains(d)))
         .map_err(|e| e.to_string())?;
     Ok(Pruned {
         swept,

@@ -66,10 +66,11 @@ pub fn state_of(
         .iter()
         .zip(&diff_ids)
         .map(|(l, d)| LayerRec {
-            digest: l.digest.to_string(),
+            digest: Some(l.digest.to_string()),
             diff_id: d.clone(),
             size: l.size,
             media_type: l.media_type.clone(),
+            epoch: None,
         })
         .collect();
     Ok((

@@ -6,10 +6,9 @@
 //! use the recording fake), are undone on drop, and everything lives in a
 //! scratch directory under `<root>/work/` that is removed with it.
 //!
-//! Layers are not made here: a committed diff becomes a layer (today a
-//! blob at once, see `Ctx::commit_upper`); the lazy layers of a later
-//! design keep the diff as a snapshot and make the blob only on export, and
-//! nothing in this type changes for that.
+//! Layers are not made here: a committed diff becomes a layer snapshot
+//! named by its diff_id (`Ctx::commit_upper`), whose blob is made only
+//! when an export needs it (`super::lazy`).
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -9,34 +9,60 @@ use crate::image::config::{History, RunConfig};
 use crate::image::layer::Layer;
 use crate::store::digest::Digest;
 
-/// A layer as recorded in the cache.
+/// A layer as recorded in the cache. A layer the build made is at first
+/// only a snapshot (named by its diff_id): its blob fields are empty until
+/// an export needs one (see [`super::lazy`]); a base image's layer, or one
+/// from an imported cache, always has its blob.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LayerRec {
-    /// Compressed blob digest.
-    pub digest: String,
+    /// Compressed blob digest, once there is a blob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
     /// Uncompressed digest.
     pub diff_id: String,
     /// Blob size.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub size: u64,
-    /// Media type.
+    /// Blob media type.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub media_type: String,
+    /// The SOURCE_DATE_EPOCH its tar clamps times to, kept so the blob made
+    /// later from the snapshot has this diff_id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<i64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl LayerRec {
     /// From a stored layer.
     pub fn of(l: &Layer) -> LayerRec {
         LayerRec {
-            digest: l.digest.to_string(),
+            digest: Some(l.digest.to_string()),
             diff_id: l.diff_id.to_string(),
             size: l.size,
             media_type: l.media_type.to_string(),
+            epoch: None,
         }
     }
 
-    /// Back to a layer (digests validated).
+    /// A layer that is only a snapshot so far.
+    pub fn snapshot_only(diff_id: &Digest, epoch: Option<i64>) -> LayerRec {
+        LayerRec {
+            digest: None,
+            diff_id: diff_id.to_string(),
+            size: 0,
+            media_type: String::new(),
+            epoch,
+        }
+    }
+
+    /// Back to a layer (digests validated); an error if it has no blob.
     pub fn layer(&self) -> Result<Layer, String> {
         Ok(Layer {
-            digest: self.digest.parse()?,
+            digest: self.blob()?,
             diff_id: self.diff_id.parse()?,
             size: self.size,
             media_type: match self.media_type.as_str() {
@@ -54,9 +80,12 @@ impl LayerRec {
         })
     }
 
-    /// The blob digest.
+    /// The blob digest; an error if it has no blob.
     pub fn blob(&self) -> Result<Digest, String> {
-        Ok(self.digest.parse()?)
+        match &self.digest {
+            Some(d) => Ok(d.parse()?),
+            None => Err(format!("layer {} has no blob yet", self.diff_id)),
+        }
     }
 }
 

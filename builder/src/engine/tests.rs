@@ -127,6 +127,8 @@ impl Harness {
             counts: Mutex::new(Default::default()),
             labels: crate::plan::labels::Labels::of(&self.plan),
             no_cache: vec![false; self.plan.instances.len()],
+            // No worker: queued layers are dropped (images make them).
+            ahead: super::ahead::Ahead::new().0,
         }
     }
 

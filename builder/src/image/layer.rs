@@ -4,7 +4,8 @@
 //! targets and xattrs, hardlinks for files seen twice, devices and FIFOs.
 //! From an overlay upperdir, whiteout devices become `.wh.<name>` and opaque
 //! directories get `.wh..wh..opq`. The uncompressed stream is hashed (the
-//! diff_id) while the compressed one is written into the blob store.
+//! diff_id) while the compressed one is written into the blob store, or
+//! only hashed ([`diff_id_of`]) for a layer whose blob is made later.
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -26,6 +27,8 @@ use crate::store::error::StoreError;
 pub struct LayerOptions {
     /// Compression (gzip by default).
     pub compression: Compression,
+    /// Compression level (`None`: the compression's default).
+    pub level: Option<i32>,
     /// SOURCE_DATE_EPOCH: later mtimes are clamped to it.
     pub epoch: Option<i64>,
     /// The directory is an overlay upperdir: convert whiteouts.
@@ -36,6 +39,7 @@ impl Default for LayerOptions {
     fn default() -> Self {
         LayerOptions {
             compression: Compression::Gzip,
+            level: None,
             epoch: None,
             overlay: false,
         }
@@ -59,15 +63,8 @@ pub struct Layer {
 pub fn from_dir(dir: &Path, blobs: &Blobs, opts: LayerOptions) -> Result<Layer, StoreError> {
     let mut blob = blobs.writer()?;
     let diff_id = {
-        let mut compressor = opts.compression.writer(&mut blob)?;
-        let mut hashing = HashingWriter::new(&mut compressor);
-        {
-            let mut builder = tar::Builder::new(&mut hashing);
-            let mut links = BTreeMap::new();
-            walk(dir, b"", &mut builder, &mut links, &opts)?;
-            builder.finish()?;
-        }
-        let diff_id = hashing.digest();
+        let mut compressor = opts.compression.writer_at(&mut blob, opts.level)?;
+        let diff_id = write_tar(dir, &mut compressor, &opts)?;
         compressor.finish_box()?;
         diff_id
     };
@@ -78,6 +75,25 @@ pub fn from_dir(dir: &Path, blobs: &Blobs, opts: LayerOptions) -> Result<Layer, 
         size,
         media_type: opts.compression.media_type(),
     })
+}
+
+/// The diff_id the layer for `dir` has, without writing it anywhere (the
+/// tar is only hashed): what a step's snapshot is named by before, and
+/// unless, an export needs its blob.
+pub fn diff_id_of(dir: &Path, opts: &LayerOptions) -> Result<Digest, StoreError> {
+    Ok(write_tar(dir, &mut io::sink(), opts)?)
+}
+
+/// Writes the tar of `dir` to `out`; returns its digest.
+fn write_tar<W: Write>(dir: &Path, out: W, opts: &LayerOptions) -> io::Result<Digest> {
+    let mut hashing = HashingWriter::new(out);
+    {
+        let mut builder = tar::Builder::new(&mut hashing);
+        let mut links = BTreeMap::new();
+        walk(dir, b"", &mut builder, &mut links, opts)?;
+        builder.finish()?;
+    }
+    Ok(hashing.digest())
 }
 
 type Links = BTreeMap<(u64, u64), Vec<u8>>;

@@ -2,39 +2,50 @@
 //! inline cache. Each platform's image config carries, under
 //! [`CONFIG_KEY`], the records of its final stage's steps (BuildKit's
 //! inline cache is `mode=min` too); the image's own layers are their blobs,
-//! so nothing else is pushed. Only records whose layers are all in the
-//! image are written (an output recompressed to other blobs has none), so
-//! every record read back can be complete. `--cache-from
+//! so nothing else is pushed. Records name the image's blobs (matched by
+//! diff_id: a build layer may have had no blob until the image was
+//! written, or have one in another compression), and only records whose
+//! layers are all in the image are written, so every record read back can
+//! be complete. `--cache-from
 //! type=registry,ref=IMAGE` reads them back ([`super::registry`]). The
 //! format is mxbuild's: BuildKit's `moby.buildkit.cache.v0` is neither
 //! written nor read.
 
 use std::collections::HashSet;
 
-use super::super::state::State;
+use super::super::state::{LayerRec, State};
+use crate::image::layer::Layer;
 use crate::store::digest::Digest;
 use crate::store::steps::StepCache;
 
 /// The top-level config field holding `{"records": {KEY: State}}`.
 pub const CONFIG_KEY: &str = "io.mxbuild.cache.v1";
 
-/// The records of `keys` whose layers are all among `image_layers`, as the
-/// value of [`CONFIG_KEY`]; `None` when there are none.
+/// The records of `keys` whose layers are all among `image_layers`, each
+/// layer naming the image's blob of it, as the value of [`CONFIG_KEY`];
+/// `None` when there are none.
 pub fn records_for(
     cache: &StepCache,
     keys: &[String],
-    image_layers: &[Digest],
+    image_layers: &[Layer],
 ) -> Result<Option<(serde_json::Value, usize)>, String> {
     let mut records = serde_json::Map::new();
     for k in keys {
-        let Some(st) = cache.get::<State>(k) else {
+        let Some(mut st) = cache.get::<State>(k) else {
             continue;
         };
-        let inside = st
+        let inside: Option<Vec<LayerRec>> = st
             .layers
             .iter()
-            .all(|l| l.blob().is_ok_and(|d| image_layers.contains(&d)));
-        if inside {
+            .map(|l| {
+                image_layers
+                    .iter()
+                    .find(|il| il.diff_id.to_string() == l.diff_id)
+                    .map(LayerRec::of)
+            })
+            .collect();
+        if let Some(layers) = inside {
+            st.layers = layers;
             records.insert(
                 k.clone(),
                 serde_json::to_value(&st).map_err(|e| e.to_string())?,
@@ -68,11 +79,12 @@ mod tests {
     #[test]
     fn layers_used_skips_what_does_not_parse() {
         let d = Digest::of(b"layer");
-        let rec = |digest: String| crate::engine::state::LayerRec {
-            digest,
+        let rec = |digest: String| LayerRec {
+            digest: Some(digest),
             diff_id: Digest::of(b"x").to_string(),
             size: 5,
             media_type: "x".into(),
+            epoch: None,
         };
         let state = |digest: String| {
             serde_json::to_value(State {

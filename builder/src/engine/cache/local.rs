@@ -4,6 +4,7 @@
 use std::fs;
 use std::path::Path;
 
+use super::super::layers::Snapshots;
 use super::{put_records, records_manifest};
 use crate::image::recompress::LayerPolicy;
 use crate::store::blobs::Blobs;
@@ -15,12 +16,12 @@ use crate::store::steps::StepCache;
 /// blobs); returns the number of records.
 pub fn export(
     blobs: &Blobs,
-    cache: &StepCache,
+    (cache, snapshots): (&StepCache, &Snapshots),
     keys: &[String],
     dest: &Path,
     layers: &LayerPolicy,
 ) -> Result<usize, String> {
-    let (mbytes, n) = records_manifest(blobs, cache, keys, layers)?;
+    let (mbytes, n) = records_manifest(blobs, (cache, snapshots), keys, layers)?;
     let bdir = dest.join("blobs/sha256");
     fs::create_dir_all(&bdir).map_err(|e| format!("{}: {e}", bdir.display()))?;
     for d in

@@ -9,23 +9,8 @@ pub mod inline;
 pub mod local;
 pub mod registry;
 
-use std::path::Path;
-
 use super::state::State;
-use crate::store::digest::Digest;
 use crate::store::steps::StepCache;
-
-/// Blobs the cache keeps alive (its layers).
-pub fn roots(root: &Path) -> Vec<Digest> {
-    let Ok(cache) = StepCache::open(root) else {
-        return Vec::new();
-    };
-    cache
-        .all::<State>()
-        .iter()
-        .flat_map(|(_, s)| s.layers.iter().filter_map(|l| l.blob().ok()))
-        .collect()
-}
 
 const CACHE_CONFIG: &str = "application/vnd.mxbuild.cache.config.v1+json";
 
@@ -78,7 +63,7 @@ pub struct CacheTo {
 /// bytes and the number of records.
 fn records_manifest(
     blobs: &crate::store::blobs::Blobs,
-    cache: &StepCache,
+    (cache, snapshots): (&StepCache, &super::layers::Snapshots),
     keys: &[String],
     policy: &crate::image::recompress::LayerPolicy,
 ) -> Result<(Vec<u8>, usize), String> {
@@ -91,21 +76,23 @@ fn records_manifest(
     let built: std::collections::HashSet<String> = states
         .iter()
         .flat_map(|(_, st)| st.layers.iter().skip(st.base_layers))
-        .map(|l| l.digest.clone())
+        .map(|l| l.diff_id.clone())
         .collect();
+    // By diff_id: a build layer may have no blob yet (it is made here).
     let mut converted: Vec<(String, super::state::LayerRec)> = Vec::new();
     let mut records = serde_json::Map::new();
     for (k, mut st) in states {
         for l in &mut st.layers {
-            let new = match converted.iter().find(|(d, _)| *d == l.digest) {
+            let new = match converted.iter().find(|(d, _)| *d == l.diff_id) {
                 Some((_, n)) => n.clone(),
                 None => {
-                    blobs.verify(&l.blob()?).map_err(|e| e.to_string())?;
-                    let layer = policy
-                        .apply(blobs, &l.layer()?, built.contains(&l.digest))
-                        .map_err(|e| e.to_string())?;
+                    if let Some(d) = l.blob().ok().filter(|d| blobs.contains(d)) {
+                        blobs.verify(&d).map_err(|e| e.to_string())?;
+                    }
+                    let layer =
+                        snapshots.blob_for_output(blobs, l, built.contains(&l.diff_id), policy)?;
                     let n = super::state::LayerRec::of(&layer);
-                    converted.push((l.digest.clone(), n.clone()));
+                    converted.push((l.diff_id.clone(), n.clone()));
                     n
                 }
             };
@@ -218,13 +205,19 @@ pub(crate) fn export_plan(ctx: &super::Ctx) -> Result<(), String> {
     let keys = export_keys(ctx.plan, to.max);
     let done = match &to.location {
         CacheLocation::Local(dest) => {
-            local::export(&ctx.store.blobs, &ctx.cache, &keys, dest, &to.layers)
+            let stores = (&ctx.cache, &ctx.snapshots);
+            local::export(&ctx.store.blobs, stores, &keys, dest, &to.layers)
         }
         CacheLocation::Registry {
             reference,
             insecure,
         } => registry::export(
-            ctx.store, &ctx.cache, &keys, reference, *insecure, &to.layers,
+            ctx.store,
+            (&ctx.cache, &ctx.snapshots),
+            &keys,
+            reference,
+            *insecure,
+            &to.layers,
         ),
         // Written into each image's config as the images are (see
         // write_images and inline::records_for).

@@ -6,6 +6,7 @@
 
 use oci_client::Reference;
 
+use super::super::layers::Snapshots;
 use super::{CACHE_CONFIG, inline, put_records, records_manifest};
 use crate::image::manifest::{self, Desc, Node};
 use crate::image::recompress::LayerPolicy;
@@ -18,13 +19,13 @@ use xx::Platform;
 /// returns the number of records.
 pub fn export(
     store: &Store,
-    cache: &StepCache,
+    (cache, snapshots): (&StepCache, &Snapshots),
     keys: &[String],
     reference: &str,
     insecure: bool,
     layers: &LayerPolicy,
 ) -> Result<usize, String> {
-    let (mbytes, n) = records_manifest(&store.blobs, cache, keys, layers)?;
+    let (mbytes, n) = records_manifest(&store.blobs, (cache, snapshots), keys, layers)?;
     let r = crate::registry::reference::parse(reference)?;
     let session = Session::new(&r, insecure).map_err(|e| e.to_string())?;
     session

@@ -14,6 +14,7 @@ mod basics;
 mod contexts_cache;
 mod emulated_cpu;
 mod failures;
+mod lazy_layers;
 mod onbuild;
 mod outputs;
 mod registry_cache;
