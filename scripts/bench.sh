@@ -1,135 +1,199 @@
 #!/usr/bin/env bash
-# Benchmarks (not tests), every comparison measured side by side in one run,
-# written to BENCHMARKS.md with the date and the machine:
-#  1. mxbuild vs `buildah build --runtime runc` on the same Dockerfile for two
-#     platforms (linux/amd64, linux/arm64): cold (--no-cache) and no-op rebuild.
-#  2. testdata/hello-c for three platforms: the xx way with mxbuild (compile
-#     native, only the final RUN emulated) vs the naive Dockerfile (compile in
-#     the target stage, all under QEMU) with buildah.
-#  3. Layer creation throughput vs `tar -c | gzip -6 | sha256sum` (bench-layer.sh).
-# Needs root, the packages of scripts/setup.sh, network for apt inside builds.
+# Benchmarks (not tests): mxbuild side by side with BuildKit and buildah on
+# real projects, every figure a ratio measured in the same run, written to
+# BENCHMARKS.md (one section per part, with the date, machine and versions).
+#
+#   scripts/bench.sh [rust] [c] [layer]   (no argument: all three)
+#   scripts/bench.sh --smoke              (one platform, a tiny project; the
+#                                          tests run it so the script cannot
+#                                          rot; BENCHMARKS.md is not touched)
+#
+# rust: hyperfine 1.18.0 from crates.io (74 crates, --locked), c: lz4 1.9.4
+# (Debian's pinned tarball), each for linux/amd64, linux/arm64, linux/arm/v7:
+# the xx-way Dockerfile and the naive all-in-target one, each with mxbuild,
+# BuildKit and buildah, cold (--no-cache) and as a no-op rebuild; and three
+# native builds of the project on the host as the floor. layer: layer
+# creation against tar | pigz (scripts/bench-layer.sh).
+# MXBUILD_BENCH_WAYS="xx" measures only the xx way (the naive builds under
+# QEMU take most of the run's time); their rows then say "not measured".
+# Needs root, the packages of scripts/setup.sh, network for apt and crates.io.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
+smoke=0
+parts=()
+for a in "$@"; do
+  case $a in
+    --smoke) smoke=1 ;;
+    rust | c | layer) parts+=("$a") ;;
+    *) echo "usage: scripts/bench.sh [--smoke] [rust] [c] [layer]" >&2; exit 2 ;;
+  esac
+done
+[ "${#parts[@]}" -eq 0 ] && parts=(rust c layer)
+[ "$smoke" -eq 1 ] && parts=(smoke)
+
 scripts/setup.sh
+ensure_packages docker.io pigz
 cargo build --release -q -p mxbuild -p xx
 mx=$PWD/target/release/mxbuild
-export MXBUILD_ROOT=${MXBUILD_BENCH_STORE:-/var/cache/mxbuild-test/bench-store}
-scripts/base-images.sh "$MXBUILD_ROOT" >/dev/null
+cache_root=${MXBUILD_TEST_CACHE:-/var/cache/mxbuild-test}
+export MXBUILD_ROOT=${MXBUILD_BENCH_STORE:-$cache_root/bench-store}
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'peers_teardown; rm -rf "$work"' EXIT
+. scripts/bench-peers.sh
 
-# buildah works in a storage of its own (never the host's), with the very same
-# debian:bookworm (all three platforms).
-bh_root=${MXBUILD_BENCH_BUILDAH:-/var/cache/mxbuild-test/bench-buildah}
-bh() { buildah --root "$bh_root/root" --runroot "$bh_root/run" --storage-driver overlay "$@"; }
-"$mx" image export debian:bookworm -o "type=oci,dest=$work/debian.oci.tar" >/dev/null
-# skopeo 1.9 cannot copy a whole index into containers-storage: copy each
-# platform under its own name, then group them in a local manifest list named
-# debian:bookworm, which buildah resolves per --platform.
-bh manifest rm docker.io/library/debian:bookworm >/dev/null 2>&1 || true
-bh manifest create docker.io/library/debian:bookworm >/dev/null
-for p in amd64 arm64 arm/v7; do
-  arch=${p%/*} variant=
-  [ "$p" != "$arch" ] && variant=${p#*/}
-  name=localhost/bench-debian-$arch$variant
-  skopeo copy -q --override-arch "$arch" ${variant:+--override-variant "$variant"} \
-    "oci-archive:$work/debian.oci.tar" "containers-storage:[overlay@$bh_root/root+$bh_root/run]$name"
-  bh manifest add docker.io/library/debian:bookworm "containers-storage:$name" >/dev/null
+three=linux/amd64,linux/arm64,linux/arm/v7
+needs_peers=0
+for p in "${parts[@]}"; do
+  [ "$p" != layer ] && needs_peers=1
 done
+if [ "$needs_peers" -eq 1 ]; then
+  [ "$smoke" -eq 1 ] && MXBUILD_BASE_ARCHES=amd64 scripts/base-images.sh "$MXBUILD_ROOT" >/dev/null
+  [ "$smoke" -eq 0 ] && MXBUILD_BASE_ARCHES="amd64 arm64 armhf" scripts/base-images.sh "$MXBUILD_ROOT" >/dev/null
+  peers_setup "$([ "$smoke" -eq 1 ] && echo linux/amd64 || echo "$three")"
+fi
 
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-now() { date +%s.%N; }
-timeit() { # timeit VAR CMD...: runs CMD (output to the log), stores seconds in VAR
-  local __var=$1; shift
-  local t0 t1
-  t0=$(now)
-  "$@" >>"$work/log" 2>&1 || { tail -30 "$work/log"; echo "failed: $*" >&2; exit 1; }
-  t1=$(now)
-  printf -v "$__var" '%s' "$(secs "$t0" "$t1")"
+# bench_project KEY PLATFORMS DIR STEP_TEXT NATIVE_CMD: every build of DIR's
+# Dockerfile (xx way) and naive.Dockerfile with the three builders, cold then
+# no-op; NATIVE_CMD three times (the floor). Sets KEY_* variables and the
+# per-step times of the package install (the first RUN containing STEP_TEXT).
+bench_project() {
+  local key=$1 plats=$2 dir=$3 step=$4 native=$5 way df i t
+  for way in xx naive; do
+    if [[ " ${MXBUILD_BENCH_WAYS:-xx naive} " != *" $way "* ]]; then
+      for t in mx bk bh; do
+        printf -v "r_${t}_${way}_cold" '%s' "not measured"
+        printf -v "r_${t}_${way}_noop" '%s' "not measured"
+      done
+      continue
+    fi
+    df=$dir/Dockerfile
+    [ "$way" = naive ] && df=$dir/naive.Dockerfile
+    log "$key, $way way: mxbuild (one build for $plats)"
+    timeit "r_mx_${way}_cold" "$work/$key-mx-$way-cold.log" \
+      mx_build "$plats" "$key-$way" "$df" "$dir" --no-cache --metadata-file "$work/$key-mx-$way.json"
+    timeit "r_mx_${way}_noop" "$work/$key-mx-$way-noop.log" mx_build "$plats" "$key-$way" "$df" "$dir"
+    log "$key, $way way: BuildKit (one build per platform)"
+    timeit "r_bk_${way}_cold" "$work/$key-bk-$way-cold.log" bk_build "$plats" "$key-$way" "$df" "$dir" --no-cache
+    timeit "r_bk_${way}_noop" "$work/$key-bk-$way-noop.log" bk_build "$plats" "$key-$way" "$df" "$dir"
+    log "$key, $way way: buildah (one build for $plats)"
+    timeit "r_bh_${way}_cold" "$work/$key-bh-$way-cold.log" bh_build "$plats" "$key-$way" "$df" "$dir" --no-cache
+    timeit "r_bh_${way}_noop" "$work/$key-bh-$way-noop.log" bh_build "$plats" "$key-$way" "$df" "$dir"
+  done
+  r_step_mx=$(mx_step_secs "$work/$key-mx-xx.json" "$step")
+  r_step_bk=$(bk_step_secs "$work/$key-bk-xx-cold.log" "$step")
+  r_summary=$(grep -E '^(built|time in steps|critical path)' "$work/$key-mx-xx-cold.log" | sed 's/^/    /')
+  log "$key: three native builds on the host"
+  r_native=()
+  for i in 1 2 3; do
+    timeit t "$work/$key-native-$i.log" bash -c "$native"
+    r_native+=("$t")
+  done
+  r_native_sum=$(printf '%s\n' "${r_native[@]}" | paste -sd+ | bc)
 }
 
-xxctx=$work/xx
-xx_context "$xxctx"
-
-basic=testdata/dockerfiles/build/basic
-two=linux/amd64,linux/arm64
-three=linux/amd64,linux/arm64,linux/arm/v7
-
-# "Cold" means no step cache, with the base image already unpacked: buildah
-# unpacked it when skopeo copied it in, mxbuild does so on first use. One
-# untimed warm-up build per tool makes that equal.
-mkdir -p "$work/warm"
-printf 'FROM debian:bookworm\nRUN true\n' >"$work/warm/Dockerfile"
-"$mx" build --progress plain --platform "$three" "$work/warm" >>"$work/log" 2>&1
-bh build --runtime runc --layers --pull=never --platform "$three" "$work/warm" >>"$work/log" 2>&1
-
-log "1. same Dockerfile, two platforms: cold and no-op rebuild"
-timeit mx_cold "$mx" build --no-cache --progress plain --platform "$two" "$basic"
-timeit mx_noop "$mx" build --progress plain --platform "$two" "$basic"
-bh manifest rm bench-basic >/dev/null 2>&1 || true
-timeit bh_cold bh build --runtime runc --layers --pull=never --no-cache --platform "$two" --manifest bench-basic "$basic"
-bh manifest rm bench-basic >/dev/null 2>&1 || true
-timeit bh_noop bh build --runtime runc --layers --pull=never --platform "$two" --manifest bench-basic "$basic"
-
-log "2. hello-c for three platforms: xx way (mxbuild) vs naive under QEMU (buildah)"
-timeit mx_xx "$mx" build --no-cache --progress plain --platform "$three" --build-context xx="$xxctx" testdata/hello-c
-bh manifest rm bench-naive >/dev/null 2>&1 || true
-timeit bh_naive bh build --runtime runc --layers --pull=never --no-cache --platform "$three" --manifest bench-naive -f testdata/hello-c/naive.Dockerfile testdata/hello-c
-timeit mx_naive "$mx" build --no-cache --progress plain --platform "$three" -f testdata/hello-c/naive.Dockerfile testdata/hello-c
-
-log "3. layer creation vs tar | gzip"
-layer=$(scripts/bench-layer.sh 2>/dev/null)
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", a / b }'; }
-cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
-# scripts/bench-network.sh's section is measured separately: keep it.
-network_section=$(sed -n '/^<!-- bench-network/,/^<!-- \/bench-network -->/p' BENCHMARKS.md 2>/dev/null || true)
-{
-  echo "# Benchmarks"
+# project_section KEY TITLE PLATFORMS NATIVE_WHAT: the markdown of one project.
+project_section() {
+  local key=$1 title=$2 plats=$3 native_what=$4 way row
+  echo "<!-- bench-$key: written by scripts/bench.sh -->"
+  echo "## $title, $plats"
   echo
-  echo "Measured by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d) on $(uname -srm), $(nproc) cores ($cpu),"
-  echo "$(free -g | awk '/Mem:/ {print $2}') GB RAM; buildah $(buildah --version | awk '{print $3}'), runc $(runc --version | awk 'NR==1 {print $3}')."
-  echo "Every row compares two tools in the same run on the same machine. Times in seconds."
+  echo "Measured by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d) on $(uname -srm), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB RAM;"
+  echo "mxbuild $(git rev-parse --short HEAD), BuildKit in dockerd $(/usr/bin/docker version -f '{{.Server.Version}}'), buildah $(buildah --version | awk '{print $3}'), runc $(runc --version | awk 'NR==1 {print $3}')."
+  echo "Seconds; ratios from the same run. Cold: \`--no-cache\`, base images already pulled and"
+  echo "unpacked by one untimed warm-up build per builder. mxbuild builds every platform in one"
+  echo "invocation; BuildKit one per platform (Docker 20.10 has no buildx; the build stage is cached"
+  echo "after the first); buildah one for all."
   echo
-  echo "- Cold means \`--no-cache\` with the base image already unpacked: both tools first build a"
-  echo "  one-line Dockerfile on \`debian:bookworm\` (untimed). Both use runc and the same QEMU handlers."
-  echo "- mxbuild's times include its default post-build check of every ELF file in every image."
-  echo "- buildah gets the same \`debian:bookworm\` (exported by mxbuild, copied in by skopeo)."
+  echo "| | mxbuild | BuildKit | buildah | mxbuild / BuildKit | mxbuild / buildah |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  for way in xx naive; do
+    for row in cold noop; do
+      local m b h
+      m=$(eval echo "\$r_mx_${way}_$row") b=$(eval echo "\$r_bk_${way}_$row") h=$(eval echo "\$r_bh_${way}_$row")
+      echo "| $way way, $([ $row = cold ] && echo cold || echo no-op rebuild) | $m | $b | $h | $(ratio "$m" "$b") | $(ratio "$m" "$h") |"
+    done
+  done
   echo
-  echo "## 1. Same Dockerfile, linux/amd64 + linux/arm64 (\`testdata/dockerfiles/build/basic\`)"
-  echo
-  echo "| | mxbuild | buildah --layers --runtime runc | buildah / mxbuild |"
-  echo "|---|---:|---:|---:|"
-  echo "| cold (--no-cache) | $mx_cold | $bh_cold | $(ratio "$bh_cold" "$mx_cold") |"
-  echo "| no-op rebuild | $mx_noop | $bh_noop | $(ratio "$bh_noop" "$mx_noop") |"
-  echo
-  echo "## 2. hello-c for linux/amd64, linux/arm64, linux/arm/v7 (cold)"
-  echo
-  echo "| | time | vs xx way |"
+  echo "| target | measured | goal |"
   echo "|---|---:|---:|"
-  echo "| mxbuild, xx way (\`testdata/hello-c/Dockerfile\`: clang native, xx-clang cross, final RUN emulated) | $mx_xx | 1.0x |"
-  echo "| buildah, naive (\`naive.Dockerfile\`: apt-get + gcc in the target stage, all under QEMU) | $bh_naive | $(ratio "$bh_naive" "$mx_xx") |"
-  echo "| mxbuild, naive (same naive Dockerfile) | $mx_naive | $(ratio "$mx_naive" "$mx_xx") |"
+  echo "| naive / xx way, cold, mxbuild | $(ratio "$r_mx_naive_cold" "$r_mx_xx_cold") | >= 5 |"
+  echo "| naive / xx way, cold, BuildKit | $(ratio "$r_bk_naive_cold" "$r_bk_xx_cold") | >= 5 |"
+  echo "| naive / xx way, cold, buildah | $(ratio "$r_bh_naive_cold" "$r_bh_xx_cold") | >= 5 |"
+  echo "| xx way cold (mxbuild) / 3 native builds ($r_native_sum s) | $(ratio "$r_mx_xx_cold" "$r_native_sum") | <= 1.3 |"
+  echo "| mxbuild / BuildKit, xx way cold | $(ratio "$r_mx_xx_cold" "$r_bk_xx_cold") | <= 0.8 |"
+  echo "| mxbuild / buildah, xx way cold | $(ratio "$r_mx_xx_cold" "$r_bh_xx_cold") | <= 0.8 |"
+  echo "| mxbuild / BuildKit, xx way no-op | $(ratio "$r_mx_xx_noop" "$r_bk_xx_noop") | <= 0.5 |"
+  echo "| package install step (mxbuild $r_step_mx s, BuildKit $r_step_bk s) | $(ratio "$r_step_mx" "$r_step_bk") | <= 1.0 |"
   echo
-  echo "The compile itself is tiny here; the time goes to apt. The xx way installs clang once,"
-  echo "natively, and only the target's libc headers per platform (xx-apt-get, native dpkg); the"
-  echo "naive way runs apt-get and gcc under QEMU for arm64 and arm/v7."
+  echo "Native floor: $native_what, three times: ${r_native[*]} s."
+  echo "mxbuild's own account of the cold xx-way build:"
   echo
-  echo "## 3. Layer creation, ~1 GB / 20,000 files (\`scripts/bench-layer.sh\`)"
-  echo
-  echo '```'
-  echo "$layer"
-  echo '```'
-  if [ -n "$network_section" ]; then
-    echo
-    echo "$network_section"
-  fi
-} >BENCHMARKS.md
-cat BENCHMARKS.md
-# What buildah and mxbuild built stays in their storage otherwise (--no-cache
-# builds add new layers every run).
-bh manifest rm bench-basic bench-naive >/dev/null 2>&1 || true
-bh rmi --prune >/dev/null 2>&1 || true
+  echo "$r_summary"
+  echo "<!-- /bench-$key -->"
+}
+
+for part in "${parts[@]}"; do
+  case $part in
+    smoke)
+      mkdir -p "$work/tiny"
+      printf 'ARG BASE\nARG XX\nFROM --platform=$BUILDPLATFORM ${XX} AS xx\nFROM --platform=$BUILDPLATFORM ${BASE} AS build\nCOPY --from=xx / /\nARG TARGETPLATFORM\nRUN mkdir /out && xx-info triple > /out/triple\nFROM ${BASE}\nCOPY --from=build /out/ /\nRUN cat /triple\n' >"$work/tiny/Dockerfile"
+      printf 'ARG BASE\nFROM ${BASE}\nRUN uname -m > /arch\n' >"$work/tiny/naive.Dockerfile"
+      bench_project smoke linux/amd64 "$work/tiny" "xx-info triple" "true"
+      project_section smoke "bench.sh --smoke (a tiny Dockerfile)" linux/amd64 "true" >"$work/smoke.md"
+      cat "$work/smoke.md"
+      # Every cell of the builders' table holds a number.
+      [ "$(grep -cE '^\| (xx|naive) way, [a-z -]+( \| [0-9.]+){5} \|$' "$work/smoke.md")" -eq 4 ] \
+        || { echo "bench.sh --smoke: a figure is missing" >&2; exit 1; }
+      ;;
+    rust)
+      src=$work/hyperfine-src
+      mkdir -p "$src"
+      curl -sSfL https://static.crates.io/crates/hyperfine/hyperfine-1.18.0.crate | tar -xz -C "$src" --strip-components=1
+      (cd "$src" && cargo fetch --locked -q)
+      bench_project rust "$three" testdata/hyperfine "rustc-web cargo-web" \
+        "cd '$src' && CARGO_TARGET_DIR=\$(mktemp -d -p '$work') cargo build --release --locked --offline -q"
+      project_section rust "hyperfine 1.18.0 from crates.io (74 crates, --locked)" "$three" \
+        "\`cargo build --release --locked\` of the same crate with the host's cargo $(cargo --version | awk '{print $2}') into a fresh target directory" >"$work/rust.md"
+      replace_bench_section bench-rust "$work/rust.md"
+      ;;
+    c)
+      src=$work/lz4-src
+      mkdir -p "$src"
+      curl -sSfL http://deb.debian.org/debian/pool/main/l/lz4/lz4_1.9.4.orig.tar.gz | tar -xz -C "$src" --strip-components=1
+      cc=cc
+      command -v clang >/dev/null && cc=clang
+      bench_project c "$three" testdata/lz4 "clang lld make" \
+        "d=\$(mktemp -d -p '$work') && cp -a '$src'/. \"\$d\" && make -C \"\$d\" -j$(nproc) CC=$cc lz4 >/dev/null"
+      project_section c "lz4 1.9.4 (Debian's pinned tarball)" "$three" \
+        "\`make -j$(nproc) CC=$cc lz4\` of the same tarball on the host in a fresh copy" >"$work/c.md"
+      replace_bench_section bench-c "$work/c.md"
+      ;;
+    layer)
+      {
+        echo "<!-- bench-layer: written by scripts/bench.sh -->"
+        echo "## Layer creation, ~1 GB / 20,000 files (\`scripts/bench-layer.sh\`)"
+        echo
+        echo "Measured on $(date -u +%Y-%m-%d), same machine:"
+        echo
+        echo '```'
+        scripts/bench-layer.sh 2>/dev/null
+        echo '```'
+        echo "<!-- /bench-layer -->"
+      } >"$work/layer.md"
+      replace_bench_section bench-layer "$work/layer.md"
+      ;;
+  esac
+done
+# What the builders made stays in their storage otherwise (cold builds add
+# new layers every run); the base images stay.
+if [ "$needs_peers" -eq 1 ]; then
+  bh rmi --all --force >/dev/null 2>&1 || true
+  /usr/bin/docker builder prune -af >/dev/null 2>&1 || true
+  /usr/bin/docker image prune -af >/dev/null 2>&1 || true
+  for t in $("$mx" image ls | awk '$1 ~ /bench/ {print $1}'); do
+    "$mx" image rm "$t" >/dev/null
+  done
+fi
 "$mx" prune --all >/dev/null

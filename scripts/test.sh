@@ -77,6 +77,21 @@ else
   failed=$((failed + 1))
 fi
 
+# The benchmark script must keep working (it is run by hand, seldom): its
+# smoke version builds a tiny project for one platform with mxbuild,
+# BuildKit (dockerd) and buildah, cold and cached, and renders the table.
+log "scripts/bench.sh --smoke (mxbuild, BuildKit and buildah side by side)"
+bench_ok=1
+scripts/bench.sh --smoke >target/bench-smoke.log 2>&1 || bench_ok=0
+grep -q "^| xx way, cold | " target/bench-smoke.log || bench_ok=0
+if [ "$bench_ok" -eq 1 ]; then
+  echo "bench-smoke: ok (three builders, one platform, table rendered)"
+  passed=$((passed + 1))
+else
+  echo "bench-smoke: FAILED (see target/bench-smoke.log)"
+  failed=$((failed + 1))
+fi
+
 skipped=$(sort -u "$MXBUILD_SKIP_LOG" | grep -c . || true)
 sort -u "$MXBUILD_SKIP_LOG"
 echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
