@@ -21,7 +21,9 @@ peers_setup() {
   xxdir=$work/xx-image
   xx_context "$xxdir"
   printf 'FROM scratch\nCOPY / /\n' >"$work/xx.Dockerfile"
-  "$mx" build --progress quiet --platform linux/amd64 -f "$work/xx.Dockerfile" -t bench/xx "$xxdir" >/dev/null
+  # For every platform (the same static amd64 helpers): a builder that
+  # ignores `FROM --platform=$BUILDPLATFORM` asks for the target's.
+  "$mx" build --progress quiet --platform "$plats" -f "$work/xx.Dockerfile" -t bench/xx "$xxdir" >/dev/null
   "$mx" image push bench/xx "$reg/bench/xx:latest" >/dev/null
   base_args=(--build-arg "BASE=$reg/library/debian:bookworm" --build-arg "XX=$reg/bench/xx:latest")
   # Builds behind a TLS-intercepting proxy need the host's CA bundle.
@@ -47,11 +49,28 @@ peers_setup() {
   # for every platform (mxbuild unpacks on first use, buildah on pull).
   mkdir -p "$work/warm"
   printf 'ARG BASE\nARG XX\nFROM --platform=$BUILDPLATFORM ${XX} AS xx\nFROM ${BASE}\nCOPY --from=xx /usr/bin/xx /xx\nRUN true\n' >"$work/warm/Dockerfile"
-  "$mx" build --progress plain --platform "$plats" "${base_args[@]}" "$work/warm" >>"$work/log" 2>&1
-  bh_build "$plats" warm "$work/warm/Dockerfile" "$work/warm" >>"$work/log" 2>&1
+  quietly "$mx" build --progress plain --platform "$plats" "${base_args[@]}" "$work/warm"
+  quietly bh_build "$plats" warm "$work/warm/Dockerfile" "$work/warm"
   for p in ${plats//,/ }; do
-    bk_one "$p" warm "$work/warm/Dockerfile" "$work/warm" >>"$work/log" 2>&1
+    quietly bk_one "$p" warm "$work/warm/Dockerfile" "$work/warm"
   done
+}
+
+# buildah_build_stage_arch PLATFORM: the machine a `FROM --platform=$BUILDPLATFORM`
+# stage runs on in a buildah build for PLATFORM (x86_64 when buildah honours
+# it; buildah 1.28 runs the stage as PLATFORM, under QEMU).
+buildah_build_stage_arch() {
+  mkdir -p "$work/probe"
+  printf 'ARG BASE\nFROM --platform=$BUILDPLATFORM ${BASE}\nRUN echo "probe-arch=$(uname -m)"\n' >"$work/probe/Dockerfile"
+  bh build --runtime runc --no-cache --tls-verify=false --platform "$1" "${base_args[@]}" \
+    "$work/probe" >"$work/probe.log" 2>&1 || { tail "$work/probe.log"; return 1; }
+  sed -n 's/^probe-arch=//p' "$work/probe.log" | tail -1
+}
+
+# quietly CMD...: CMD's output goes to the run's log, shown if it fails.
+quietly() {
+  "$@" >"$work/quiet.log" 2>&1 || { tail -30 "$work/quiet.log"; echo "failed: $*" >&2; return 1; }
+  cat "$work/quiet.log" >>"$work/log"
 }
 
 peers_teardown() {
