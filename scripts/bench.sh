@@ -41,7 +41,8 @@ mx=$PWD/target/release/mxbuild
 cache_root=${MXBUILD_TEST_CACHE:-/var/cache/mxbuild-test}
 export MXBUILD_ROOT=${MXBUILD_BENCH_STORE:-$cache_root/bench-store}
 work=$(mktemp -d)
-trap 'peers_teardown; rm -rf "$work"' EXIT
+# Every build's log and mxbuild's metadata stay in target/bench/ (profiles).
+trap 'peers_teardown; mkdir -p target/bench; cp "$work"/*.log "$work"/*.json target/bench/ 2>/dev/null; rm -rf "$work"' EXIT
 . scripts/bench-peers.sh
 
 three=linux/amd64,linux/arm64,linux/arm/v7

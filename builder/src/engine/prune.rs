@@ -78,8 +78,9 @@ pub struct Pruned {
 }
 
 /// Stops containers left by killed builds, drops (with `all`) the step
-/// cache, cache mounts, git checkouts and downloads, then removes every
-/// blob and snapshot nothing reaches, and leftovers of killed runs.
+/// cache, cache mounts, git checkouts, downloads and kept verification
+/// reports, then removes every blob and snapshot nothing reaches, and
+/// leftovers of killed runs.
 pub fn prune(store: &Store, all: bool) -> Result<Pruned, String> {
     // Containers of killed builds may still run; stop them before their files go.
     if let Ok(rt) = crate::exec::runc::Runc::find(&store.root.join("runc")) {
@@ -87,7 +88,9 @@ pub fn prune(store: &Store, all: bool) -> Result<Pruned, String> {
     }
     crate::exec::runc::sweep_sandboxes(&store.root.join("sandbox"));
     if all {
-        for d in ["cache", "cache-mounts", "git", "downloads"].map(|d| store.root.join(d)) {
+        for d in
+            ["cache", "cache-mounts", "git", "downloads", "verified"].map(|d| store.root.join(d))
+        {
             if d.exists() {
                 std::fs::remove_dir_all(&d).map_err(|e| format!("{}: {e}", d.display()))?;
             }

@@ -4,18 +4,19 @@
 //! image*). A wrong-architecture binary is found here, at build time, not
 //! by a user's device saying "exec format error".
 
+pub mod cached;
 pub mod table;
 
 use std::fs;
 use std::io::Read;
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use xx::Platform;
 use xx::verify::{Expectation, Options, Report};
 
 /// The result for one platform.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PlatformReport {
     /// The platform checked against.
     pub platform: String,

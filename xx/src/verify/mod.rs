@@ -19,7 +19,7 @@ mod rules;
 
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use arm_attributes::ArmAttributes;
 pub use elf::{ElfInfo, named_sections};
@@ -27,8 +27,9 @@ pub use expect::{Expectation, Options};
 pub use object::Binary;
 pub use rootfs::RootFs;
 
-/// The result for one file, in a form both the CLI and `--json` print.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The result for one file, in a form both the CLI and `--json` print
+/// (and mxbuild keeps, see its `verify::cached`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     /// The file, as given.
     pub file: String,
@@ -52,7 +53,7 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interpreter: Option<String>,
     /// DT_NEEDED.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub needed: Vec<String>,
     /// Highest GLIBC_ version required.
     #[serde(skip_serializing_if = "Option::is_none")]
