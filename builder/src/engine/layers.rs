@@ -12,11 +12,13 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
 
+use super::lazy::{self, Maker};
 use super::state::{LayerRec, State};
+use crate::image::compress::Compression;
 use crate::image::extract;
 use crate::image::layer::Layer;
+use crate::image::recompress::LayerPolicy;
 use crate::store::blobs::Blobs;
-use crate::store::layer_blobs::LayerBlobs;
 use crate::store::snapshots::SnapshotDir;
 
 fn is_empty_dir(p: &Path) -> bool {
@@ -31,10 +33,8 @@ fn hex(s: &str) -> &str {
 #[derive(Debug, Clone)]
 pub struct Snapshots {
     dir: SnapshotDir,
-    /// Which blob was made for which layer (see [`super::lazy`]).
-    pub(super) made: LayerBlobs,
-    /// One blob is made once per process however many want it at once.
-    pub(super) making: super::lazy::Making,
+    /// The blobs of build layers, made from these snapshots on demand.
+    maker: Maker,
 }
 
 impl Snapshots {
@@ -42,8 +42,7 @@ impl Snapshots {
     pub fn open(root: &Path) -> std::io::Result<Snapshots> {
         Ok(Snapshots {
             dir: SnapshotDir::open(root)?,
-            made: LayerBlobs::open(root)?,
-            making: Default::default(),
+            maker: Maker::open(root)?,
         })
     }
 
@@ -128,11 +127,57 @@ impl Snapshots {
         Ok(name)
     }
 
-    pub(super) fn copy_name(l: &LayerRec, copy: usize) -> String {
+    fn copy_name(l: &LayerRec, copy: usize) -> String {
         match copy {
             0 => Self::layer_name(l),
             k => format!("{}.{k}", Self::layer_name(l)),
         }
+    }
+
+    /// The blob of build layer `l` compressed as `c` at `level`, made from
+    /// its snapshot if there is none yet (see [`Maker::blob_of`]).
+    pub fn blob_of(
+        &self,
+        blobs: &Blobs,
+        l: &LayerRec,
+        c: Compression,
+        level: Option<i32>,
+    ) -> Result<Layer, String> {
+        let snapshot = self.path(&Self::layer_name(l));
+        self.maker.blob_of(blobs, l, &snapshot, c, level)
+    }
+
+    /// Layer `l` as an output or cache export wants it (see
+    /// [`Maker::blob_for_output`]).
+    pub fn blob_for_output(
+        &self,
+        blobs: &Blobs,
+        l: &LayerRec,
+        built: bool,
+        policy: &LayerPolicy,
+    ) -> Result<Layer, String> {
+        let snapshot = self.path(&Self::layer_name(l));
+        self.maker
+            .blob_for_output(blobs, l, &snapshot, built, policy)
+    }
+
+    /// True when a cached step's layer can still be had: its snapshot or a
+    /// blob of it is in the store (a record whose layer is neither, after a
+    /// prune, is a cache miss).
+    pub fn usable(&self, blobs: &Blobs, l: &LayerRec) -> bool {
+        self.path(&Self::layer_name(l)).is_dir() || self.maker.existing_blob(blobs, l).is_some()
+    }
+
+    /// The blob to unpack into a missing snapshot of `l` (`copy` > 0: a
+    /// second copy of a snapshot that exists, for which a blob is made).
+    fn blob_to_unpack(&self, blobs: &Blobs, l: &LayerRec, copy: usize) -> Result<Layer, String> {
+        if let Some(b) = self.maker.existing_blob(blobs, l) {
+            return Ok(b);
+        }
+        if copy > 0 {
+            return self.blob_of(blobs, l, Compression::Gzip, None);
+        }
+        Err(lazy::gone(&l.diff_id))
     }
 
     /// Keeps an upperdir as the snapshot of the layer made from it.
@@ -201,6 +246,36 @@ impl Snapshots {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A layer whose snapshot is gone is unpacked again from a blob made
+    /// for it; with neither left, it is a cache miss and a clear error.
+    #[test]
+    fn without_its_snapshot_a_layer_comes_from_a_blob_or_is_gone() {
+        let root = std::env::temp_dir().join(format!("mxbuild-snap-gone-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let blobs = Blobs::open(&root).unwrap();
+        let snaps = Snapshots::open(&root).unwrap();
+        let upper = root.join("upper");
+        let rec = lazy::tests::committed(&upper, None);
+        snaps.adopt(&upper, &rec).unwrap();
+        assert!(snaps.usable(&blobs, &rec), "the snapshot alone is usable");
+        let made = snaps
+            .blob_of(&blobs, &rec, Compression::Gzip, None)
+            .unwrap();
+        fs::remove_dir_all(snaps.path(&Snapshots::layer_name(&rec))).unwrap();
+        assert!(snaps.usable(&blobs, &rec));
+        let name = snaps.ensure_layer(&blobs, &rec).unwrap();
+        assert_eq!(
+            fs::read_to_string(snaps.path(&name).join("app/bin")).unwrap(),
+            "binary"
+        );
+        fs::remove_dir_all(snaps.path(&name)).unwrap();
+        fs::remove_file(blobs.path(&made.digest)).unwrap();
+        assert!(!snaps.usable(&blobs, &rec), "no snapshot, no blob: a miss");
+        let e = snaps.ensure_layer(&blobs, &rec).unwrap_err();
+        assert!(e.contains("neither its snapshot nor a blob"), "{e}");
+        let _ = fs::remove_dir_all(&root);
+    }
 
     /// Many threads materialising one layer at once all succeed and agree.
     #[test]

@@ -10,22 +10,24 @@
 //! A blob made from a snapshot must hash to the diff_id the snapshot is
 //! named by: the tar is written with the epoch the step used, and a
 //! snapshot changed behind our back is refused rather than exported.
+//! [`Maker`] is given the snapshot's directory; which directory that is,
+//! and when a stack needs a blob, is [`super::layers`]'s business.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use super::layers::Snapshots;
 use super::state::LayerRec;
 use crate::image::compress::Compression;
 use crate::image::layer::{self, Layer, LayerOptions};
 use crate::image::recompress::{LayerPolicy, recompress};
 use crate::store::blobs::Blobs;
 use crate::store::digest::Digest;
-use crate::store::layer_blobs::MadeBlob;
+use crate::store::layer_blobs::{LayerBlobs, MadeBlob};
 
 /// Blobs being made by this process, one lock per layer and form.
 #[derive(Debug, Clone, Default)]
-pub struct Making(Arc<Mutex<BTreeMap<String, Arc<Mutex<()>>>>>);
+struct Making(Arc<Mutex<BTreeMap<String, Arc<Mutex<()>>>>>);
 
 impl Making {
     fn lock_for(&self, key: &str) -> Arc<Mutex<()>> {
@@ -64,7 +66,23 @@ fn as_layer(diff_id: &Digest, m: MadeBlob) -> Layer {
     }
 }
 
-impl Snapshots {
+/// Makes and finds the blobs of build layers.
+#[derive(Debug, Clone)]
+pub struct Maker {
+    /// Which blob was made for which layer, for every build.
+    made: LayerBlobs,
+    /// One blob is made once per process however many want it at once.
+    making: Making,
+}
+
+impl Maker {
+    /// Opens (creating) the store's table of made blobs.
+    pub fn open(store_root: &Path) -> std::io::Result<Maker> {
+        Ok(Maker {
+            made: LayerBlobs::open(store_root)?,
+            making: Making::default(),
+        })
+    }
     /// The blob of build layer `l` compressed as `c` at `level`: its own
     /// when it already is one, one made before, else one made now from its
     /// snapshot (or, with the snapshot gone, from another blob of it).
@@ -72,6 +90,7 @@ impl Snapshots {
         &self,
         blobs: &Blobs,
         l: &LayerRec,
+        snapshot: &Path,
         c: Compression,
         level: Option<i32>,
     ) -> Result<Layer, String> {
@@ -93,7 +112,6 @@ impl Snapshots {
         if let Some(m) = self.made_blob(blobs, &diff_id, &form) {
             return Ok(m);
         }
-        let snapshot = self.path(&Self::layer_name(l));
         let made = if snapshot.is_dir() {
             let opts = LayerOptions {
                 compression: c,
@@ -101,7 +119,7 @@ impl Snapshots {
                 epoch: l.epoch,
                 overlay: true,
             };
-            let made = layer::from_dir(&snapshot, blobs, opts)
+            let made = layer::from_dir(snapshot, blobs, opts)
                 .map_err(|e| format!("layer {diff_id}: {e}"))?;
             if made.diff_id != diff_id {
                 return Err(format!(
@@ -133,6 +151,7 @@ impl Snapshots {
         &self,
         blobs: &Blobs,
         l: &LayerRec,
+        snapshot: &Path,
         built: bool,
         policy: &LayerPolicy,
     ) -> Result<Layer, String> {
@@ -143,6 +162,7 @@ impl Snapshots {
             _ => self.blob_of(
                 blobs,
                 l,
+                snapshot,
                 policy.compression.unwrap_or(Compression::Gzip),
                 policy.level,
             ),
@@ -158,7 +178,7 @@ impl Snapshots {
     }
 
     /// Any stored blob of `l`: its own, else one made for it in any form.
-    fn existing_blob(&self, blobs: &Blobs, l: &LayerRec) -> Option<Layer> {
+    pub fn existing_blob(&self, blobs: &Blobs, l: &LayerRec) -> Option<Layer> {
         if let Ok(own) = l.layer() {
             if blobs.contains(&own.digest) {
                 return Some(own);
@@ -169,134 +189,80 @@ impl Snapshots {
             .into_iter()
             .find_map(|f| self.made_blob(blobs, &diff_id, f))
     }
-
-    /// True when a cached step's layer can still be had: its snapshot or a
-    /// blob of it is in the store (a record whose layer is neither, after a
-    /// prune, is a cache miss).
-    pub fn usable(&self, blobs: &Blobs, l: &LayerRec) -> bool {
-        self.path(&Self::layer_name(l)).is_dir() || self.existing_blob(blobs, l).is_some()
-    }
-
-    /// The blob to unpack into a missing snapshot of `l` (`copy` > 0: a
-    /// second copy of a snapshot that exists, for which a blob is made).
-    pub(super) fn blob_to_unpack(
-        &self,
-        blobs: &Blobs,
-        l: &LayerRec,
-        copy: usize,
-    ) -> Result<Layer, String> {
-        if let Some(b) = self.existing_blob(blobs, l) {
-            return Ok(b);
-        }
-        if copy > 0 {
-            return self.blob_of(blobs, l, Compression::Gzip, None);
-        }
-        Err(gone(&l.diff_id))
-    }
 }
 
-fn gone(diff_id: &dyn std::fmt::Display) -> String {
+/// The error for a layer that can no longer be had.
+pub fn gone(diff_id: &dyn std::fmt::Display) -> String {
     format!(
         "layer {diff_id}: neither its snapshot nor a blob of it is left in the store\nhint: build again with --no-cache (or `mxbuild prune` removed what a cache record needs)"
     )
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::fs;
+    use std::path::PathBuf;
 
-    fn tmp(name: &str) -> std::path::PathBuf {
+    fn tmp(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("mxbuild-lazy-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&d);
         fs::create_dir_all(&d).unwrap();
         d
     }
 
-    /// A step's diff adopted as a snapshot, as `Ctx::commit_upper` does.
-    fn committed(root: &std::path::Path, snaps: &Snapshots, epoch: Option<i64>) -> LayerRec {
-        let upper = root.join("upper");
-        fs::create_dir_all(upper.join("app")).unwrap();
-        fs::write(upper.join("app/bin"), "binary").unwrap();
+    /// A step's diff as `Ctx::commit_upper` leaves it: a directory and a
+    /// layer record that names it by diff_id, with no blob.
+    pub(crate) fn committed(dir: &Path, epoch: Option<i64>) -> LayerRec {
+        fs::create_dir_all(dir.join("app")).unwrap();
+        fs::write(dir.join("app/bin"), "binary").unwrap();
         let opts = LayerOptions {
             epoch,
             overlay: true,
             ..LayerOptions::default()
         };
-        let diff_id = layer::diff_id_of(&upper, &opts).unwrap();
-        let rec = LayerRec::snapshot_only(&diff_id, epoch);
-        snaps.adopt(&upper, &rec).unwrap();
-        rec
+        LayerRec::snapshot_only(&layer::diff_id_of(dir, &opts).unwrap(), epoch)
     }
 
     #[test]
     fn a_blob_is_made_once_from_the_snapshot_and_reused() {
         let root = tmp("once");
         let blobs = Blobs::open(&root).unwrap();
-        let snaps = Snapshots::open(&root).unwrap();
-        let rec = committed(&root, &snaps, Some(0));
+        let maker = Maker::open(&root).unwrap();
+        let snap = root.join("snapshot");
+        let rec = committed(&snap, Some(0));
         assert!(rec.blob().is_err(), "no blob at commit");
-        assert!(
-            snaps.usable(&blobs, &rec),
-            "the snapshot alone is a usable layer"
-        );
-        let made = snaps
-            .blob_of(&blobs, &rec, Compression::Gzip, None)
+        assert!(maker.existing_blob(&blobs, &rec).is_none());
+        let made = maker
+            .blob_of(&blobs, &rec, &snap, Compression::Gzip, None)
             .unwrap();
         assert_eq!(made.diff_id.to_string(), rec.diff_id);
         assert!(blobs.contains(&made.digest));
+        assert_eq!(maker.existing_blob(&blobs, &rec), Some(made.clone()));
         // Another process (a fresh handle) finds it instead of compressing.
-        let again = Snapshots::open(&root).unwrap();
+        let again = Maker::open(&root).unwrap();
         let path = blobs.path(&made.digest);
         let before = fs::metadata(&path).unwrap().modified().unwrap();
         let reused = again
-            .blob_of(&blobs, &rec, Compression::Gzip, None)
+            .blob_of(&blobs, &rec, &snap, Compression::Gzip, None)
             .unwrap();
         assert_eq!(reused, made);
         assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), before);
         // Another form is another blob of the same tar.
-        let z = snaps
-            .blob_of(&blobs, &rec, Compression::Zstd, Some(3))
+        let z = maker
+            .blob_of(&blobs, &rec, &snap, Compression::Zstd, Some(3))
             .unwrap();
         assert_eq!(
             (z.diff_id.clone(), z.media_type),
             (made.diff_id.clone(), Compression::Zstd.media_type())
         );
         assert_ne!(z.digest, made.digest);
-        let _ = fs::remove_dir_all(root);
-    }
-
-    #[test]
-    fn without_its_snapshot_a_layer_comes_from_a_blob_or_is_gone() {
-        let root = tmp("gone");
-        let blobs = Blobs::open(&root).unwrap();
-        let snaps = Snapshots::open(&root).unwrap();
-        let rec = committed(&root, &snaps, None);
-        let made = snaps
-            .blob_of(&blobs, &rec, Compression::Gzip, None)
-            .unwrap();
-        fs::remove_dir_all(snaps.path(&Snapshots::layer_name(&rec))).unwrap();
-        assert!(snaps.usable(&blobs, &rec));
-        // The snapshot is unpacked again from the blob made for it.
-        let name = snaps.ensure_layer(&blobs, &rec).unwrap();
-        assert_eq!(
-            fs::read_to_string(snaps.path(&name).join("app/bin")).unwrap(),
-            "binary"
-        );
-        // A form never made comes from the stored blob, not the snapshot.
-        fs::remove_dir_all(snaps.path(&name)).unwrap();
-        let u = snaps
-            .blob_of(&blobs, &rec, Compression::None, None)
+        // With the snapshot gone, a new form comes from a stored blob.
+        fs::remove_dir_all(&snap).unwrap();
+        let u = maker
+            .blob_of(&blobs, &rec, &snap, Compression::None, None)
             .unwrap();
         assert_eq!(u.diff_id, made.diff_id);
-        fs::remove_file(blobs.path(&made.digest)).unwrap();
-        fs::remove_file(blobs.path(&u.digest)).unwrap();
-        assert!(
-            !snaps.usable(&blobs, &rec),
-            "no snapshot, no blob: a cache miss"
-        );
-        let e = snaps.ensure_layer(&blobs, &rec).unwrap_err();
-        assert!(e.contains("neither its snapshot nor a blob"), "{e}");
         let _ = fs::remove_dir_all(root);
     }
 
@@ -304,15 +270,15 @@ mod tests {
     fn a_snapshot_changed_behind_our_back_is_not_exported() {
         let root = tmp("changed");
         let blobs = Blobs::open(&root).unwrap();
-        let snaps = Snapshots::open(&root).unwrap();
-        let rec = committed(&root, &snaps, Some(0));
-        let dir = snaps.path(&Snapshots::layer_name(&rec));
-        fs::write(dir.join("app/bin"), "tampered").unwrap();
-        let e = snaps
-            .blob_of(&blobs, &rec, Compression::Gzip, None)
+        let maker = Maker::open(&root).unwrap();
+        let snap = root.join("snapshot");
+        let rec = committed(&snap, Some(0));
+        fs::write(snap.join("app/bin"), "tampered").unwrap();
+        let e = maker
+            .blob_of(&blobs, &rec, &snap, Compression::Gzip, None)
             .unwrap_err();
         assert!(e.contains("changed outside mxbuild"), "{e}");
-        assert!(snaps.made.all().is_empty(), "nothing recorded");
+        assert!(maker.made.all().is_empty(), "nothing recorded");
         let _ = fs::remove_dir_all(root);
     }
 }
