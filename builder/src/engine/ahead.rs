@@ -50,6 +50,19 @@ impl Ahead {
     }
 }
 
+/// Closes the queue when dropped, and stops the worker's pending work if
+/// that happens while unwinding from a panic.
+pub(crate) struct Closer<'a, 'c>(pub &'a Ctx<'c>);
+
+impl Drop for Closer<'_, '_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.abort.store(true, Ordering::SeqCst);
+        }
+        self.0.ahead.close();
+    }
+}
+
 /// The worker: makes each queued layer's blob as the outputs want it,
 /// until the queue is closed; skips the rest once the build failed.
 pub(crate) fn work(ctx: &Ctx, rx: Receiver<LayerRec>) {

@@ -232,6 +232,9 @@ pub fn build(
     cache::import_all(&ctx)?;
     std::thread::scope(|s| {
         s.spawn(|| ahead::work(&ctx, queue));
+        // The worker ends when the queue closes, however this ends (a
+        // panic too: the scope waits for the worker before unwinding).
+        let _closes = ahead::Closer(&ctx);
         run_and_write(&ctx)
     })
 }
