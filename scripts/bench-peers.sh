@@ -43,15 +43,25 @@ peers_setup() {
   done
   /usr/bin/docker info >/dev/null || { tail -20 "$work/dockerd.log"; echo "dockerd did not start" >&2; return 1; }
   log "dockerd $(/usr/bin/docker version -f '{{.Server.Version}}') on $DOCKER_HOST"
-  # Nothing of an earlier run is reused: cold means cold for BuildKit too.
-  /usr/bin/docker builder prune -af >/dev/null
   # One untimed warm-up per builder: each pulls and unpacks the base images
   # for every platform (mxbuild unpacks on first use, buildah on pull).
   mkdir -p "$work/warm"
   printf 'ARG BASE\nARG XX\nFROM --platform=$BUILDPLATFORM ${XX} AS xx\nFROM ${BASE}\nCOPY --from=xx /usr/bin/xx /xx\nRUN true\n' >"$work/warm/Dockerfile"
   quietly "$mx" build --progress plain --platform "$plats" "${base_args[@]}" "$work/warm"
   quietly bh_build "$plats" warm "$work/warm/Dockerfile" "$work/warm"
-  for p in ${plats//,/ }; do
+  bk_fresh "$plats"
+}
+
+# bk_fresh PLATFORMS: BuildKit's cache emptied (nothing of an earlier build
+# is reused), then the warm-up build per platform again, so the base images
+# are pulled and unpacked before anything is timed. BuildKit's cold builds
+# start from here without --no-cache: its one-invocation-per-platform
+# builds share the build stage through its cache, as they do for users
+# (`--no-cache` would run that stage again for every platform).
+bk_fresh() {
+  local p
+  /usr/bin/docker builder prune -af >/dev/null
+  for p in ${1//,/ }; do
     quietly bk_one "$p" warm "$work/warm/Dockerfile" "$work/warm"
   done
 }
@@ -139,20 +149,26 @@ timeit() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 # bk_step_secs LOG TEXT: how long the first BuildKit step whose RUN line
-# contains TEXT took (`#N [...] RUN …` then `#N DONE 12.3s`), "-" if cached.
+# contains TEXT took (`#N [...] RUN …`, then `#N DONE 12.3s`), "-" if it was
+# cached. The log holds one invocation per platform, each numbering its
+# steps from 1: only the lines after the first match are read.
 bk_step_secs() {
   python3 - "$1" "$2" <<'PY'
 import re, sys
 log, text = sys.argv[1], sys.argv[2]
-ids, done = [], {}
+step = None
 for line in open(log, errors="replace"):
     m = re.match(r"#(\d+) \[.*\] RUN (.*)", line)
-    if m and text in m.group(2) and m.group(1) not in ids:
-        ids.append(m.group(1))
+    if step is None:
+        if m and text in m.group(2):
+            step = m.group(1)
+        continue
     m = re.match(r"#(\d+) (DONE|CACHED) ?([0-9.]*)s?", line)
-    if m:
-        done[m.group(1)] = m.group(3) if m.group(2) == "DONE" else "-"
-print(next((done[i] for i in ids if i in done), "-"))
+    if m and m.group(1) == step:
+        print(m.group(3) if m.group(2) == "DONE" else "-")
+        break
+else:
+    print("-")
 PY
 }
 

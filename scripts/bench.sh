@@ -85,7 +85,8 @@ bench_project() {
       mx_build "$plats" "$key-$way" "$df" "$dir" --no-cache --metadata-file "$work/$key-mx-$way.json"
     timeit "r_mx_${way}_noop" "$work/$key-mx-$way-noop.log" mx_build "$plats" "$key-$way" "$df" "$dir"
     log "$key, $way way: BuildKit (one build per platform)"
-    timeit "r_bk_${way}_cold" "$work/$key-bk-$way-cold.log" bk_build "$plats" "$key-$way" "$df" "$dir" --no-cache
+    bk_fresh "$plats"
+    timeit "r_bk_${way}_cold" "$work/$key-bk-$way-cold.log" bk_build "$plats" "$key-$way" "$df" "$dir"
     timeit "r_bk_${way}_noop" "$work/$key-bk-$way-noop.log" bk_build "$plats" "$key-$way" "$df" "$dir"
     [[ " ${MXBUILD_BENCH_TOOLS:-mx bk bh} " != *" bh "* ]] && continue
     log "$key, $way way: buildah (one build for $plats)"
@@ -112,10 +113,11 @@ project_section() {
   echo
   echo "Measured by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d) on $(uname -srm), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB RAM;"
   echo "mxbuild $(git rev-parse --short HEAD), BuildKit in dockerd $(/usr/bin/docker version -f '{{.Server.Version}}'), buildah $(buildah --version | awk '{print $3}'), runc $(runc --version | awk 'NR==1 {print $3}')."
-  echo "Seconds; ratios from the same run. Cold: \`--no-cache\`, base images already pulled and"
-  echo "unpacked by one untimed warm-up build per builder. mxbuild builds every platform in one"
-  echo "invocation; BuildKit one per platform (Docker 20.10 has no buildx; the build stage is cached"
-  echo "after the first); buildah one for all."
+  echo "Seconds; ratios from the same run. Cold: nothing of an earlier build reused (mxbuild and"
+  echo "buildah \`--no-cache\`; BuildKit's cache pruned), base images already pulled and unpacked by"
+  echo "an untimed warm-up build. mxbuild builds every platform in one invocation; BuildKit one per"
+  echo "platform (Docker 20.10 has no buildx; the build stage is cached after the first); buildah one"
+  echo "for all."
   echo
   echo "| | mxbuild | BuildKit | buildah | mxbuild / BuildKit | mxbuild / buildah |"
   echo "|---|---:|---:|---:|---:|---:|"

@@ -85,9 +85,10 @@ xx_context() {
 # the section of that name, or at the end; then prints it.
 replace_bench_section() {
   local name=$1 section=$2 tmp
-  if grep -q "^<!-- $name" BENCHMARKS.md 2>/dev/null; then
+  # `NAME:` or `NAME ` exactly: bench-c must not match bench-cache.
+  if grep -Eq "^<!-- $name[: ]" BENCHMARKS.md 2>/dev/null; then
     tmp=$(mktemp)
-    awk -v f="$section" -v start="^<!-- $name" -v stop="^<!-- /$name -->" '
+    awk -v f="$section" -v start="^<!-- $name[: ]" -v stop="^<!-- /$name -->" '
       $0 ~ start { while ((getline l < f) > 0) print l; skip = 1; next }
       $0 ~ stop { skip = 0; next }
       !skip { print }
