@@ -7,7 +7,7 @@
 //! blob is gone reads as a miss. Nothing here knows how a blob is made.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -58,18 +58,7 @@ impl LayerBlobs {
 
     /// Records that `made` holds the layer `diff_id` in `form`.
     pub fn put(&self, diff_id: &Digest, form: &str, made: &MadeBlob) -> io::Result<()> {
-        let name = file_name(diff_id, form)?;
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = self
-            .dir
-            .join(format!(".tmp-{}-{n}-{name}", std::process::id()));
-        {
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(&serde_json::to_vec(made).map_err(io::Error::other)?)?;
-            f.sync_all()?;
-        }
-        fs::rename(tmp, self.dir.join(name))
+        super::json_file::write_atomically(&self.dir, &file_name(diff_id, form)?, made)
     }
 
     /// Every entry as `(diff_id, blob)` (for prune); temp files of killed

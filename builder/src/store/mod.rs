@@ -5,6 +5,7 @@
 pub mod blobs;
 pub mod digest;
 pub mod error;
+pub mod json_file;
 pub mod layer_blobs;
 pub mod lock;
 pub mod origins;

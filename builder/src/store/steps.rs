@@ -4,7 +4,6 @@
 //! the engine's (`engine::state::State`); this module only stores it.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -38,19 +37,7 @@ impl StepCache {
 
     /// Records `value` for `key`.
     pub fn put<T: Serialize>(&self, key: &str, value: &T) -> std::io::Result<()> {
-        let name = file_name(key);
-        // Unique per call: threads of one build never share a temp file.
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = self
-            .dir
-            .join(format!(".tmp-{}-{n}-{name}", std::process::id()));
-        {
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(&serde_json::to_vec(value).map_err(std::io::Error::other)?)?;
-            f.sync_all()?;
-        }
-        fs::rename(tmp, self.dir.join(name))
+        super::json_file::write_atomically(&self.dir, &file_name(key), value)
     }
 
     /// Every readable record (for prune and cache export); temp files of

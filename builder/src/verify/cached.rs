@@ -8,7 +8,6 @@
 //! prune --all` removes them.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
@@ -80,17 +79,7 @@ impl Verified {
     /// Keeps `report` for `key` (a failure to keep it is not an error: the
     /// next build checks again).
     pub fn put(&self, key: &Key<'_>, report: &PlatformReport) {
-        let name = key.file_name();
-        let tmp = self.dir.join(format!(".tmp-{}-{name}", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(&serde_json::to_vec(report).map_err(std::io::Error::other)?)?;
-            f.sync_all()?;
-            fs::rename(&tmp, self.dir.join(&name))
-        };
-        if write().is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
+        let _ = crate::store::json_file::write_atomically(&self.dir, &key.file_name(), report);
     }
 }
 
